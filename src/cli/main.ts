@@ -1,0 +1,47 @@
+#!/usr/bin/env bun
+/**
+ * Entry point of the `bottle` executable. It strips global flags (--debug, --version), installs consola as
+ * the log sink, dispatches to the command tree, and funnels every thrown error through formatError so that
+ * a user sees one sentence and a stable exit code.
+ */
+import { createConsola } from "consola";
+import { setLogger } from "../log.ts";
+import { VERSION } from "../version.ts";
+import { dispatch } from "./dispatch.ts";
+import { formatError } from "./format-error.ts";
+import { rootCommand } from "./root.ts";
+
+export async function main(argv: string[]): Promise<number> {
+  const debug = argv.includes("--debug") || !!process.env.BOTTLE_DEBUG;
+  const args = argv.filter((a) => a !== "--debug");
+  if (debug) process.env.BOTTLE_DEBUG = "1";
+  const consola = createConsola({
+    level: debug ? 4 : 3,
+    stdout: process.stderr,
+    stderr: process.stderr,
+    formatOptions: { colors: !process.env.NO_COLOR && !!process.stderr.isTTY, date: false },
+  });
+  setLogger({
+    debug: (m) => consola.debug(m),
+    info: (m) => consola.info(m),
+    warn: (m) => consola.warn(m),
+    error: (m) => consola.error(m),
+  });
+  if (args[0] === "--version" || args[0] === "-v") {
+    process.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  try {
+    const result = await dispatch(rootCommand, args);
+    return typeof result === "number" ? result : 0;
+  } catch (e) {
+    const { text, exitCode } = formatError(e, debug);
+    process.stderr.write(`${text}\n`);
+    return exitCode;
+  }
+}
+
+if (import.meta.main) {
+  const code = await main(process.argv.slice(2));
+  process.exit(code);
+}

@@ -1,0 +1,17 @@
+/**
+ * The command tree. Each command lives in its own file under commands/ and is loaded lazily, so that
+ * `bottle --version` does not pay for the proxy or the ledger.
+ */
+import { defineCommand } from "citty";
+import { VERSION } from "../version.ts";
+
+export const rootCommand = defineCommand({
+  meta: {
+    name: "bottle",
+    version: VERSION,
+    description: "Run AI coding agents in sandboxes whose only way out is a metering, budget-enforcing proxy.",
+  },
+  subCommands: {
+
+  },
+});
