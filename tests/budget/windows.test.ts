@@ -1,0 +1,86 @@
+/**
+ * Window boundaries: a second either side of midnight in UTC and in configured zones (including daylight
+ * saving days and a zone whose midnight is skipped), week starts on Monday, month and year rollover.
+ */
+import { describe, expect, test } from "bun:test";
+import { windowAt } from "../../src/budget/windows.ts";
+import { instantOfWall, isValidTimeZone } from "../../src/budget/zoned-time.ts";
+
+const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
+const at = (s: string) => Date.parse(s);
+
+describe("day windows", () => {
+  test("UTC: one second before and after midnight fall in different days", () => {
+    const before = windowAt(at("2026-03-14T23:59:59Z"), "day");
+    const after = windowAt(at("2026-03-15T00:00:01Z"), "day");
+    expect(iso(before.start)).toBe("2026-03-14T00:00:00.000Z");
+    expect(iso(before.end)).toBe("2026-03-15T00:00:00.000Z");
+    expect(iso(after.start)).toBe("2026-03-15T00:00:00.000Z");
+    expect(windowAt(at("2026-03-15T00:00:00Z"), "day").start).toBe(at("2026-03-15T00:00:00Z"));
+  });
+
+  test("Europe/Berlin (UTC+1 in winter): local midnight is 23:00 UTC", () => {
+    const tz = "Europe/Berlin";
+    expect(iso(windowAt(at("2026-01-10T22:59:59Z"), "day", tz).start)).toBe("2026-01-09T23:00:00.000Z");
+    expect(iso(windowAt(at("2026-01-10T23:00:01Z"), "day", tz).start)).toBe("2026-01-10T23:00:00.000Z");
+  });
+
+  test("America/New_York across spring-forward: the day is 23 hours long", () => {
+    const w = windowAt(at("2026-03-08T12:00:00Z"), "day", "America/New_York");
+    expect(iso(w.start)).toBe("2026-03-08T05:00:00.000Z");
+    expect(iso(w.end)).toBe("2026-03-09T04:00:00.000Z");
+    expect(w.end! - w.start).toBe(23 * 3600_000);
+  });
+
+  test("America/New_York across fall-back: the day is 25 hours long", () => {
+    const w = windowAt(at("2026-11-01T12:00:00Z"), "day", "America/New_York");
+    expect(w.end! - w.start).toBe(25 * 3600_000);
+  });
+
+  test("America/Santiago skips midnight on spring-forward day: the window starts when clocks jump", () => {
+    // 2026-09-06 00:00 -04 does not exist; clocks go to 01:00 -03, which is 04:00 UTC.
+    const tz = "America/Santiago";
+    const start = instantOfWall({ year: 2026, month: 9, day: 6, hour: 0, minute: 0, second: 0 }, tz);
+    expect(iso(start)).toBe("2026-09-06T04:00:00.000Z");
+    expect(iso(windowAt(at("2026-09-06T03:59:59Z"), "day", tz).end)).toBe("2026-09-06T04:00:00.000Z");
+    expect(iso(windowAt(at("2026-09-06T04:00:01Z"), "day", tz).start)).toBe("2026-09-06T04:00:00.000Z");
+  });
+
+  test("Asia/Kolkata (+05:30): half-hour offsets", () => {
+    expect(iso(windowAt(at("2026-05-01T18:29:59Z"), "day", "Asia/Kolkata").start)).toBe("2026-04-30T18:30:00.000Z");
+    expect(iso(windowAt(at("2026-05-01T18:30:01Z"), "day", "Asia/Kolkata").start)).toBe("2026-05-01T18:30:00.000Z");
+  });
+});
+
+describe("week and month windows", () => {
+  test("weeks start on Monday 00:00", () => {
+    // 2026-11-22 is a Sunday, 2026-11-23 a Monday.
+    expect(iso(windowAt(at("2026-11-22T23:59:59Z"), "week").start)).toBe("2026-11-16T00:00:00.000Z");
+    const w = windowAt(at("2026-11-23T00:00:01Z"), "week");
+    expect(iso(w.start)).toBe("2026-11-23T00:00:00.000Z");
+    expect(iso(w.end)).toBe("2026-11-30T00:00:00.000Z");
+  });
+
+  test("month rollover, including December into January", () => {
+    expect(iso(windowAt(at("2026-01-31T23:59:59Z"), "month").start)).toBe("2026-01-01T00:00:00.000Z");
+    expect(iso(windowAt(at("2026-02-01T00:00:01Z"), "month").start)).toBe("2026-02-01T00:00:00.000Z");
+    const dec = windowAt(at("2026-12-31T23:59:59Z"), "month");
+    expect(iso(dec.end)).toBe("2027-01-01T00:00:00.000Z");
+    expect(iso(windowAt(at("2027-01-01T00:00:00Z"), "month").start)).toBe("2027-01-01T00:00:00.000Z");
+  });
+
+  test("month in a zone: Tokyo's month begins at 15:00 UTC the day before", () => {
+    expect(iso(windowAt(at("2026-06-30T14:59:59Z"), "month", "Asia/Tokyo").start)).toBe("2026-05-31T15:00:00.000Z");
+    expect(iso(windowAt(at("2026-06-30T15:00:01Z"), "month", "Asia/Tokyo").start)).toBe("2026-06-30T15:00:00.000Z");
+  });
+
+  test("no window: everything since the epoch, never ends", () => {
+    expect(windowAt(at("2026-06-30T14:59:59Z"), undefined)).toEqual({ start: 0 });
+  });
+
+  test("time zone names are checked", () => {
+    expect(isValidTimeZone("Europe/Berlin")).toBe(true);
+    expect(isValidTimeZone("Mars/Olympus")).toBe(false);
+    expect(() => windowAt(0, "day", "Mars/Olympus")).toThrow(/unknown time zone/);
+  });
+});
