@@ -12,6 +12,6 @@ export const rootCommand = defineCommand({
     description: "Run AI coding agents in sandboxes whose only way out is a metering, budget-enforcing proxy.",
   },
   subCommands: {
-
+    ca: () => import("./commands/ca/index.ts").then((m) => m.default),
   },
 });

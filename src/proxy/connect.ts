@@ -1,0 +1,179 @@
+/**
+ * CONNECT handling on a run's listener. Bun.serve cannot tunnel CONNECT, so node:http accepts it and this
+ * module decides: deny (a readable 403), tunnel (`mitm: false`: raw bytes piped to the target, so the agent
+ * sees the real server's certificate), or MITM (the TLS stream is piped into the host's Bun.serve listener).
+ * Before piping a MITM tunnel it reads the ClientHello: anything that is not TLS is dropped, and an SNI that
+ * differs from the CONNECT host gets a fatal TLS alert. Every outcome is audited; no input can crash it.
+ */
+import type { IncomingMessage } from "node:http";
+import { connect as netConnect, type Socket } from "node:net";
+import type { Duplex } from "node:stream";
+import { parseClientHello, TLS_ALERT_UNRECOGNIZED_NAME } from "./client-hello.ts";
+import type { ExchangeTarget } from "./exchange.ts";
+import type { AuditRecord, ProxyRequestContext } from "./hooks.ts";
+import { decide, normalizeHost, tunnelTarget } from "./routes.ts";
+import { emitAudit, exchangeId, type RunContext } from "./run-context.ts";
+
+export interface ConnectDeps {
+  run: RunContext;
+  /** The unix socket of the MITM listener for this target (started on first use). */
+  mitmSocket(target: ExchangeTarget): string;
+}
+
+/** Parses `host:port` / `[v6]:port`; undefined when malformed. */
+export function parseAuthority(s: string): { host: string; port: number } | undefined {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([A-Za-z0-9._-]+)):(\d{1,5})$/.exec(s.trim());
+  if (!m) return undefined;
+  const port = Number(m[3]);
+  if (port < 1 || port > 65535) return undefined;
+  return { host: normalizeHost(m[1] ?? m[2]!), port };
+}
+
+export function rawResponse(status: number, statusText: string, reason: string, extra = ""): string {
+  const body = `bottle: ${reason}\n`;
+  const safe = reason.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+  return `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Bottle-Reason: ${safe}\r\n${extra}Connection: close\r\n\r\n${body}`;
+}
+
+export function handleConnect(deps: ConnectDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
+  const { run } = deps;
+  const startedAt = Date.now();
+  const auth = parseAuthority(req.url ?? "");
+  const audit = (r: Omit<AuditRecord, "time" | "runId" | "method" | "durationMs" | "path">): void =>
+    emitAudit(run, { time: startedAt, runId: run.runId, method: "CONNECT", path: "", durationMs: Date.now() - startedAt, ...r });
+  socket.on("error", () => socket.destroy());
+  if (!auth) {
+    const reason = `malformed CONNECT target ${JSON.stringify((req.url ?? "").slice(0, 100))}`;
+    audit({ host: "", status: 400, decision: "error", reason, bytesUp: 0, bytesDown: 0 });
+    socket.end(rawResponse(400, "Bad Request", reason));
+    return;
+  }
+  const decision = decide(run.routes, auth.host, run.provider);
+  if (decision.kind === "deny") {
+    audit({ host: auth.host, status: 403, decision: "deny", reason: decision.reason, bytesUp: 0, bytesDown: 0 });
+    socket.end(rawResponse(403, "Forbidden", decision.reason));
+    return;
+  }
+  if (decision.kind === "tunnel") {
+    void tunnel(deps, socket, head, auth, decision.route, audit);
+    return;
+  }
+  const target: ExchangeTarget = { scheme: "https", host: auth.host, port: auth.port, route: decision.route, ...(decision.provider ? { provider: decision.provider } : {}) };
+  let socketPath: string;
+  try {
+    socketPath = deps.mitmSocket(target);
+  } catch (e) {
+    const reason = `cannot intercept ${auth.host}: ${String(e)}`;
+    audit({ host: auth.host, status: 502, decision: "error", reason, bytesUp: 0, bytesDown: 0 });
+    socket.end(rawResponse(502, "Bad Gateway", reason));
+    return;
+  }
+  socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+  awaitHello(deps, socket, head, auth.host, socketPath, audit);
+}
+
+function awaitHello(deps: ConnectDeps, socket: Duplex, head: Buffer, host: string, socketPath: string, audit: (r: Omit<AuditRecord, "time" | "runId" | "method" | "durationMs" | "path">) => void): void {
+  let buf = head;
+  const timer = setTimeout(() => {
+    cleanup();
+    audit({ host, status: 408, decision: "error", reason: "no TLS ClientHello after CONNECT", bytesUp: buf.length, bytesDown: 0 });
+    socket.destroy();
+  }, deps.run.limits.helloTimeoutMs);
+  const onData = (d: Buffer): void => {
+    buf = buf.length ? Buffer.concat([buf, d]) : d;
+    check();
+  };
+  const onClose = (): void => cleanup();
+  const cleanup = (): void => {
+    clearTimeout(timer);
+    socket.off("data", onData);
+    socket.off("close", onClose);
+  };
+  const check = (): void => {
+    const hello = parseClientHello(buf);
+    if (hello.kind === "incomplete") return;
+    cleanup();
+    if (hello.kind === "not-tls") {
+      audit({ host, status: 400, decision: "error", reason: "garbage after CONNECT: not a TLS ClientHello", bytesUp: buf.length, bytesDown: 0 });
+      socket.destroy();
+      return;
+    }
+    if (hello.sni !== undefined && normalizeHost(hello.sni) !== host) {
+      audit({ host, status: 421, decision: "refuse", reason: `TLS server name ${hello.sni} does not match CONNECT host ${host}`, bytesUp: buf.length, bytesDown: 0 });
+      socket.end(TLS_ALERT_UNRECOGNIZED_NAME);
+      return;
+    }
+    socket.pause();
+    const inner = netConnect(socketPath, () => {
+      inner.write(buf);
+      socket.pipe(inner);
+      inner.pipe(socket);
+      socket.resume();
+    });
+    inner.on("error", () => socket.destroy());
+    socket.on("close", () => inner.destroy());
+    inner.on("close", () => socket.destroy());
+  };
+  socket.on("data", onData);
+  socket.on("close", onClose);
+  if (buf.length) check();
+}
+
+async function tunnel(deps: ConnectDeps, socket: Duplex, head: Buffer, auth: { host: string; port: number }, route: ExchangeTarget["route"], audit: (r: Omit<AuditRecord, "time" | "runId" | "method" | "durationMs" | "path">) => void): Promise<void> {
+  const { run } = deps;
+  if (run.hooks.admit) {
+    const ctx: ProxyRequestContext = {
+      id: exchangeId(run.runId), runId: run.runId, method: "CONNECT", host: auth.host, port: auth.port, path: "",
+      upstreamUrl: `tcp://${auth.host}:${auth.port}`, route, requestHeaders: new Headers(), startedAt: Date.now(), state: {},
+    };
+    let verdict;
+    try {
+      verdict = await run.hooks.admit(ctx, new Uint8Array(0));
+    } catch (e) {
+      verdict = { allow: false as const, response: new Response(`admission failed: ${String(e)}`, { status: 503 }) };
+    }
+    if (!verdict.allow) {
+      const text = (await verdict.response.text().catch(() => "")).slice(0, 500) || "refused";
+      audit({ host: auth.host, status: verdict.response.status, decision: "refuse", reason: text, bytesUp: 0, bytesDown: 0 });
+      socket.end(rawResponse(verdict.response.status, "Refused", text));
+      return;
+    }
+  }
+  const dest = tunnelTarget(route, auth.host, auth.port);
+  let up = 0;
+  let down = 0;
+  let established = false;
+  const upstream: Socket = netConnect(dest.port, dest.host);
+  upstream.on("connect", () => {
+    established = true;
+    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+    if (head.length) {
+      up += head.length;
+      upstream.write(head);
+    }
+    socket.on("data", (d: Buffer) => void (up += d.length));
+    upstream.on("data", (d: Buffer) => void (down += d.length));
+    socket.pipe(upstream);
+    upstream.pipe(socket);
+  });
+  let done = false;
+  const finish = (err?: Error): void => {
+    if (done) return;
+    done = true;
+    if (!established) {
+      const reason = `cannot reach ${dest.host}:${dest.port}: ${err?.message ?? "closed"}`;
+      audit({ host: auth.host, status: 502, decision: "error", reason, bytesUp: 0, bytesDown: 0 });
+      socket.end(rawResponse(502, "Bad Gateway", reason));
+      return;
+    }
+    audit({ host: auth.host, status: 200, decision: "tunnel", bytesUp: up, bytesDown: down });
+    socket.destroy();
+    upstream.destroy();
+  };
+  upstream.on("error", (e) => finish(e));
+  upstream.on("close", () => finish());
+  socket.on("close", () => {
+    if (established) finish();
+    else upstream.destroy();
+  });
+}

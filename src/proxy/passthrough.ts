@@ -1,0 +1,75 @@
+/**
+ * Streaming passthrough of an upstream response body. Each chunk is forwarded the moment it arrives (nothing
+ * is buffered to be read), and the metering hook sees a copy of it first; it may replace the chunk (to strip
+ * a usage-only chunk the proxy asked for). The stream ends in exactly one of three ways, each reported once:
+ * the upstream finished (onResponseEnd), the upstream broke (onAbort "upstream") or the client went away
+ * (onAbort "client").
+ */
+import type { ProxyRequestContext } from "./hooks.ts";
+import { auditFor, emitAudit, guard, type RunContext } from "./run-context.ts";
+
+export interface PassthroughOptions {
+  run: RunContext;
+  ctx: ProxyRequestContext;
+  status: number;
+  bytesUp: number;
+  /** Aborts the upstream fetch when the client disconnects. */
+  upstreamAbort: AbortController;
+}
+
+export function passthrough(upstream: ReadableStream<Uint8Array>, o: PassthroughOptions): ReadableStream<Uint8Array> {
+  const { run, ctx, status, bytesUp } = o;
+  const hooks = run.hooks;
+  const reader = upstream.getReader();
+  let bytesDown = 0;
+  let finished = false;
+
+  const finish = (how: "end" | "client" | "upstream", error?: unknown): void => {
+    if (finished) return;
+    finished = true;
+    if (how === "end") {
+      if (hooks.onResponseEnd) Promise.resolve(guard("onResponseEnd", () => hooks.onResponseEnd!(ctx))).catch(() => {});
+    } else if (hooks.onAbort) {
+      Promise.resolve(guard("onAbort", () => hooks.onAbort!(ctx, how, error))).catch(() => {});
+    }
+    const reason = how === "end" ? undefined : how === "client" ? "client disconnected" : `upstream failed: ${String(error)}`;
+    emitAudit(run, auditFor(ctx, { status, decision: how === "upstream" ? "error" : "mitm", bytesUp, bytesDown, ...(reason ? { reason } : {}) }));
+  };
+
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      // Loops only when a hook swallowed a whole chunk: the client must still get the next one.
+      for (;;) {
+        let r: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          r = await reader.read();
+        } catch (e) {
+          if (finished) return;
+          finish(o.upstreamAbort.signal.aborted ? "client" : "upstream", e);
+          controller.error(e);
+          return;
+        }
+        if (r.done) {
+          finish("end");
+          controller.close();
+          return;
+        }
+        let chunk = r.value;
+        if (hooks.onResponseChunk) {
+          const copy = chunk.slice();
+          const replaced = guard("onResponseChunk", () => hooks.onResponseChunk!(ctx, copy));
+          if (replaced instanceof Uint8Array) chunk = replaced;
+        }
+        if (chunk.byteLength === 0) continue;
+        bytesDown += chunk.byteLength;
+        controller.enqueue(chunk);
+        return;
+      }
+    },
+    cancel(reason) {
+      finish("client", reason);
+      o.upstreamAbort.abort();
+      reader.cancel(reason).catch(() => {});
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,81 @@
+/**
+ * Route matching and the per-request decision: MITM (terminate TLS and meter), tunnel (`mitm: false`, bytes
+ * pass untouched) or deny (no route matches). Pure functions, so the policy the proxy applies is testable
+ * without sockets. Known model API hosts are always intercepted: a route may not tunnel them, because that
+ * would let an agent spend tokens unmetered.
+ */
+import type { ProviderName, Route } from "../manifest/types.ts";
+
+/** The model API hosts bottle knows, and whose usage they carry. */
+export const KNOWN_API_HOSTS: Readonly<Record<string, ProviderName>> = Object.freeze({
+  "api.anthropic.com": "claude",
+  "api.openai.com": "codex",
+  "chatgpt.com": "codex",
+});
+
+export type Decision =
+  | { kind: "mitm"; route: Route; provider?: ProviderName }
+  | { kind: "tunnel"; route: Route }
+  | { kind: "deny"; reason: string };
+
+/** Lowercase, strip a trailing dot and IPv6 brackets. */
+export function normalizeHost(host: string): string {
+  let h = host.trim().toLowerCase();
+  if (h.startsWith("[") && h.endsWith("]")) h = h.slice(1, -1);
+  if (h.endsWith(".")) h = h.slice(0, -1);
+  return h;
+}
+
+/** `*.example.com` matches subdomains of example.com (not example.com itself); anything else is exact. */
+export function hostMatches(pattern: string, host: string): boolean {
+  const p = normalizeHost(pattern);
+  const h = normalizeHost(host);
+  if (p.startsWith("*.")) return h.endsWith(p.slice(1)) && h.length > p.length - 1;
+  return p === h;
+}
+
+/** The first route that matches wins, the same order the manifests were composed in. */
+export function matchRoute(routes: readonly Route[], host: string): Route | undefined {
+  return routes.find((r) => hostMatches(r.host, host));
+}
+
+export function providerForHost(host: string): ProviderName | undefined {
+  return KNOWN_API_HOSTS[normalizeHost(host)];
+}
+
+/** True when a route would intercept (MITM) this host. */
+export function isMitm(route: Route, host: string): boolean {
+  return route.mitm !== false || providerForHost(host) !== undefined;
+}
+
+export function decide(routes: readonly Route[], host: string, runProvider?: ProviderName): Decision {
+  const route = matchRoute(routes, host);
+  if (!route) return { kind: "deny", reason: `${normalizeHost(host)} is not on this bottle's egress allowlist (add a route to egress.routes to allow it)` };
+  if (!isMitm(route, host)) return { kind: "tunnel", route };
+  const provider = route.provider ?? providerForHost(host) ?? (route.upstream || route.auth ? runProvider : undefined);
+  return provider ? { kind: "mitm", route, provider } : { kind: "mitm", route };
+}
+
+/**
+ * The URL the proxy calls upstream. Without `upstream:` it is the original scheme/host/port; with it, the
+ * route's base URL (its path is a prefix) replaces them.
+ */
+export function upstreamUrl(route: Route | undefined, scheme: "http" | "https", host: string, port: number, path: string): string {
+  const p = path.startsWith("/") ? path : `/${path}`;
+  if (route?.upstream) {
+    const base = new URL(route.upstream);
+    const prefix = base.pathname.replace(/\/+$/, "");
+    return `${base.protocol}//${base.host}${prefix}${p}`;
+  }
+  const h = host.includes(":") ? `[${host}]` : host;
+  const defaultPort = scheme === "https" ? 443 : 80;
+  return `${scheme}://${h}${port === defaultPort ? "" : `:${port}`}${p}`;
+}
+
+/** Where a tunnel (mitm: false) connects: the route's upstream host:port, or the CONNECT target. */
+export function tunnelTarget(route: Route, host: string, port: number): { host: string; port: number } {
+  if (!route.upstream) return { host, port };
+  const u = new URL(route.upstream);
+  const p = u.port ? Number(u.port) : u.protocol === "http:" ? 80 : 443;
+  return { host: normalizeHost(u.hostname), port: p };
+}

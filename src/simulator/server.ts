@@ -1,0 +1,97 @@
+/**
+ * A simulated model provider: one Bun.serve speaking the Anthropic Messages, OpenAI Chat Completions and
+ * OpenAI Responses wire formats exactly, over plain HTTP or TLS with a given certificate. The README's quick
+ * start runs a real agent against it, and tests use it as their fake upstream. Importing it starts nothing.
+ *
+ *   const sim = startSimulator({ text: "hi", usage: {...}, chunkDelayMs: 200 });
+ *   sim.url            // http://127.0.0.1:<port>
+ *   sim.requests       // every request seen: method, path, headers, parsed JSON body
+ *   sim.set({ compression: "br" });   // change behaviour between requests
+ *   await sim.close();
+ */
+import { anthropicCountTokens, anthropicMessages } from "./anthropic.ts";
+import { chatCompletions } from "./openai-chat.ts";
+import { responses, responsesInputTokens } from "./openai-responses.ts";
+import { DEFAULT_SIM_OPTIONS, type SimUsage, type SimulatorOptions } from "./options.ts";
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+export interface StartSimulatorOptions extends Partial<Omit<SimulatorOptions, "usage">> {
+  usage?: Partial<SimUsage>;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: string; key: string };
+  hostname?: string;
+  /** 0 (default) picks a free port. */
+  port?: number;
+}
+
+export interface Simulator {
+  url: string;
+  port: number;
+  requests: RecordedRequest[];
+  options: SimulatorOptions;
+  set(patch: Partial<Omit<SimulatorOptions, "usage">> & { usage?: Partial<SimUsage> }): void;
+  close(): Promise<void>;
+}
+
+function merge(base: SimulatorOptions, patch: Partial<Omit<SimulatorOptions, "usage">> & { usage?: Partial<SimUsage> }): SimulatorOptions {
+  const { usage, ...rest } = patch;
+  return { ...base, ...rest, usage: { ...base.usage, ...usage } } as SimulatorOptions;
+}
+
+function notFound(path: string): Response {
+  return Response.json({ type: "error", error: { type: "not_found_error", message: `simulator: no route for ${path}` } }, { status: 404 });
+}
+
+export function simulate(o: SimulatorOptions, method: string, path: string, body: Record<string, unknown>): Response {
+  const p = path.split("?")[0]!.replace(/\/+$/, "");
+  if (method !== "POST") return notFound(p);
+  if (p.endsWith("/v1/messages")) return anthropicMessages(o, body);
+  if (p.endsWith("/v1/messages/count_tokens")) return anthropicCountTokens(o);
+  if (p.endsWith("/v1/chat/completions")) return chatCompletions(o, body);
+  if (p.endsWith("/v1/responses") || p.endsWith("/backend-api/codex/responses")) return responses(o, body);
+  if (p.endsWith("/v1/responses/input_tokens")) return responsesInputTokens(o);
+  return notFound(p);
+}
+
+export function startSimulator(opts: StartSimulatorOptions = {}): Simulator {
+  const { tls, hostname, port, ...behaviour } = opts;
+  const sim: Simulator = {
+    url: "",
+    port: 0,
+    requests: [],
+    options: merge(DEFAULT_SIM_OPTIONS, behaviour),
+    set(patch) {
+      sim.options = merge(sim.options, patch);
+    },
+    async close() {
+      await server.stop(true);
+    },
+  };
+  const server = Bun.serve({
+    hostname: hostname ?? "127.0.0.1",
+    port: port ?? 0,
+    ...(tls ? { tls } : {}),
+    idleTimeout: 0,
+    async fetch(req) {
+      const url = new URL(req.url);
+      const text = await req.text();
+      let body: Record<string, unknown> = {};
+      try {
+        body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
+      } catch {
+        return Response.json({ type: "error", error: { type: "invalid_request_error", message: "body is not JSON" } }, { status: 400 });
+      }
+      sim.requests.push({ method: req.method, path: `${url.pathname}${url.search}`, headers: Object.fromEntries(req.headers), body });
+      return simulate(sim.options, req.method, url.pathname, body);
+    },
+  });
+  sim.port = server.port!;
+  sim.url = `${tls ? "https" : "http"}://${hostname ?? "127.0.0.1"}:${server.port}`;
+  return sim;
+}
