@@ -1,0 +1,115 @@
+/**
+ * Admission and settlement against the ledger, each one atomic transaction.
+ *
+ * admit: is the run cut off? does the governing budget for this provider still have room? With a
+ * reservation (pre-flight on) the request is admitted only if used + held + reservation <= limit, and the
+ * reservation is written in the same transaction. Without one (pre-flight off) the request is admitted while
+ * used + held < limit: post-hoc, the request that crosses completes and the next is refused.
+ *
+ * settle: release the request's reservation (its tokens were charged by metering as actual usage), then
+ * report whether the budget is now crossed so the caller can apply the cutoff policy.
+ *
+ * Bounds (concurrency C, limit L, per-request usage u_i, reservation r_i):
+ *   off:      the last request admitted saw used < L, and at most C-1 others were in flight unseen, so
+ *             charged <= (L - 1) + sum of the C largest u_i.
+ *   estimate/provider: every admitted request had its r_i inside L, so charged <= L + sum over admitted
+ *             requests of max(0, u_i - r_i); when reservations are upper bounds (input counted by the
+ *             provider or overestimated, output capped by max_tokens) charged <= L.
+ */
+import { scopeKeyFor, selectionFor } from "../budget/counting.ts";
+import { describeScope, type EffectiveBudget } from "../budget/precedence.ts";
+import { describeWindow } from "../budget/windows.ts";
+import type { PreflightMode, ProviderName } from "../manifest/types.ts";
+import type { RefusalFacts } from "./refusal.ts";
+import type { EnforceStore, EnforceTx } from "./store.ts";
+
+/** Everything enforcement knows about one run, fixed at launch. */
+export interface RunBudgetPlan {
+  runId: string;
+  budgets: Partial<Record<ProviderName, EffectiveBudget>>;
+  timeZone: string;
+  preflight: PreflightMode;
+}
+
+export type AdmitDecision =
+  | { allow: true; reservationId?: string; reserved?: number }
+  | { allow: false; kind: "cutoff"; reason: string }
+  | { allow: false; kind: "budget"; facts: RefusalFacts };
+
+export interface BudgetStanding {
+  budget: EffectiveBudget;
+  used: number;
+  held: number;
+  since: number;
+  windowEnd?: number;
+}
+
+/** Used and held tokens of a budget as seen by `runId` at `now`, inside an open transaction. */
+export async function standing(tx: EnforceTx, b: EffectiveBudget, runId: string, now: number, timeZone: string): Promise<BudgetStanding> {
+  const key = scopeKeyFor(b, runId);
+  const sel = selectionFor(b, runId, now, timeZone, await tx.lastReset(key, b.provider));
+  const used = await tx.usedTokens(sel);
+  const held = await tx.reservedTokens({ ...key, provider: b.provider });
+  const s: BudgetStanding = { budget: b, used, held, since: sel.since };
+  if (sel.windowEnd !== undefined) s.windowEnd = sel.windowEnd;
+  return s;
+}
+
+export function factsOf(s: BudgetStanding, timeZone: string, requested?: number): RefusalFacts {
+  const f: RefusalFacts = {
+    scope: describeScope(s.budget),
+    provider: s.budget.provider,
+    used: s.used + s.held,
+    limit: s.budget.tokens,
+    window: describeWindow(s.budget.per, timeZone),
+  };
+  if (requested !== undefined) f.requested = requested;
+  if (s.windowEnd !== undefined) f.resetsAt = s.windowEnd;
+  return f;
+}
+
+/** Control actions that leave a run refusing every request until it is restored. */
+const BLOCKING = new Set(["cutoff", "freeze", "kill"]);
+
+export async function admit(
+  store: EnforceStore,
+  plan: RunBudgetPlan,
+  req: { provider?: ProviderName; reserve?: number; now?: number },
+): Promise<AdmitDecision> {
+  const now = req.now ?? Date.now();
+  return store.transaction(async (tx) => {
+    const last = await tx.lastControlAction(plan.runId);
+    if (last && BLOCKING.has(last.kind)) return { allow: false, kind: "cutoff", reason: last.detail ?? `${last.kind} by ${last.trigger}` };
+    const b = req.provider ? plan.budgets[req.provider] : undefined;
+    if (!b) return { allow: true };
+    const s = await standing(tx, b, plan.runId, now, plan.timeZone);
+    if (req.reserve === undefined) {
+      return s.used + s.held < b.tokens ? { allow: true } : { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone) };
+    }
+    if (s.used + s.held + req.reserve > b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone, req.reserve) };
+    const id = crypto.randomUUID();
+    await tx.addReservation({ id, runId: plan.runId, provider: b.provider, tokens: req.reserve, createdAt: now });
+    return { allow: true, reservationId: id, reserved: req.reserve };
+  });
+}
+
+export interface Settlement {
+  /** Present when the governing budget is used up after this request. */
+  crossed?: BudgetStanding;
+}
+
+/** Releases the reservation (if any) and reports a crossing. Usage itself is charged by metering. */
+export async function settle(
+  store: EnforceStore,
+  plan: RunBudgetPlan,
+  req: { provider?: ProviderName; reservationId?: string; charged: number; now?: number },
+): Promise<Settlement> {
+  const now = req.now ?? Date.now();
+  return store.transaction(async (tx) => {
+    if (req.reservationId) await tx.releaseReservation(req.reservationId, now, req.charged);
+    const b = req.provider ? plan.budgets[req.provider] : undefined;
+    if (!b) return {};
+    const s = await standing(tx, b, plan.runId, now, plan.timeZone);
+    return s.used >= b.tokens ? { crossed: s } : {};
+  });
+}

@@ -1,0 +1,91 @@
+/**
+ * The proxy hooks that enforce budgets. `admit` refuses a cut-off run, checks the governing budget and, with
+ * pre-flight on, reserves the request's estimated size, all in one ledger transaction; the refusal is shaped
+ * like the provider's error. `onResponseEnd`/`onAbort` release the reservation once metering has charged the
+ * actual usage (compose these after the metering hooks) and apply the cutoff policy when the budget is used
+ * up. Any ledger failure refuses the request: nothing is admitted unmetered.
+ */
+import { log } from "../log.ts";
+import type { ShutdownPolicy } from "../manifest/types.ts";
+import type { MeterResult } from "../metering/types.ts";
+import type { Admission, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
+import { admit, settle, type RunBudgetPlan } from "./admission.ts";
+import { countCallFor, countViaProvider, type FetchLike } from "./count-tokens.ts";
+import { enforcePolicy } from "./cutoff.ts";
+import { estimateInput, reservationOf, type Reservation } from "./estimate.ts";
+import { budgetRefusalMessage, cutoffMessage, errorStyleFor, refusalResponse } from "./refusal.ts";
+import { requestShape } from "./request-shape.ts";
+import type { RunControl } from "./run-control.ts";
+import type { EnforceStore } from "./store.ts";
+
+export interface BudgetHookOptions {
+  store: EnforceStore;
+  plan: RunBudgetPlan;
+  policy: ShutdownPolicy;
+  control?: RunControl;
+  /** Headers (with the injected credential) for a counting call to the request's upstream. */
+  countHeaders?: (ctx: ProxyRequestContext) => Headers;
+  fetcher?: FetchLike;
+}
+
+/** Where the hooks keep per-exchange state in ctx.state. */
+const RESERVATION = "budget.reservation";
+/** Where the metering hooks leave their MeterResult (read to record what a reservation settled at). */
+export const METER_STATE_KEY = "meter";
+
+async function reserveFor(o: BudgetHookOptions, ctx: ProxyRequestContext, body: Uint8Array): Promise<Reservation | undefined> {
+  if (o.plan.preflight === "off" || !ctx.provider || !o.plan.budgets[ctx.provider]) return undefined;
+  const shape = requestShape(ctx.path, body);
+  if (!shape) return undefined;
+  if (o.plan.preflight === "provider") {
+    const call = countCallFor(shape, ctx.upstreamUrl);
+    const headers = o.countHeaders?.(ctx) ?? new Headers(ctx.requestHeaders);
+    const n = call ? await countViaProvider(call, headers, o.fetcher) : undefined;
+    if (n !== undefined) return reservationOf(n, shape, "provider");
+    log.debug(`preflight: no provider count for ${ctx.path}; using the local estimate`);
+  }
+  return reservationOf(await estimateInput(shape), shape, "estimate");
+}
+
+export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
+  const { store, plan } = o;
+
+  async function finish(ctx: ProxyRequestContext): Promise<void> {
+    const held = ctx.state[RESERVATION] as string | undefined;
+    if (!ctx.provider && !held) return;
+    const meter = ctx.state[METER_STATE_KEY] as MeterResult | undefined;
+    try {
+      const r = await settle(store, plan, { provider: ctx.provider, reservationId: held, charged: meter?.usage.totalTokens ?? 0 });
+      delete ctx.state[RESERVATION];
+      if (r.crossed) await enforcePolicy(store, o.control, plan, o.policy, r.crossed);
+    } catch (e) {
+      log.error(`budget settlement failed for ${ctx.id}: ${String(e)}`);
+    }
+  }
+
+  return {
+    async admit(ctx, body): Promise<Admission> {
+      const style = errorStyleFor(ctx.path, ctx.provider);
+      try {
+        const r = await reserveFor(o, ctx, body);
+        const d = await admit(store, plan, { provider: ctx.provider, reserve: r?.total });
+        if (d.allow) {
+          if (d.reservationId) ctx.state[RESERVATION] = d.reservationId;
+          return { allow: true };
+        }
+        if (d.kind === "cutoff") return { allow: false, response: refusalResponse(style, cutoffMessage(plan.runId, d.reason)) };
+        if (d.facts.requested === undefined || d.facts.used >= d.facts.limit) {
+          const b = plan.budgets[ctx.provider!]!;
+          await enforcePolicy(store, o.control, plan, o.policy, { budget: b, used: d.facts.used, held: 0, since: 0, ...(d.facts.resetsAt ? { windowEnd: d.facts.resetsAt } : {}) });
+        }
+        return { allow: false, response: refusalResponse(style, budgetRefusalMessage(d.facts)) };
+      } catch (e) {
+        log.error(`admission failed for ${ctx.id}, refusing: ${String(e)}`);
+        const msg = `bottle: request refused because the budget ledger is unavailable (${e instanceof Error ? e.message : String(e)}); nothing is sent unmetered.`;
+        return { allow: false, response: refusalResponse(style, msg) };
+      }
+    },
+    onResponseEnd: finish,
+    onAbort: (ctx) => finish(ctx),
+  };
+}

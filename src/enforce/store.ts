@@ -1,0 +1,50 @@
+/**
+ * The port enforcement needs from the ledger. Admission reads and writes several tables and must do it as
+ * one atomic step across processes, so everything goes through `transaction`, which the ledger runs as
+ * `BEGIN IMMEDIATE` (the write lock is taken before the first read, so two proxies cannot both see the same
+ * room). Keeping this an interface lets tests and a Postgres ledger provide their own implementation.
+ */
+import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
+import type { ProviderName } from "../manifest/types.ts";
+
+export interface ReservationRow {
+  id: string;
+  runId: string;
+  provider: ProviderName;
+  tokens: number;
+  createdAt: number;
+}
+
+export type ActionKind = "cutoff" | "freeze" | "kill" | "restore" | "refuse";
+
+export interface EnforcementActionRow {
+  runId: string;
+  kind: ActionKind;
+  /** "budget" for a crossing, "user" for a command, "startup" for crash recovery. */
+  trigger: string;
+  scope?: string;
+  provider?: ProviderName;
+  used?: number;
+  limit?: number;
+  detail?: string;
+  at: number;
+}
+
+export interface EnforceTx {
+  /** Tokens charged to runs matching the selection since `sel.since`. */
+  usedTokens(sel: UsageSelection): Promise<number>;
+  /** Tokens held by unreleased reservations of runs matching the selection. */
+  reservedTokens(sel: ScopeKey & { provider: ProviderName }): Promise<number>;
+  /** Time (ms) of the last reset marker for this scope and provider (or for all providers), if any. */
+  lastReset(scope: ScopeKey, provider: ProviderName): Promise<number | undefined>;
+  addReservation(r: ReservationRow): Promise<void>;
+  /** Marks a reservation released; returns false when it was already released. */
+  releaseReservation(id: string, at: number, settledTokens: number): Promise<boolean>;
+  /** The latest cutoff/restore/freeze/kill action of the run, or undefined. */
+  lastControlAction(runId: string): Promise<EnforcementActionRow | undefined>;
+  recordAction(a: EnforcementActionRow): Promise<void>;
+}
+
+export interface EnforceStore {
+  transaction<T>(fn: (tx: EnforceTx) => Promise<T>): Promise<T>;
+}
