@@ -1,0 +1,112 @@
+/**
+ * Where `bottle budget set/unset` write. A global budget lives in $BOTTLE_HOME/settings.yml; an agent's in
+ * its manifest (./.bottle/agents wins over $BOTTLE_HOME/agents, as when agents are loaded); a bottle's, or a
+ * parent's (a parent is a bottle), in $BOTTLE_HOME/bottles — bottles under cwd are never read, so never
+ * written. A run's budget is not in any file: it is `--budget` on launch.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { NotFoundError, UsageError } from "../errors.ts";
+import { PROVIDERS, WINDOWS, type BudgetWindow, type ProviderName } from "../manifest/types.ts";
+import { homePaths } from "../paths.ts";
+import { didYouMean } from "../util/did-you-mean.ts";
+import { editFrontmatter, setBudgetInYaml, unsetBudgetInYaml, type LimitEdit } from "./edit-yaml.ts";
+
+export const EDITABLE_SCOPES = ["global", "agent", "bottle", "parent"] as const;
+export type EditableScope = (typeof EDITABLE_SCOPES)[number];
+
+export interface BudgetTarget {
+  scope: EditableScope;
+  name?: string;
+  provider: ProviderName;
+}
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], key: string, fix: string): T {
+  if (value !== undefined && (allowed as readonly string[]).includes(value)) return value as T;
+  const guess = value ? didYouMean(value, [...allowed]) : undefined;
+  throw new UsageError(`${key} must be one of ${allowed.join(", ")}${value ? `, not "${value}"` : ""}`, {
+    key,
+    fix: guess ? `did you mean ${guess}? ${fix}` : fix,
+  });
+}
+
+/** Reads `<scope> [name] <provider> [tokens]` from positionals. */
+export function parseTarget(positionals: readonly string[], withTokens: boolean): { target: BudgetTarget; tokens?: number } {
+  const usage = withTokens ? "bottle budget set <global|agent NAME|bottle NAME> <provider> <tokens>" : "bottle budget unset <global|agent NAME|bottle NAME> <provider>";
+  const [rawScope, ...rest] = positionals;
+  if (rawScope === "run") throw new UsageError("a run budget is not stored in a file", { key: "scope", fix: "pass --budget N to `bottle run` instead." });
+  const scope = oneOf(rawScope, EDITABLE_SCOPES, "scope", `usage: ${usage}`);
+  let name: string | undefined;
+  if (scope !== "global") {
+    name = rest.shift();
+    if (!name || !NAME.test(name)) throw new UsageError(`${scope} name ${name ? `"${name}" is not kebab-case` : "is missing"}`, { key: "name", fix: `usage: ${usage}` });
+  }
+  const provider = oneOf(rest.shift(), PROVIDERS, "provider", `usage: ${usage}`);
+  const target: BudgetTarget = { scope, provider, ...(name ? { name } : {}) };
+  if (!withTokens) {
+    if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, { fix: `usage: ${usage}` });
+    return { target };
+  }
+  const raw = rest.shift();
+  const tokens = raw !== undefined && /^\d[\d_]*$/.test(raw) ? Number(raw.replaceAll("_", "")) : Number.NaN;
+  if (!Number.isSafeInteger(tokens) || tokens <= 0) throw new UsageError(`tokens must be a positive whole number${raw ? `, not "${raw}"` : ""}`, { key: "tokens", fix: `usage: ${usage}` });
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, { fix: `usage: ${usage}` });
+  return { target, tokens };
+}
+
+/** `--per day|week|month|none` → the edit's window (undefined keeps the current one). */
+export function parsePer(per: string | undefined): BudgetWindow | null | undefined {
+  if (per === undefined || per === "") return undefined;
+  if (per === "none") return null;
+  return oneOf(per, WINDOWS, "--per", "use day, week or month (or none to remove the window).");
+}
+
+export function budgetFile(t: Pick<BudgetTarget, "scope" | "name">, cwd = process.cwd(), home = homePaths()): string {
+  if (t.scope === "global") return home.settings;
+  if (t.scope === "agent") {
+    const local = join(cwd, ".bottle", "agents", `${t.name}.md`);
+    const file = existsSync(local) ? local : join(home.agents, `${t.name}.md`);
+    if (!existsSync(file)) throw new NotFoundError(`agent "${t.name}" not found`, { file, fix: "check `bottle agents` for the names." });
+    return file;
+  }
+  const file = join(home.bottles, `${t.name}.md`);
+  if (!existsSync(file)) throw new NotFoundError(`bottle "${t.name}" not found`, { file, fix: "check `bottle bottles` for the names." });
+  return file;
+}
+
+function rewrite(file: string, transform: (text: string) => string): { before: string; after: string } {
+  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
+  const after = transform(before);
+  if (after !== before) {
+    mkdirSync(dirname(file), { recursive: true });
+    const tmp = `${file}.bottle-tmp`;
+    writeFileSync(tmp, after);
+    renameSync(tmp, file);
+  }
+  return { before, after };
+}
+
+export function setBudget(t: BudgetTarget, edit: LimitEdit, cwd?: string, home?: ReturnType<typeof homePaths>): { file: string; changed: boolean } {
+  const file = budgetFile(t, cwd, home);
+  const apply = (yaml: string) => setBudgetInYaml(yaml, t.provider, edit, file);
+  const r = rewrite(file, (text) => (t.scope === "global" ? apply(text) : editFrontmatter(text, apply)));
+  return { file, changed: r.before !== r.after };
+}
+
+export function unsetBudget(t: BudgetTarget, cwd?: string, home?: ReturnType<typeof homePaths>): { file: string; removed: boolean } {
+  const file = budgetFile(t, cwd, home);
+  if (!existsSync(file)) return { file, removed: false };
+  let removed = false;
+  const apply = (yaml: string) => {
+    const r = unsetBudgetInYaml(yaml, t.provider, file);
+    removed = r.removed;
+    return r.text;
+  };
+  rewrite(file, (text) => {
+    const after = t.scope === "global" ? apply(text) : editFrontmatter(text, apply);
+    return removed ? after : text;
+  });
+  return { file, removed };
+}

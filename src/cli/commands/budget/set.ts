@@ -1,0 +1,24 @@
+/**
+ * `bottle budget set <global|agent NAME|bottle NAME> <provider> <tokens> [--per day|week|month|none]`:
+ * writes one budget into settings.yml or a manifest's frontmatter, keeping the rest of the file as it was.
+ */
+import { defineCommand } from "citty";
+import { parsePer, parseTarget, setBudget } from "../../../budget/budget-files.ts";
+import { log } from "../../../log.ts";
+
+export default defineCommand({
+  meta: { name: "set", description: "Set a budget in settings.yml (global) or an agent's or bottle's frontmatter." },
+  args: {
+    scope: { type: "positional", required: false, description: "global | agent NAME | bottle NAME, then PROVIDER TOKENS" },
+    per: { type: "string", description: "window: day, week, month, or none to remove it (default: keep)" },
+    json: { type: "boolean", description: "print the result as JSON" },
+  },
+  run({ args }) {
+    const { target, tokens } = parseTarget(args._.map(String), true);
+    const per = parsePer(args.per);
+    const r = setBudget(target, { tokens: tokens!, ...(per !== undefined ? { per } : {}) });
+    const out = { ...target, tokens, per, file: r.file, changed: r.changed };
+    if (args.json) process.stdout.write(`${JSON.stringify(out)}\n`);
+    else log.info(`${r.changed ? "set" : "unchanged:"} ${target.scope}${target.name ? ` ${target.name}` : ""} ${target.provider} budget to ${tokens}${per ? ` per ${per}` : ""} in ${r.file}`);
+  },
+});
