@@ -12,6 +12,7 @@ export const rootCommand = defineCommand({
     description: "Run AI coding agents in sandboxes whose only way out is a metering, budget-enforcing proxy.",
   },
   subCommands: {
+    budget: () => import("./commands/budget/index.ts").then((m) => m.default),
     ca: () => import("./commands/ca/index.ts").then((m) => m.default),
   },
 });
