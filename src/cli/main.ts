@@ -12,6 +12,9 @@ import { formatError } from "./format-error.ts";
 import { rootCommand } from "./root.ts";
 
 export async function main(argv: string[]): Promise<number> {
+  // Hidden internal command: the in-bottle bridge (src/backends/bridge.ts). Handled before anything else so
+  // that it works inside a bottle with no config and no logging setup.
+  if (argv[0] === "__bridge") return (await import("../backends/bridge.ts")).bridgeMain(argv.slice(1));
   const debug = argv.includes("--debug") || !!process.env.BOTTLE_DEBUG;
   const args = argv.filter((a) => a !== "--debug");
   if (debug) process.env.BOTTLE_DEBUG = "1";

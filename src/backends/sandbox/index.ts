@@ -1,0 +1,181 @@
+/**
+ * The sandbox backend: bubblewrap on Linux. No daemon, starts in milliseconds, the agent binary comes from
+ * the host. Each exec is one bwrap instance with its own user, pid, ipc, uts and network namespaces; the
+ * run's home and workspace live on the host (under the run directory, or the user's cwd in bind mode), so
+ * several execs of one run see the same files. See args.ts for the mount layout.
+ *
+ * Freeze semantics, honestly: a process cannot be checkpointed without CRIU, so freeze SIGSTOPs every
+ * process of the bottle (so the files stop changing), copies home (and a copied workspace) into the run's
+ * snapshot directory, then kills the processes. Resume restores those files and starts a fresh bottle;
+ * the agent continues from its own on-disk session state (the provider's resume arguments), not from
+ * its memory. A bind-mounted workspace is the user's own directory and is kept in place, not copied.
+ */
+import { cpSync, existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { isAbsolute, join, relative, resolve } from "node:path";
+import { BackendError } from "../../errors.ts";
+import { bottleHome, runDir } from "../../paths.ts";
+import { bottleEnv } from "../env.ts";
+import { isAlive, signalTree, stopTree, waitGone } from "../procs.ts";
+import { selfCommand } from "../self.ts";
+import { spawnBottleProcess } from "../spawn.ts";
+import { allRecords, liveProcesses, readRecord, stateOf, toActive, track, updateRecord, writeRecord } from "../state.ts";
+import { type ActiveBottle, type Availability, type Backend, type BottleHandle, type BottlePlan, type ExecOptions, type ExecResult, type RunningProcess, type Snapshot } from "../types.ts";
+import { bwrapArgs, groupText, passwdText } from "./args.ts";
+import { copyTree, insideToHost, validateRunId } from "../files.ts";
+
+export interface SandboxOptions {
+  /** bubblewrap executable; default `bwrap` from PATH. */
+  bwrap?: string;
+  home?: string;
+}
+
+export class SandboxBackend implements Backend {
+  readonly name = "sandbox" as const;
+  private readonly bwrap: string;
+  private readonly home: string;
+
+  constructor(opts: SandboxOptions = {}) {
+    this.bwrap = opts.bwrap ?? "bwrap";
+    this.home = opts.home ?? bottleHome();
+  }
+
+  async available(): Promise<Availability> {
+    if (process.platform !== "linux") return { ok: false, reason: "the sandbox backend needs Linux", fix: "use --backend docker" };
+    const exe = Bun.which(this.bwrap);
+    if (!exe) return { ok: false, reason: "bubblewrap (bwrap) is not installed", fix: "install it: apt-get install bubblewrap (or dnf install bubblewrap)" };
+    const probe = Bun.spawnSync([exe, "--unshare-user", "--unshare-net", "--ro-bind", "/", "/", "--", "true"], { stderr: "pipe" });
+    if (probe.exitCode !== 0) {
+      const why = new TextDecoder().decode(probe.stderr).trim();
+      return { ok: false, reason: `bwrap cannot create namespaces here (${why})`, fix: "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or use --backend docker" };
+    }
+    return { ok: true };
+  }
+
+  async create(plan: BottlePlan): Promise<BottleHandle> {
+    validateRunId(plan.runId);
+    const dir = runDir(plan.runId, this.home);
+    const cwd = resolve(plan.cwd);
+    const rel = relative(this.home, cwd);
+    if (rel === "" || (!rel.startsWith("..") && !isAbsolute(rel))) {
+      throw new BackendError(`the workspace ${cwd} is inside $BOTTLE_HOME, which a bottle never sees`, { key: "cwd", fix: "run bottle from your project directory" });
+    }
+    if (!existsSync(plan.proxySocket)) throw new BackendError(`proxy socket ${plan.proxySocket} does not exist`, { key: "proxySocket", fix: "open the run on the proxy before creating its bottle" });
+    const hostHome = join(dir, "home");
+    mkdirSync(hostHome, { recursive: true, mode: 0o700 });
+    let hostWorkspace = cwd;
+    if (plan.workspace === "copy") {
+      hostWorkspace = join(dir, "workspace");
+      if (!existsSync(hostWorkspace)) copyTree(cwd, hostWorkspace);
+    }
+    mkdirSync(join(dir, "etc"), { recursive: true });
+    writeFileSync(join(dir, "etc", "passwd"), passwdText());
+    writeFileSync(join(dir, "etc", "group"), groupText());
+    const handle: BottleHandle = { runId: plan.runId, backend: "sandbox", plan: { ...plan, cwd }, hostHome, hostWorkspace, workspace: cwd };
+    writeRecord({ version: 1, handle, createdAt: Date.now(), processes: [] }, this.home);
+    return handle;
+  }
+
+  /** The full host argv of one exec (exposed for tests and `--dry-run`). */
+  commandFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { argv: string[]; env: Record<string, string> } {
+    if (argv.length === 0) throw new BackendError("nothing to run in the bottle", { fix: "pass the agent's argv" });
+    const dir = runDir(handle.runId, this.home);
+    const homes = [homedir(), process.env.HOME ?? ""].filter((h) => h !== "" && h !== "/");
+    const args = bwrapArgs({
+      handle,
+      self: selfCommand(),
+      bottleHome: this.home,
+      hostHomes: homes,
+      passwdFile: join(dir, "etc", "passwd"),
+      groupFile: join(dir, "etc", "group"),
+      attach: opts.attach ?? "inherit",
+      cwd: opts.cwd ?? handle.workspace,
+      argv,
+      exists: existsSync,
+      separateVarRun: existsSync("/var/run") && !lstatSync("/var/run").isSymbolicLink(),
+    });
+    args[0] = this.bwrap;
+    const env = bottleEnv({ plan: handle.plan, path: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", extra: opts.env });
+    return { argv: args, env };
+  }
+
+  exec(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): RunningProcess {
+    const cmd = this.commandFor(handle, argv, opts);
+    const proc = spawnBottleProcess({ argv: cmd.argv, env: cmd.env, attach: opts.attach ?? "inherit", stdin: opts.stdin });
+    const tracked = track(proc.pid);
+    updateRecord(handle.runId, (r) => ({ ...r, processes: [...liveProcesses(r), tracked] }), this.home);
+    const exited = proc.exited.then((res) => {
+      updateRecord(handle.runId, (r) => ({ ...r, processes: r.processes.filter((p) => p.pid !== tracked.pid) }), this.home);
+      return res;
+    });
+    return { pid: proc.pid, exited, kill: proc.kill };
+  }
+
+  provision(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec(handle, argv, { ...opts, attach: "capture" }).exited;
+  }
+
+  async copyIn(handle: BottleHandle, hostPath: string, insidePath: string): Promise<void> {
+    copyTree(hostPath, insideToHost(handle, insidePath));
+  }
+
+  async list(): Promise<ActiveBottle[]> {
+    const out: ActiveBottle[] = [];
+    for (const rec of allRecords(this.home)) {
+      if (rec.handle.backend !== "sandbox") continue;
+      const live = liveProcesses(rec);
+      const state = stateOf(rec, live);
+      if (state !== "stopped") out.push(toActive(rec, state, live[0]?.pid));
+    }
+    return out;
+  }
+
+  async stop(handle: BottleHandle): Promise<void> {
+    const rec = readRecord(handle.runId, this.home);
+    const roots = rec ? liveProcesses(rec).map((p) => p.pid) : [];
+    for (const r of roots) signalTree(r, "SIGTERM");
+    const left = await waitGone(roots, 3000);
+    for (const r of left) signalTree(r, "SIGKILL");
+    await waitGone(left, 3000);
+    updateRecord(handle.runId, (r) => ({ ...r, processes: r.processes.filter((p) => isAlive(p.pid, p.startTime)) }), this.home);
+  }
+
+  async freeze(handle: BottleHandle): Promise<Snapshot> {
+    const rec = readRecord(handle.runId, this.home);
+    const roots = rec ? liveProcesses(rec).map((p) => p.pid) : [];
+    const stopped = roots.flatMap((r) => stopTree(r));
+    const dir = join(runDir(handle.runId, this.home), "snapshot");
+    rmSync(dir, { recursive: true, force: true });
+    copyTree(handle.hostHome, join(dir, "home"));
+    if (handle.plan.workspace === "copy") copyTree(handle.hostWorkspace, join(dir, "workspace"));
+    for (const p of stopped) {
+      try {
+        process.kill(p, "SIGKILL");
+      } catch {
+        /* gone */
+      }
+    }
+    await waitGone(stopped, 5000);
+    const snapshot: Snapshot = { runId: handle.runId, backend: "sandbox", takenAt: Date.now(), ref: dir, handle };
+    updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
+    return snapshot;
+  }
+
+  async resume(snapshot: Snapshot, plan: Partial<BottlePlan> = {}): Promise<BottleHandle> {
+    const h: BottleHandle = { ...snapshot.handle, plan: { ...snapshot.handle.plan, ...plan } };
+    rmSync(h.hostHome, { recursive: true, force: true });
+    copyTree(join(snapshot.ref, "home"), h.hostHome);
+    if (h.plan.workspace === "copy") {
+      rmSync(h.hostWorkspace, { recursive: true, force: true });
+      copyTree(join(snapshot.ref, "workspace"), h.hostWorkspace);
+    }
+    const handle: BottleHandle = { ...h, resumedFrom: snapshot.ref };
+    updateRecord(h.runId, (r) => ({ ...r, handle, snapshot: undefined, tornDown: false }), this.home);
+    return handle;
+  }
+
+  async teardown(handle: BottleHandle): Promise<void> {
+    await this.stop(handle);
+    updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);
+  }
+}

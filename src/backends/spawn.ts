@@ -1,0 +1,74 @@
+/**
+ * Starting the host-side process of a bottle (bwrap, or the docker client) in one of three attach modes.
+ * `pty` gives the bottle a pseudo-terminal of its own and relays it to ours: the agent gets a real TTY
+ * (colours, raw mode, resize) but never our terminal's file descriptor, so it cannot inject keystrokes into
+ * the host shell. `inherit` hands over our stdio (headless runs, CI). `capture` collects the output.
+ */
+import type { Attach, ExecResult, RunningProcess } from "./types.ts";
+
+export interface SpawnSpec {
+  argv: string[];
+  env: Record<string, string>;
+  attach: Attach;
+  stdin?: string;
+  cwd?: string;
+}
+
+function decode(b: ArrayBuffer | Uint8Array | undefined): string {
+  return b ? new TextDecoder().decode(b) : "";
+}
+
+function spawnPty(spec: SpawnSpec): RunningProcess {
+  const stdin = process.stdin;
+  const out = process.stdout;
+  const proc = Bun.spawn(spec.argv, {
+    env: spec.env,
+    cwd: spec.cwd,
+    terminal: {
+      cols: out.columns ?? 80,
+      rows: out.rows ?? 24,
+      name: spec.env.TERM ?? "xterm-256color",
+      data: (_t, data) => out.write(data),
+    },
+  });
+  const term = proc.terminal!;
+  const onInput = (chunk: Buffer) => term.write(chunk);
+  const onResize = () => term.resize(out.columns ?? 80, out.rows ?? 24);
+  const wasRaw = stdin.isTTY ? stdin.isRaw : false;
+  if (stdin.isTTY) stdin.setRawMode(true);
+  stdin.on("data", onInput);
+  stdin.resume();
+  process.on("SIGWINCH", onResize);
+  const exited = proc.exited.then((code) => {
+    stdin.off("data", onInput);
+    process.off("SIGWINCH", onResize);
+    if (stdin.isTTY) stdin.setRawMode(wasRaw);
+    stdin.pause();
+    term.close();
+    return result(code, proc.signalCode, "", "");
+  });
+  return { pid: proc.pid, exited, kill: (s) => proc.kill(s) };
+}
+
+function result(code: number | null, signal: string | number | null, stdout: string, stderr: string): ExecResult {
+  return { exitCode: code ?? 128, ...(signal !== null ? { signal: String(signal) } : {}), stdout, stderr };
+}
+
+export function spawnBottleProcess(spec: SpawnSpec): RunningProcess {
+  if (spec.attach === "pty") return spawnPty(spec);
+  if (spec.attach === "inherit") {
+    const proc = Bun.spawn(spec.argv, { env: spec.env, cwd: spec.cwd, stdio: ["inherit", "inherit", "inherit"] });
+    return { pid: proc.pid, exited: proc.exited.then((c) => result(c, proc.signalCode, "", "")), kill: (s) => proc.kill(s) };
+  }
+  const proc = Bun.spawn(spec.argv, {
+    env: spec.env,
+    cwd: spec.cwd,
+    stdin: spec.stdin !== undefined ? new TextEncoder().encode(spec.stdin) : "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const exited = Promise.all([new Response(proc.stdout).arrayBuffer(), new Response(proc.stderr).arrayBuffer(), proc.exited]).then(
+    ([o, e, c]) => result(c, proc.signalCode, decode(o), decode(e)),
+  );
+  return { pid: proc.pid, exited, kill: (s) => proc.kill(s) };
+}
