@@ -4,12 +4,12 @@
  * broken probe cannot pass for isolation.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:net";
 import { join } from "node:path";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
 import type { BottleHandle } from "../../src/backends/types.ts";
-import { bottleHome } from "../../src/paths.ts";
 import { echoProxy, freshWorkspace, hostLanAddress, NET_PROBE, planFor, type EchoProxy } from "../helpers/bottles.ts";
 
 const backend = new SandboxBackend();
@@ -117,16 +117,25 @@ describe("sandbox bottle network isolation", () => {
 
 describe("sandbox bottle file-system isolation", () => {
   test("the CA key cannot be read, even when the workspace contains $BOTTLE_HOME", async () => {
-    const caDir = join(bottleHome(), "ca");
+    // A bottle home of its own, so the fake key never meets the real proxy tests' CA.
+    const home = join(mkdtempSync(join(tmpdir(), "bh-")), "bottle-home");
+    const own = new SandboxBackend({ home });
+    const caDir = join(home, "ca");
     mkdirSync(caDir, { recursive: true });
+    writeFileSync(join(caDir, "ca.pem"), "PUBLIC CERT");
     writeFileSync(join(caDir, "ca.key"), "PRIVATE KEY MATERIAL", { mode: 0o600 });
     expect(await hostProbe("file", join(caDir, "ca.key"))).toBe("READ");
-    const parentOfHome = join(bottleHome(), "..");
-    for (const h of [await bottle(), await bottle({ cwd: parentOfHome })]) {
-      expect(await probe(h, "file", join(caDir, "ca.key"))).toBe("ENOENT");
-      const r = await backend.provision(h, ["sh", "-c", 'cat "$0" 2>&1; ls -A "$1"', join(caDir, "ca.key"), bottleHome()]);
-      expect(r.stdout).not.toContain("PRIVATE KEY MATERIAL");
-      expect(r.stdout).toContain("No such file");
+    for (const cwd of [freshWorkspace(), join(home, "..")]) {
+      const h = await own.create(planFor({ proxySocket: proxy.socketPath, cwd, caCertPath: join(caDir, "ca.pem") }));
+      try {
+        expect((await own.provision(h, [process.execPath, NET_PROBE, "file", join(caDir, "ca.key")])).stdout).toBe("ENOENT\n");
+        const r = await own.provision(h, ["sh", "-c", 'cat "$0" 2>&1; ls -A "$1" 2>&1; cat "$2"', join(caDir, "ca.key"), caDir, "/run/bottle/ca.pem"]);
+        expect(r.stdout).not.toContain("PRIVATE KEY MATERIAL");
+        // The key fails to read, the CA directory looks empty, and only the public certificate is mounted.
+        expect(r.stdout).toMatch(/^cat: .*ca\.key: No such file or directory\nPUBLIC CERT$/);
+      } finally {
+        await own.teardown(h);
+      }
     }
   });
 
