@@ -34,7 +34,7 @@ export interface UsageSelection extends ScopeKey {
   provider: ProviderName;
   /** Count usage at or after this instant (ms): the later of the window start and the last reset. */
   since: number;
-  /** The window's end, for display. */
+  /** The window's end (exclusive): usage at or after it belongs to the next window. */
   windowEnd?: number;
 }
 

@@ -43,6 +43,10 @@ export interface EnforceTx {
   /** The latest cutoff/restore/freeze/kill action of the run, or undefined. */
   lastControlAction(runId: string): Promise<EnforcementActionRow | undefined>;
   recordAction(a: EnforcementActionRow): Promise<void>;
+  /** Runs holding unreleased reservations, with the pid of the process that owns each run. */
+  reservationHolders(): Promise<Array<{ runId: string; pid: number | null }>>;
+  /** Releases every reservation of a run; returns how many were released. */
+  releaseRunReservations(runId: string, at: number): Promise<number>;
 }
 
 export interface EnforceStore {

@@ -1,0 +1,156 @@
+/**
+ * EnforceStore over the ledger's kysely database. Every transaction starts with `BEGIN IMMEDIATE`: SQLite
+ * takes the write lock before the first read, so two proxies (in one process or several) cannot both read
+ * the same remaining room and both admit; `busy_timeout` makes the second wait instead of failing. Within a
+ * process kysely's single SQLite connection is serialised by its mutex, which `connection()` holds for the
+ * whole callback.
+ *
+ * Scope matching follows src/budget/counting.ts: runs.bottles and runs.chain are JSON arrays of names.
+ */
+import { sql, type Kysely } from "kysely";
+import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
+import type { ProviderName } from "../manifest/types.ts";
+import type { EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
+
+/** The columns enforcement reads and writes (a subset of the ledger's tables). */
+export interface EnforceTables {
+  runs: { id: string; agent: string; bottles: string; chain: string; pid: number | null };
+  usage_events: { run_id: string; provider: string; total_tokens: number; created_at: number };
+  reservations: { id: string; run_id: string; provider: string; tokens: number; created_at: number; released_at: number | null; settled_tokens: number | null };
+  enforcement_actions: { run_id: string; kind: string; trigger: string; scope: string | null; provider: string | null; used: number | null; limit_tokens: number | null; detail: string | null; created_at: number };
+  budget_resets: { scope: string; scope_key: string; provider: string | null; created_at: number };
+}
+
+type Db = Kysely<EnforceTables>;
+
+/** SQL condition: the run `runs.id` belongs to `scope`. */
+function runInScope(scope: ScopeKey) {
+  switch (scope.scope) {
+    case "run":
+      return sql<boolean>`runs.id = ${scope.key}`;
+    case "agent":
+      return sql<boolean>`runs.agent = ${scope.key}`;
+    case "bottle":
+      return sql<boolean>`exists (select 1 from json_each(runs.bottles) where json_each.value = ${scope.key})`;
+    case "parent":
+      return sql<boolean>`exists (select 1 from json_each(runs.chain) where json_each.value = ${scope.key})`;
+    case "global":
+      return sql<boolean>`1 = 1`;
+  }
+}
+
+function txOf(db: Db): EnforceTx {
+  return {
+    async usedTokens(sel: UsageSelection) {
+      const r = await db
+        .selectFrom("usage_events")
+        .innerJoin("runs", "runs.id", "usage_events.run_id")
+        .select(sql<number>`coalesce(sum(usage_events.total_tokens), 0)`.as("n"))
+        .where("usage_events.provider", "=", sel.provider)
+        .where("usage_events.created_at", ">=", sel.since)
+        .$if(sel.windowEnd !== undefined, (q) => q.where("usage_events.created_at", "<", sel.windowEnd!))
+        .where(runInScope(sel))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async reservedTokens(sel: ScopeKey & { provider: ProviderName }) {
+      const r = await db
+        .selectFrom("reservations")
+        .innerJoin("runs", "runs.id", "reservations.run_id")
+        .select(sql<number>`coalesce(sum(reservations.tokens), 0)`.as("n"))
+        .where("reservations.provider", "=", sel.provider)
+        .where("reservations.released_at", "is", null)
+        .where(runInScope(sel))
+        .executeTakeFirstOrThrow();
+      return Number(r.n);
+    },
+    async lastReset(scope: ScopeKey, provider: ProviderName) {
+      const r = await db
+        .selectFrom("budget_resets")
+        .select(sql<number | null>`max(created_at)`.as("at"))
+        .where("scope", "=", scope.scope)
+        .where("scope_key", "=", scope.key)
+        .where((eb) => eb.or([eb("provider", "is", null), eb("provider", "=", provider)]))
+        .executeTakeFirst();
+      return r?.at == null ? undefined : Number(r.at);
+    },
+    async addReservation(r: ReservationRow) {
+      await db
+        .insertInto("reservations")
+        .values({ id: r.id, run_id: r.runId, provider: r.provider, tokens: r.tokens, created_at: r.createdAt, released_at: null, settled_tokens: null })
+        .execute();
+    },
+    async releaseReservation(id: string, at: number, settled: number) {
+      const r = await db.updateTable("reservations").set({ released_at: at, settled_tokens: settled }).where("id", "=", id).where("released_at", "is", null).executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
+    async lastControlAction(runId: string) {
+      const r = await db
+        .selectFrom("enforcement_actions")
+        .selectAll()
+        .where("run_id", "=", runId)
+        .where("kind", "in", ["cutoff", "freeze", "kill", "restore"])
+        .orderBy("created_at", "desc")
+        .orderBy(sql`rowid`, "desc")
+        .limit(1)
+        .executeTakeFirst();
+      if (!r) return undefined;
+      const row: EnforcementActionRow = { runId: r.run_id, kind: r.kind as EnforcementActionRow["kind"], trigger: r.trigger, at: r.created_at };
+      if (r.scope !== null) row.scope = r.scope;
+      if (r.provider !== null) row.provider = r.provider as ProviderName;
+      if (r.used !== null) row.used = r.used;
+      if (r.limit_tokens !== null) row.limit = r.limit_tokens;
+      if (r.detail !== null) row.detail = r.detail;
+      return row;
+    },
+    async recordAction(a: EnforcementActionRow) {
+      await db
+        .insertInto("enforcement_actions")
+        .values({
+          run_id: a.runId,
+          kind: a.kind,
+          trigger: a.trigger,
+          scope: a.scope ?? null,
+          provider: a.provider ?? null,
+          used: a.used ?? null,
+          limit_tokens: a.limit ?? null,
+          detail: a.detail ?? null,
+          created_at: a.at,
+        })
+        .execute();
+    },
+    async reservationHolders() {
+      const rows = await db
+        .selectFrom("reservations")
+        .leftJoin("runs", "runs.id", "reservations.run_id")
+        .select(["reservations.run_id as runId", "runs.pid as pid"])
+        .where("reservations.released_at", "is", null)
+        .distinct()
+        .execute();
+      return rows.map((r) => ({ runId: r.runId, pid: r.pid ?? null }));
+    },
+    async releaseRunReservations(runId: string, at: number) {
+      const r = await db.updateTable("reservations").set({ released_at: at, settled_tokens: 0 }).where("run_id", "=", runId).where("released_at", "is", null).executeTakeFirst();
+      return Number(r.numUpdatedRows);
+    },
+  };
+}
+
+/** Runs `fn` inside BEGIN IMMEDIATE … COMMIT on one connection; rolls back on any error. */
+export async function immediate<T>(db: Kysely<any>, fn: (conn: Kysely<any>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`begin immediate`.execute(conn);
+    try {
+      const out = await fn(conn);
+      await sql`commit`.execute(conn);
+      return out;
+    } catch (e) {
+      await sql`rollback`.execute(conn).catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
+export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
+  return { transaction: (fn) => immediate(db, (conn) => fn(txOf(conn as Db))) };
+}
