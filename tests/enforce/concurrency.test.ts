@@ -63,7 +63,8 @@ async function acrossProcesses(mode: "off" | "estimate"): Promise<{ admitted: nu
     }),
   );
   const readers = procs.map((p) => (p.stdout as ReadableStream<Uint8Array>).getReader());
-  const readLine = async (r: ReadableStreamDefaultReader<Uint8Array>, buf: { s: string }) => {
+  type Reader = (typeof readers)[number];
+  const readLine = async (r: Reader, buf: { s: string }) => {
     while (!buf.s.includes("\n")) {
       const { value, done } = await r.read();
       if (done) throw new Error("worker ended early");

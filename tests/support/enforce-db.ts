@@ -5,7 +5,7 @@
 import { Database } from "bun:sqlite";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
-import { Kysely, SqliteDialect } from "kysely";
+import { Kysely, SqliteDialect, type SqliteDatabase } from "kysely";
 import type { EnforceTables } from "../../src/enforce/sql-store.ts";
 
 const SCHEMA = `
@@ -24,7 +24,7 @@ export function openTestLedger(file: string): Kysely<EnforceTables> {
   const raw = new Database(file, { create: true });
   raw.exec("pragma journal_mode = wal; pragma busy_timeout = 10000;");
   raw.exec(SCHEMA);
-  return new Kysely<EnforceTables>({ dialect: new SqliteDialect({ database: raw }) });
+  return new Kysely<EnforceTables>({ dialect: new SqliteDialect({ database: raw as unknown as SqliteDatabase }) });
 }
 
 export async function addRun(db: Kysely<EnforceTables>, r: { id: string; agent: string; bottles?: string[]; chain?: string[]; pid?: number | null }): Promise<void> {
