@@ -1,0 +1,98 @@
+/**
+ * What a parser has learned so far about one exchange, and how that becomes a MeterResult. Every format
+ * parser only fills a Tally; settling it is shared, so the rules for estimates live in one place:
+ * - usage the provider reported is used as is and is never estimated;
+ * - a stream that ended before its terminal usage (cut upstream, client abort, or no usage block at all)
+ *   keeps what was reported and estimates the rest from what was delivered: output from the delivered text
+ *   (about four characters per token) and input, if the provider never reported it, from the request size.
+ * A stream that delivered nothing and reported nothing records zero, not an invented number.
+ */
+import type { ApiFormat, MeterResult, Usage } from "./types.ts";
+
+/** Provider-reported token fields; undefined means "not reported (yet)". */
+export interface ReportedUsage {
+  input?: number;
+  output?: number;
+  cacheCreation?: number;
+  cacheRead?: number;
+  reasoning?: number;
+}
+
+export interface Tally {
+  format: ApiFormat;
+  reported: ReportedUsage;
+  model?: string;
+  requestId?: string;
+  /** The terminal usage arrived (message_stop / usage chunk / response.completed…): nothing left to estimate. */
+  final: boolean;
+  /** An error event or error body was seen. */
+  errored: boolean;
+  /** Characters of generated content delivered so far (text, thinking, tool arguments). */
+  deliveredChars: number;
+}
+
+export function newTally(format: ApiFormat): Tally {
+  return { format, reported: {}, final: false, errored: false, deliveredChars: 0 };
+}
+
+/** About four characters per token: the usual rule of thumb for English text and code. */
+export function estimateTokens(chars: number): number {
+  return chars <= 0 ? 0 : Math.ceil(chars / 4);
+}
+
+/** A non-negative integer from an untrusted JSON value, or undefined. */
+export function count(v: unknown): number | undefined {
+  return typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined;
+}
+
+/** Overwrites each field that has a number; fields left undefined keep their earlier value (never summed). */
+export function overwrite(into: ReportedUsage, from: ReportedUsage): void {
+  for (const k of Object.keys(from) as (keyof ReportedUsage)[]) {
+    const v = from[k];
+    if (v !== undefined) into[k] = v;
+  }
+}
+
+export function totalFor(format: ApiFormat, u: Omit<Usage, "totalTokens">): number {
+  return format === "anthropic-messages"
+    ? u.inputTokens + u.outputTokens + u.cacheCreationInputTokens + u.cacheReadInputTokens
+    : u.inputTokens + u.outputTokens;
+}
+
+export interface SettleOptions {
+  /** The exchange ended early or carried no terminal usage: estimate what is missing. */
+  incomplete: boolean;
+  /** Size of the request body in bytes, for the input estimate. */
+  requestBytes: number;
+}
+
+export function settle(t: Tally, opts: SettleOptions): MeterResult {
+  const r = t.reported;
+  const estimating = opts.incomplete && !t.final && (t.deliveredChars > 0 || r.input !== undefined || r.output !== undefined);
+  let input = r.input ?? 0;
+  let output = r.output ?? 0;
+  let estimated = false;
+  if (estimating) {
+    estimated = true;
+    const outEstimate = estimateTokens(t.deliveredChars);
+    if (outEstimate > output) output = outEstimate;
+    if (r.input === undefined) input = estimateTokens(opts.requestBytes);
+  }
+  const parts = {
+    inputTokens: input,
+    outputTokens: output,
+    cacheCreationInputTokens: r.cacheCreation ?? 0,
+    cacheReadInputTokens: r.cacheRead ?? 0,
+    reasoningTokens: r.reasoning ?? 0,
+  };
+  const result: MeterResult = {
+    format: t.format,
+    kind: "usage",
+    usage: { ...parts, totalTokens: totalFor(t.format, parts) },
+    estimated,
+    errored: t.errored,
+  };
+  if (t.model !== undefined) result.model = t.model;
+  if (t.requestId !== undefined) result.requestId = t.requestId;
+  return result;
+}
