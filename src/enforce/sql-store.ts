@@ -68,7 +68,8 @@ function txOf(db: Db): EnforceTx {
       const r = await db
         .selectFrom("budget_resets")
         .select(sql<number | null>`max(created_at)`.as("at"))
-        .where("scope", "=", scope.scope)
+        // A bottle's budget is counted as "bottle" or "parent" depending on the run; one reset covers both.
+        .where("scope", "in", scope.scope === "bottle" || scope.scope === "parent" ? ["bottle", "parent"] : [scope.scope])
         .where("scope_key", "=", scope.key)
         .where((eb) => eb.or([eb("provider", "is", null), eb("provider", "=", provider)]))
         .executeTakeFirst();

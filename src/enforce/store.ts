@@ -52,3 +52,17 @@ export interface EnforceTx {
 export interface EnforceStore {
   transaction<T>(fn: (tx: EnforceTx) => Promise<T>): Promise<T>;
 }
+
+/** A control command addressed to a run (written by `bottle budget cutoff|restore` or the dashboard). */
+export interface CommandRow {
+  id: number;
+  runId: string;
+  command: string;
+  createdAt: number;
+}
+
+/** The ledger's commands table as the run that owns a bottle sees it. */
+export interface CommandQueue {
+  pending(runId: string): Promise<CommandRow[]>;
+  complete(id: number, at: number, result: string): Promise<void>;
+}

@@ -1,0 +1,45 @@
+/**
+ * The run side of the control transport. `bottle budget cutoff|restore` and the dashboard never touch a
+ * run directly: they write a command to the ledger, and the process that owns the run polls for its
+ * commands (every 250 ms, so it acts within a second), carries each out through enforcement and marks it
+ * done with the outcome. The same seam works across hosts when the ledger is shared.
+ */
+import { log } from "../log.ts";
+import { applyCommand, type ControlCommand } from "./cutoff.ts";
+import type { RunControl } from "./run-control.ts";
+import type { CommandQueue, EnforceStore } from "./store.ts";
+
+const KNOWN = new Set<ControlCommand>(["cutoff", "restore", "freeze", "kill"]);
+
+/** Carries out every pending command of `runId` once; returns how many were handled. */
+export async function pollOnce(store: EnforceStore, queue: CommandQueue, runId: string, control?: RunControl): Promise<number> {
+  const rows = await queue.pending(runId);
+  for (const row of rows) {
+    let result: string;
+    if (!KNOWN.has(row.command as ControlCommand)) result = `error: unknown command "${row.command}"`;
+    else {
+      try {
+        const done = await applyCommand(store, control, runId, row.command as ControlCommand);
+        result = done ? "done" : "no change";
+      } catch (e) {
+        result = `error: ${String(e)}`;
+      }
+    }
+    await queue.complete(row.id, Date.now(), result);
+  }
+  return rows.length;
+}
+
+/** Polls until the returned stop function is called. */
+export function startCommandPoller(store: EnforceStore, queue: CommandQueue, runId: string, control?: RunControl, intervalMs = 250): () => void {
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    pollOnce(store, queue, runId, control)
+      .catch((e) => log.error(`command poll for run ${runId} failed: ${String(e)}`))
+      .finally(() => (busy = false));
+  }, intervalMs);
+  timer.unref?.();
+  return () => clearInterval(timer);
+}
