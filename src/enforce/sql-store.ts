@@ -10,7 +10,7 @@
 import { sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
-import type { EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
+import type { CommandQueue, EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
 
 /** The columns enforcement reads and writes (a subset of the ledger's tables). */
 export interface EnforceTables {
@@ -19,6 +19,7 @@ export interface EnforceTables {
   reservations: { id: string; run_id: string; provider: string; tokens: number; created_at: number; released_at: number | null; settled_tokens: number | null };
   enforcement_actions: { run_id: string; kind: string; trigger: string; scope: string | null; provider: string | null; used: number | null; limit_tokens: number | null; detail: string | null; created_at: number };
   budget_resets: { scope: string; scope_key: string; provider: string | null; created_at: number };
+  commands: { id: number; run_id: string; command: string; created_at: number; done_at: number | null; result: string | null };
 }
 
 type Db = Kysely<EnforceTables>;
@@ -154,4 +155,17 @@ export async function immediate<T>(db: Kysely<any>, fn: (conn: Kysely<any>) => P
 
 export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
   return { transaction: (fn) => immediate(db, (conn) => fn(txOf(conn as Db))) };
+}
+
+export function sqlCommandQueue(db: Kysely<any>): CommandQueue {
+  const d = db as Db;
+  return {
+    async pending(runId) {
+      const rows = await d.selectFrom("commands").select(["id", "run_id", "command", "created_at"]).where("run_id", "=", runId).where("done_at", "is", null).orderBy("id").execute();
+      return rows.map((r) => ({ id: r.id, runId: r.run_id, command: r.command, createdAt: r.created_at }));
+    },
+    async complete(id, at, result) {
+      await d.updateTable("commands").set({ done_at: at, result }).where("id", "=", id).execute();
+    },
+  };
 }

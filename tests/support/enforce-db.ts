@@ -13,6 +13,7 @@ create table if not exists runs (id text primary key, agent text not null, bottl
 create table if not exists usage_events (id integer primary key, run_id text not null, provider text not null, total_tokens integer not null, created_at integer not null);
 create table if not exists reservations (id text primary key, run_id text not null, provider text not null, tokens integer not null, created_at integer not null, released_at integer, settled_tokens integer);
 create table if not exists enforcement_actions (id integer primary key, run_id text not null, kind text not null, trigger text not null, scope text, provider text, used integer, limit_tokens integer, detail text, created_at integer not null);
+create table if not exists commands (id integer primary key, run_id text not null, command text not null, created_at integer not null, done_at integer, result text);
 create table if not exists budget_resets (id integer primary key, scope text not null, scope_key text not null, provider text, created_at integer not null);
 `;
 

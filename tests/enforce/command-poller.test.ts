@@ -1,0 +1,78 @@
+/**
+ * Control through the ledger: another connection (as `bottle budget cutoff` or the dashboard would) writes a
+ * command; the run's poller carries it out and marks it done. A real child process stands in for the bottle.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { afterEach, describe, expect, test } from "bun:test";
+import { admit, type RunBudgetPlan } from "../../src/enforce/admission.ts";
+import { startCommandPoller } from "../../src/enforce/command-poller.ts";
+import { ProcessRunControl } from "../../src/enforce/run-control.ts";
+import { sqlCommandQueue, sqlEnforceStore } from "../../src/enforce/sql-store.ts";
+import { addRun, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
+
+let child: ChildProcess | undefined;
+const stops: Array<() => void> = [];
+afterEach(() => {
+  for (const s of stops.splice(0)) s();
+  if (child?.pid && child.exitCode === null && child.signalCode === null) process.kill(-child.pid, "SIGKILL");
+  child = undefined;
+});
+
+const procState = (pid: number) => {
+  const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+  return s.slice(s.lastIndexOf(")") + 2).split(" ")[0];
+};
+
+async function until<T>(f: () => Promise<T | undefined> | T | undefined): Promise<T> {
+  for (let i = 0; i < 1000; i++) {
+    const v = await f();
+    if (v !== undefined) return v;
+    await Bun.sleep(10);
+  }
+  throw new Error("condition never held");
+}
+
+describe("commands written to the ledger are carried out by the run", () => {
+  test("cutoff then restore: admission follows, each command is marked done, actions are recorded", async () => {
+    const file = ledgerFile();
+    const runSide = openTestLedger(file);
+    const cliSide = openTestLedger(file);
+    await addRun(runSide, { id: "live", agent: "a", pid: process.pid });
+    const store = sqlEnforceStore(runSide);
+    stops.push(startCommandPoller(store, sqlCommandQueue(runSide), "live"));
+    const plan: RunBudgetPlan = { runId: "live", timeZone: "UTC", preflight: "off", budgets: {} };
+
+    const send = async (command: string) => {
+      const r = await cliSide.insertInto("commands").values({ run_id: "live", command, created_at: Date.now(), done_at: null, result: null } as never).returning("id").executeTakeFirstOrThrow();
+      return until(async () => {
+        const row = await cliSide.selectFrom("commands").select(["done_at", "result"]).where("id", "=", (r as { id: number }).id).executeTakeFirst();
+        return row?.done_at ? row.result : undefined;
+      });
+    };
+    expect(await send("cutoff")).toBe("done");
+    expect(await admit(store, plan, { provider: "claude" })).toMatchObject({ allow: false, kind: "cutoff" });
+    expect(await send("cutoff")).toBe("no change");
+    expect(await send("restore")).toBe("done");
+    expect((await admit(store, plan, { provider: "claude" })).allow).toBe(true);
+    expect(await send("explode")).toBe('error: unknown command "explode"');
+    const kinds = await cliSide.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "live").orderBy("created_at").execute();
+    expect(kinds).toEqual([{ kind: "cutoff", trigger: "user" }, { kind: "restore", trigger: "user" }]);
+    await runSide.destroy();
+    await cliSide.destroy();
+  });
+
+  test("freeze stops the stand-in bottle process through RunControl", async () => {
+    const file = ledgerFile();
+    const db = openTestLedger(file);
+    child = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+    const pid = child.pid!;
+    await addRun(db, { id: "frozen", agent: "a", pid });
+    stops.push(startCommandPoller(sqlEnforceStore(db), sqlCommandQueue(db), "frozen", new ProcessRunControl(() => pid)));
+    await db.insertInto("commands").values({ run_id: "frozen", command: "freeze", created_at: Date.now(), done_at: null, result: null } as never).execute();
+    await until(() => (procState(pid) === "T" ? true : undefined));
+    const action = await until(() => db.selectFrom("enforcement_actions").selectAll().where("run_id", "=", "frozen").executeTakeFirst());
+    expect(action).toMatchObject({ kind: "freeze", trigger: "user" });
+    await db.destroy();
+  });
+});
