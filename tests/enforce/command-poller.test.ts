@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { afterEach, describe, expect, test } from "bun:test";
+import { sql } from "kysely";
 import { admit, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import { startCommandPoller } from "../../src/enforce/command-poller.ts";
 import { ProcessRunControl } from "../../src/enforce/run-control.ts";
@@ -56,7 +57,7 @@ describe("commands written to the ledger are carried out by the run", () => {
     expect(await send("restore")).toBe("done");
     expect((await admit(store, plan, { provider: "claude" })).allow).toBe(true);
     expect(await send("explode")).toBe('error: unknown command "explode"');
-    const kinds = await cliSide.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "live").orderBy("created_at").execute();
+    const kinds = await cliSide.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "live").orderBy(sql`rowid`).execute();
     expect(kinds).toEqual([{ kind: "cutoff", trigger: "user" }, { kind: "restore", trigger: "user" }]);
     await runSide.destroy();
     await cliSide.destroy();
