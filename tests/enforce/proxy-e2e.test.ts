@@ -58,7 +58,7 @@ async function openRun(runId: string, plan: Omit<RunBudgetPlan, "runId" | "timeZ
   return h;
 }
 
-const fetchOptions = (h: RunHandle) => ({ proxy: h.proxyUrl, tls: { ca: bottleCa().certPem } }) as never;
+const fetchOptions = (h: RunHandle): Record<string, unknown> => ({ proxy: h.proxyUrl, tls: { ca: bottleCa().certPem } });
 const anthropic = (h: RunHandle) => new Anthropic({ apiKey: "sk-placeholder", fetchOptions: fetchOptions(h) });
 const openai = (h: RunHandle) => new OpenAI({ apiKey: "sk-placeholder", fetchOptions: fetchOptions(h) });
 const exchanges = (runId: string) => audits.filter((a) => a.runId === runId && a.path !== "");
