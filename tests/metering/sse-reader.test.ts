@@ -53,6 +53,14 @@ describe("SSE reader: chunk boundaries", () => {
     expect(read(byteByByte(crlf))).toEqual(whole);
   });
 
+  test("a caller that reuses its chunk buffer after push does not corrupt held bytes", () => {
+    const r = new SseReader();
+    const buf = bytes("data: hel");
+    expect(r.push(buf)).toEqual([]);
+    buf.fill(0x58); // the proxy's read buffer is refilled
+    expect(r.push(bytes("lo\n\n")).map((e) => e.data)).toEqual(["hello"]);
+  });
+
   test("each event's byte range covers its block exactly", () => {
     const s = "event: a\ndata: 1\n\n: note\ndata: 2\n\n";
     const evs = read([bytes(s)]);

@@ -47,7 +47,9 @@ export class UsageChunkStripper {
       this.block.push(line);
       if (line.text === "") out.push(...this.releaseBlock());
     }
-    return join(out);
+    const result = join(out).slice(); // detach from the caller's chunk buffer
+    this.buf = this.buf.slice(); // likewise for what stays held
+    return result;
   }
 
   /** End of stream: everything still held, complete lines cleaned as usual. */

@@ -74,7 +74,8 @@ export class LineSplitter {
       from = termEnd;
       i = termEnd - 1;
     }
-    this.pending = buf.subarray(from);
+    // Copy what is kept: the caller may reuse its chunk buffer once push returns.
+    this.pending = buf.slice(from);
     this.pendingStart += from;
     if (this.pending.length > MAX_LINE_BYTES) {
       this.pendingStart += this.pending.length;
