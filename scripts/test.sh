@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The project's test command: installs the pinned Bun and the locked dependencies, then runs the suite.
+# The project's test command: installs the pinned Bun, the locked dependencies and the pinned agent CLIs
+# (cached), then runs the suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-bun.sh
 bun install --frozen-lockfile >&2
+bash scripts/install-agents.sh
 exec bun test "$@"
