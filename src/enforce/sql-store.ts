@@ -121,6 +121,11 @@ function txOf(db: Db): EnforceTx {
         })
         .execute();
     },
+    async addReset(scope: ScopeKey, provider: ProviderName | undefined, at: number) {
+      // Stored under "bottle" for a parent too: lastReset matches both (one budget, one file).
+      const kind = scope.scope === "parent" ? "bottle" : scope.scope;
+      await db.insertInto("budget_resets").values({ scope: kind, scope_key: scope.key, provider: provider ?? null, created_at: at }).execute();
+    },
     async reservationHolders() {
       const rows = await db
         .selectFrom("reservations")

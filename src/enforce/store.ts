@@ -43,6 +43,8 @@ export interface EnforceTx {
   /** The latest cutoff/restore/freeze/kill action of the run, or undefined. */
   lastControlAction(runId: string): Promise<EnforcementActionRow | undefined>;
   recordAction(a: EnforcementActionRow): Promise<void>;
+  /** Inserts a reset marker: usage before `at` stops counting for this scope (all providers when none given). */
+  addReset(scope: ScopeKey, provider: ProviderName | undefined, at: number): Promise<void>;
   /** Runs holding unreleased reservations, with the pid of the process that owns each run. */
   reservationHolders(): Promise<Array<{ runId: string; pid: number | null }>>;
   /** Releases every reservation of a run; returns how many were released. */
