@@ -8,6 +8,7 @@
 import { log } from "../log.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
 import type { MeterResult } from "../metering/types.ts";
+import { resolveAuth, upstreamRequestHeaders } from "../proxy/headers.ts";
 import type { Admission, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
 import { admit, settle, type RunBudgetPlan } from "./admission.ts";
 import { countCallFor, countViaProvider, type FetchLike } from "./count-tokens.ts";
@@ -23,9 +24,12 @@ export interface BudgetHookOptions {
   plan: RunBudgetPlan;
   policy: ShutdownPolicy;
   control?: RunControl;
-  /** Headers (with the injected credential) for a counting call to the request's upstream. */
+  /** Headers for a counting call to the request's upstream; default: the request's, with the route's secret. */
   countHeaders?: (ctx: ProxyRequestContext) => Headers;
+  /** fetch for counting calls (upstream TLS trust, no proxy); default: fetch without the proxy variables. */
   fetcher?: FetchLike;
+  /** Where `auth:` secrets are read from for counting calls; default process.env. */
+  env?: Record<string, string | undefined>;
 }
 
 /** Where the hooks keep per-exchange state in ctx.state. */
@@ -39,13 +43,17 @@ async function reserveFor(o: BudgetHookOptions, ctx: ProxyRequestContext, body: 
   if (!shape) return undefined;
   if (o.plan.preflight === "provider") {
     const call = countCallFor(shape, ctx.upstreamUrl);
-    const headers = o.countHeaders?.(ctx) ?? new Headers(ctx.requestHeaders);
-    const n = call ? await countViaProvider(call, headers, o.fetcher) : undefined;
+    const auth = ctx.route?.auth ? resolveAuth(ctx.route.auth, o.env ?? process.env) : undefined;
+    const headers = o.countHeaders?.(ctx) ?? upstreamRequestHeaders(ctx.requestHeaders, auth);
+    const n = call ? await countViaProvider(call, headers, o.fetcher ?? directFetch) : undefined;
     if (n !== undefined) return reservationOf(n, shape, "provider");
     log.debug(`preflight: no provider count for ${ctx.path}; using the local estimate`);
   }
   return reservationOf(await estimateInput(shape), shape, "estimate");
 }
+
+/** The proxy's own upstream calls must not loop back through a proxy set in the environment. */
+const directFetch: FetchLike = (url, init) => fetch(url, { ...init, proxy: false } as unknown as RequestInit);
 
 export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
   const { store, plan } = o;

@@ -19,7 +19,7 @@ import type { AuditRecord } from "../../src/proxy/hooks.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
 import type { Simulator } from "../../src/simulator/server.ts";
 import { addRun, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
-import { bottleCa, startTlsSimulator, testProxy } from "../support/proxy-fixture.ts";
+import { bottleCa, startTlsSimulator, testProxy, upstreamCa } from "../support/proxy-fixture.ts";
 import { usageRecorder } from "../support/usage-recorder.ts";
 
 let sim: Simulator;
@@ -138,6 +138,43 @@ describe("client abort mid-stream", () => {
     } finally {
       release();
       sim.set({ beforeEvent: undefined });
+    }
+  });
+});
+
+describe("preflight: provider", () => {
+  test("the provider's count endpoint sizes the reservation; one that does not fit is refused before upstream", async () => {
+    await addRun(db, { id: "e2e-count", agent: "e2e", pid: process.pid });
+    const upstreamFetch = (url: string, init: RequestInit) => fetch(url, { ...init, tls: { ca: upstreamCa().ca.certPem } } as RequestInit);
+    const plan: RunBudgetPlan = { runId: "e2e-count", timeZone: "UTC", preflight: "provider", budgets: { claude: { provider: "claude", tokens: 1000, scope: "run" } } };
+    process.env.BOTTLE_TEST_COUNT_KEY = "sk-real-count";
+    const h = await proxy.openRun({
+      runId: "e2e-count",
+      hooks: composeHooks(usageRecorder(db, results), budgetHooks({ store: sqlEnforceStore(db), plan, policy: "cutoff", fetcher: upstreamFetch })),
+      routes: [{ host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "BOTTLE_TEST_COUNT_KEY" } }],
+    });
+    handles.push(h);
+    try {
+      sim.set({ countTokens: 2000 });
+      const generations = () => sim.requests.filter((r) => r.path === "/v1/messages").length;
+      const before = generations();
+      const err = (await anthropic(h).messages.create(ask).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+      expect(err.status).toBe(402);
+      expect(err.message).toContain("could use up to 2,064 claude tokens");
+      expect(generations()).toBe(before);
+      const count = sim.requests.filter((r) => r.path === "/v1/messages/count_tokens").at(-1)!;
+      expect(count.headers["x-api-key"]).toBe("sk-real-count");
+      expect(count.body).toEqual({ model: ask.model, messages: ask.messages });
+
+      sim.set({ countTokens: 900 });
+      const ok = await anthropic(h).messages.create(ask);
+      expect(ok.usage.input_tokens).toBe(25);
+      const reservation = await db.selectFrom("reservations").selectAll().where("run_id", "=", "e2e-count").executeTakeFirstOrThrow();
+      expect(reservation.tokens).toBe(964);
+      expect(reservation.settled_tokens).toBe(37);
+    } finally {
+      delete process.env.BOTTLE_TEST_COUNT_KEY;
+      sim.set({ countTokens: undefined });
     }
   });
 });
