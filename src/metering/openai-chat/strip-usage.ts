@@ -16,11 +16,13 @@ import { parseField } from "../sse/reader.ts";
 /** `"usage":null` as a member of a JSON object, with the comma that joins it to a neighbour. */
 const USAGE_NULL_AFTER = /,\s*"usage"\s*:\s*null(?=\s*[,}])/;
 const USAGE_NULL_BEFORE = /"usage"\s*:\s*null\s*,\s*/;
+const EMPTY_CHOICES = /"choices"\s*:\s*\[\s*\]/;
 
 const encoder = new TextEncoder();
 
 /** true for the chunk include_usage adds: no choices, a usage object. */
 export function isUsageOnlyChunk(data: string): boolean {
+  if (!EMPTY_CHOICES.test(data)) return false; // cheap pre-check: most chunks carry choices
   const j = parseObject(data);
   return !!j && Array.isArray(j.choices) && asArray(j.choices).length === 0 && !!asObject(j.usage);
 }

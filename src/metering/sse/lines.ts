@@ -61,18 +61,21 @@ export class LineSplitter {
     const buf = this.pending;
     const lines: SseLine[] = [];
     let from = 0;
-    for (let i = 0; i < buf.length; i++) {
-      const b = buf[i];
-      if (b !== CR && b !== LF) continue;
+    // Native indexOf finds terminators far faster than a byte loop; CR is rare, so its position is cached.
+    let nextCr = buf.indexOf(CR);
+    for (;;) {
+      if (nextCr !== -1 && nextCr < from) nextCr = buf.indexOf(CR, from);
+      const nextLf = buf.indexOf(LF, from);
+      const i = nextCr === -1 ? nextLf : nextLf === -1 ? nextCr : Math.min(nextCr, nextLf);
+      if (i === -1) break;
       let termEnd = i + 1;
-      if (b === CR) {
+      if (i === nextCr) {
         if (i + 1 === buf.length && !atEnd) break; // wait: CR may be the first half of CRLF
         if (buf[i + 1] === LF) termEnd = i + 2;
       }
       if (this.discarding) this.discarding = false;
       else lines.push(this.line(from, i, termEnd));
       from = termEnd;
-      i = termEnd - 1;
     }
     // Copy what is kept: the caller may reuse its chunk buffer once push returns.
     this.pending = buf.slice(from);
