@@ -39,7 +39,7 @@ export const METER_STATE_KEY = "meter";
 
 async function reserveFor(o: BudgetHookOptions, ctx: ProxyRequestContext, body: Uint8Array): Promise<Reservation | undefined> {
   if (o.plan.preflight === "off" || !ctx.provider || !o.plan.budgets[ctx.provider]) return undefined;
-  const shape = requestShape(ctx.path, body);
+  const shape = requestShape(ctx.method, ctx.path, body);
   if (!shape) return undefined;
   if (o.plan.preflight === "provider") {
     const call = countCallFor(shape, ctx.upstreamUrl);
@@ -73,7 +73,7 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
 
   return {
     async admit(ctx, body): Promise<Admission> {
-      const style = errorStyleFor(ctx.path, ctx.provider);
+      const style = errorStyleFor(ctx.method, ctx.path, ctx.provider);
       try {
         const r = await reserveFor(o, ctx, body);
         const d = await admit(store, plan, { provider: ctx.provider, reserve: r?.total });

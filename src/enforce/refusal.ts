@@ -11,14 +11,14 @@
  * tests/enforce/refusal-sdk.test.ts checks both with the real SDKs against a real listener.
  */
 import type { ProviderName } from "../manifest/types.ts";
+import { classifyRoute } from "../metering/route.ts";
 
 export type ErrorStyle = "anthropic" | "openai";
 
-/** Picks the error shape from the API path first (pi speaks either), then from the provider. */
-export function errorStyleFor(path: string, provider?: ProviderName): ErrorStyle {
-  const p = path.split("?")[0] ?? path;
-  if (/\/messages(\/|$)/.test(p)) return "anthropic";
-  if (/\/(chat\/completions|responses|completions)(\/|$)/.test(p)) return "openai";
+/** Picks the error shape from the API the request speaks (pi speaks either), else from the provider. */
+export function errorStyleFor(method: string, path: string, provider?: ProviderName): ErrorStyle {
+  const route = classifyRoute(method, path);
+  if (route) return route.format === "anthropic-messages" ? "anthropic" : "openai";
   return provider === "codex" ? "openai" : "anthropic";
 }
 

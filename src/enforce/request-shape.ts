@@ -1,10 +1,13 @@
 /**
- * What the pre-flight gate needs to know about a request body: which API it speaks, how much output it may
- * produce, and the parts that make up its input. Anthropic Messages, OpenAI Chat Completions and OpenAI
- * Responses are told apart by path. Pure; a body that is not JSON yields undefined.
+ * What the pre-flight gate needs to know about a request body: which API it speaks (metering's route
+ * classification), how much output it may produce, and the parts that make up its input. Only generation
+ * requests over HTTP have a shape; counting calls, WebSocket upgrades and everything else do not. Pure; a
+ * body that is not JSON yields undefined.
  */
+import { classifyRoute } from "../metering/route.ts";
+import type { ApiFormat } from "../metering/types.ts";
 
-export type RequestFormat = "anthropic-messages" | "openai-chat" | "openai-responses";
+export type RequestFormat = ApiFormat;
 
 export interface RequestShape {
   format: RequestFormat;
@@ -14,19 +17,16 @@ export interface RequestShape {
   json: Record<string, unknown>;
 }
 
-/** The generation endpoint a path names, or undefined (count endpoints, model lists, anything else). */
-export function formatForPath(path: string): RequestFormat | undefined {
-  const p = (path.split("?")[0] ?? path).replace(/\/+$/, "");
-  if (/\/messages$/.test(p)) return "anthropic-messages";
-  if (/\/chat\/completions$/.test(p)) return "openai-chat";
-  if (/\/responses$/.test(p)) return "openai-responses";
-  return undefined;
+/** The generation API a request speaks, or undefined (count endpoints, model lists, anything else). */
+export function generationFormat(method: string, path: string): RequestFormat | undefined {
+  const r = classifyRoute(method, path);
+  return r && r.kind === "usage" && r.transport === "http" ? r.format : undefined;
 }
 
 const num = (v: unknown): number | undefined => (typeof v === "number" && Number.isFinite(v) && v >= 0 ? Math.floor(v) : undefined);
 
-export function requestShape(path: string, body: Uint8Array): RequestShape | undefined {
-  const format = formatForPath(path);
+export function requestShape(method: string, path: string, body: Uint8Array): RequestShape | undefined {
+  const format = generationFormat(method, path);
   if (!format) return undefined;
   let json: unknown;
   try {
