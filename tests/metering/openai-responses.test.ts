@@ -113,6 +113,18 @@ describe("OpenAI Responses over WebSocket", () => {
     expect(m.closeSocket()).toEqual([]);
   });
 
+  test("a response cut off by the next one (new response id, no terminal event) is settled as estimated", () => {
+    const m = socketMeter();
+    const down = (o: object) => m.onWebSocketMessage("down", JSON.stringify(o));
+    expect(m.onWebSocketMessage("up", JSON.stringify({ type: "response.append", input: [] }))).toEqual([]);
+    expect(down({ type: "response.created", sequence_number: 0, response: { id: "resp_A", model: "gpt-5", usage: null } })).toEqual([]);
+    expect(down({ type: "response.output_text.delta", sequence_number: 1, delta: "twelve chars" })).toEqual([]);
+    const cut = down({ type: "response.created", sequence_number: 0, response: { id: "resp_B", model: "gpt-5", usage: null } });
+    expect(cut.map((r) => [r.requestId, r.estimated, r.usage.outputTokens])).toEqual([["resp_A", true, 3]]);
+    const done = down({ type: "response.completed", sequence_number: 1, response: { id: "resp_B", model: "gpt-5", usage: { input_tokens: 10, output_tokens: 2 } } });
+    expect(done.map((r) => [r.requestId, r.estimated, r.usage.totalTokens])).toEqual([["resp_B", false, 12]]);
+  });
+
   test("binary frames are read like text frames", () => {
     const m = socketMeter();
     const results = frames.flatMap((f) => m.onWebSocketMessage(f.direction, new TextEncoder().encode(f.data)));
