@@ -65,8 +65,11 @@ export function budgetsByScope(layers: readonly BudgetLayer[], provider: Provide
 }
 
 export interface LayerSources {
-  /** `--budget N`: a token count for the run's own provider. */
-  runBudget?: { provider: ProviderName; tokens: number };
+  /**
+   * `--budget N`: a token count for this run. It limits every provider the run's traffic is attributed to
+   * (a pi agent calling Anthropic's API is metered as claude), each separately.
+   */
+  runBudget?: { tokens: number };
   agent?: { name: string; file: string; budget?: BudgetSpec };
   composed?: Pick<ComposedBottle, "budgetLayers">;
   settings?: { file: string; budget?: BudgetSpec };
@@ -75,7 +78,10 @@ export interface LayerSources {
 /** Assembles the ordered layers for one run from its manifests and settings. */
 export function layersFor(src: LayerSources): BudgetLayer[] {
   const layers: BudgetLayer[] = [];
-  if (src.runBudget) layers.push({ scope: "run", budget: { [src.runBudget.provider]: { tokens: src.runBudget.tokens } } });
+  if (src.runBudget) {
+    const tokens = src.runBudget.tokens;
+    layers.push({ scope: "run", budget: Object.fromEntries(PROVIDERS.map((p) => [p, { tokens }])) as BudgetSpec });
+  }
   if (src.agent?.budget) layers.push({ scope: "agent", name: src.agent.name, file: src.agent.file, budget: src.agent.budget });
   if (src.composed) layers.push(...src.composed.budgetLayers);
   if (src.settings?.budget) layers.push({ scope: "global", file: src.settings.file, budget: src.settings.budget });

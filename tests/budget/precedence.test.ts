@@ -67,10 +67,12 @@ describe("layersFor", () => {
       settings: { file: "/h/settings.yml", budget: { claude: { tokens: 5 } } },
       composed: { budgetLayers: [layerOf.bottle, layerOf.parent] },
       agent: { name: "reviewer", file: "/h/agents/reviewer.md", budget: { claude: { tokens: 2 } } },
-      runBudget: { provider: "claude", tokens: 1 },
+      runBudget: { tokens: 1 },
     });
     expect(layers.map((l) => l.scope)).toEqual(["run", "agent", "bottle", "parent", "global"]);
     expect(effectiveBudget(layers, "claude")).toEqual({ provider: "claude", tokens: 1, scope: "run" });
+    // --budget covers whichever provider the run's traffic is attributed to.
+    expect(effectiveBudget(layers, "codex")).toEqual({ provider: "codex", tokens: 1, scope: "run" });
   });
 
   test("describeScope names the scope and the file", () => {

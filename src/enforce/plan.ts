@@ -1,0 +1,51 @@
+/**
+ * What a launch hands to enforcement: from the settings, the agent, the composed bottles and the `--budget`
+ * / `--shutdown` flags, the run's governing budget per provider, its cutoff policy and its pre-flight mode,
+ * each with where it was set (for the launch summary and `bottle budget show`). Pure.
+ */
+import { shutdownPolicy, preflightMode, type Sourced } from "../budget/policy.ts";
+import { effectiveBudgets, layersFor } from "../budget/precedence.ts";
+import type { AgentManifest, BottleManifest, BudgetLayer, ComposedBottle, PreflightMode, Settings, ShutdownPolicy } from "../manifest/types.ts";
+import type { RunBudgetPlan } from "./admission.ts";
+
+export interface LaunchBudgetInput {
+  runId: string;
+  settings: Settings;
+  agent: Pick<AgentManifest, "name" | "file" | "budget" | "shutdown">;
+  composed: Pick<ComposedBottle, "budgetLayers" | "requested" | "shutdown" | "preflight">;
+  /** The requested bottles' manifests, in order (for where shutdown/preflight were set). */
+  bottles?: ReadonlyArray<Pick<BottleManifest, "file" | "shutdown" | "preflight">>;
+  budgetFlag?: number;
+  shutdownFlag?: ShutdownPolicy;
+}
+
+export interface LaunchBudget {
+  plan: RunBudgetPlan;
+  layers: BudgetLayer[];
+  policy: Sourced<ShutdownPolicy>;
+  preflight: Sourced<PreflightMode>;
+}
+
+export function launchBudget(i: LaunchBudgetInput): LaunchBudget {
+  const layers = layersFor({
+    ...(i.budgetFlag !== undefined ? { runBudget: { tokens: i.budgetFlag } } : {}),
+    agent: { name: i.agent.name, file: i.agent.file, ...(i.agent.budget ? { budget: i.agent.budget } : {}) },
+    composed: i.composed,
+    settings: { file: i.settings.file, ...(i.settings.budget ? { budget: i.settings.budget } : {}) },
+  });
+  const bottles = i.bottles ?? [{ file: `bottles ${i.composed.requested.join(", ")}`, shutdown: i.composed.shutdown, preflight: i.composed.preflight }];
+  const sources = {
+    ...(i.shutdownFlag ? { flag: i.shutdownFlag } : {}),
+    agent: { file: i.agent.file, ...(i.agent.shutdown ? { shutdown: i.agent.shutdown } : {}) },
+    bottles: bottles.map((b) => ({ file: b.file, ...(b.shutdown ? { shutdown: b.shutdown } : {}), ...(b.preflight ? { preflight: b.preflight } : {}) })),
+    settings: { file: i.settings.file, defaulted: i.settings.defaulted, shutdown: i.settings.shutdown, preflight: i.settings.preflight },
+  };
+  const preflight = preflightMode(sources);
+  const plan: RunBudgetPlan = {
+    runId: i.runId,
+    budgets: Object.fromEntries(effectiveBudgets(layers).map((b) => [b.provider, b])),
+    timeZone: i.settings.timezone,
+    preflight: preflight.value,
+  };
+  return { plan, layers, policy: shutdownPolicy(sources), preflight };
+}

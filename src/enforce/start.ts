@@ -1,0 +1,43 @@
+/**
+ * Enforcement for one run, started by the process that owns the run: release what crashed runs left
+ * reserved, start polling the ledger for control commands, and return the hooks to compose after metering
+ * (composeHooks(meteringHooks, enforcement.hooks)). `stop()` ends the polling when the run ends.
+ */
+import type { ShutdownPolicy } from "../manifest/types.ts";
+import type { ProxyHooks } from "../proxy/hooks.ts";
+import type { RunBudgetPlan } from "./admission.ts";
+import { startCommandPoller } from "./command-poller.ts";
+import type { FetchLike } from "./count-tokens.ts";
+import { budgetHooks } from "./hooks.ts";
+import { releaseStaleReservations } from "./recovery.ts";
+import type { RunControl } from "./run-control.ts";
+import type { CommandQueue, EnforceStore } from "./store.ts";
+
+export interface EnforcementOptions {
+  store: EnforceStore;
+  queue: CommandQueue;
+  plan: RunBudgetPlan;
+  policy: ShutdownPolicy;
+  control?: RunControl;
+  fetcher?: FetchLike;
+  env?: Record<string, string | undefined>;
+}
+
+export interface Enforcement {
+  hooks: ProxyHooks;
+  stop(): void;
+}
+
+export async function startEnforcement(o: EnforcementOptions): Promise<Enforcement> {
+  await releaseStaleReservations(o.store);
+  const stop = startCommandPoller(o.store, o.queue, o.plan.runId, o.control);
+  const hooks = budgetHooks({
+    store: o.store,
+    plan: o.plan,
+    policy: o.policy,
+    ...(o.control ? { control: o.control } : {}),
+    ...(o.fetcher ? { fetcher: o.fetcher } : {}),
+    ...(o.env ? { env: o.env } : {}),
+  });
+  return { hooks, stop };
+}
