@@ -29,6 +29,7 @@ import { UsageChunkStripper } from "./openai-chat/strip-usage.ts";
 import { responsesParser } from "./openai-responses/parser.ts";
 import { ResponsesSocketMeter } from "./openai-responses/websocket.ts";
 import { classifyRoute } from "./route.ts";
+import { newTally, settle } from "./tally.ts";
 import type { ApiFormat, MeterResult } from "./types.ts";
 
 export type { MeteredRoute } from "./route.ts";
@@ -71,6 +72,14 @@ const PARSERS: Record<ApiFormat, FormatParser> = {
 };
 
 /** A Meter for this request, or undefined when the path carries no token usage. */
+function guarded<T>(fn: () => T, fallback: () => T): T {
+  try {
+    return fn();
+  } catch {
+    return fallback();
+  }
+}
+
 export function selectMeter(req: MeterRequest): Meter | undefined {
   const route = classifyRoute(req.method, req.path, req.requestHeaders);
   if (!route) return undefined;
@@ -83,14 +92,16 @@ export function selectMeter(req: MeterRequest): Meter | undefined {
   let stripper: UsageChunkStripper | undefined;
   let filtering = false;
 
+  let seen = 0;
+
   const withModel = (r: MeterResult): MeterResult => (r.model === undefined && model ? { ...r, model } : r);
-  const guarded = <T>(fn: () => T, fallback: () => T): T => {
-    try {
-      return fn();
-    } catch {
-      return fallback();
-    }
+  /** Last resort if settling itself failed: the bytes seen, as output, flagged estimated. Never thrown. */
+  const fallback = (): MeterResult => {
+    const t = newTally(route.format);
+    t.deliveredChars = seen;
+    return { ...settle(t, { incomplete: true, requestBytes: response.requestBytes }), kind: route.kind };
   };
+  const settled = (fn: () => MeterResult): MeterResult => withModel(guarded(fn, fallback));
 
   return {
     format: route.format,
@@ -106,29 +117,27 @@ export function selectMeter(req: MeterRequest): Meter | undefined {
       }, () => body);
     },
     onResponseStart(status, headers) {
-      response.start(status, headers);
-      const type = headers.get("content-type") ?? "";
-      filtering = !!stripper && status >= 200 && status < 300 && (type.includes("text/event-stream") || type === "");
+      guarded(() => {
+        response.start(status, headers);
+        const type = headers.get("content-type") ?? "";
+        filtering = !!stripper && status >= 200 && status < 300 && (type.includes("text/event-stream") || type === "");
+      }, () => undefined);
     },
     push(chunk) {
-      response.push(chunk);
+      seen += chunk.length;
+      guarded(() => response.push(chunk), () => undefined);
       if (!filtering || !stripper) return undefined;
-      const s = stripper;
-      return guarded(() => s.push(chunk), () => {
-        filtering = false;
-        return chunk;
-      });
+      return stripper.push(chunk); // never throws: on an internal failure it releases everything it held
     },
     flush() {
       if (!filtering || !stripper) return undefined;
-      const s = stripper;
       filtering = false;
-      const tail = guarded(() => s.flush(), () => new Uint8Array(0));
+      const tail = stripper.flush();
       return tail.length > 0 ? tail : undefined;
     },
-    snapshot: () => withModel(response.snapshot()),
-    end: () => withModel(response.end()),
-    abort: () => withModel(response.abort()),
+    snapshot: () => settled(() => response.snapshot()),
+    end: () => settled(() => response.end()),
+    abort: () => settled(() => response.abort()),
     onWebSocketMessage(direction, data) {
       if (!socket) return [];
       return guarded(() => socket.message(direction, data).map(withModel), () => []);

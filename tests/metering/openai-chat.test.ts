@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { selectMeter } from "../../src/metering/index.ts";
 import { injectIncludeUsage } from "../../src/metering/openai-chat/include-usage.ts";
+import { UsageChunkStripper } from "../../src/metering/openai-chat/strip-usage.ts";
 import { byteByByte, bytes, drive, fixture, newMeter, offsetOf, splitAt, text, withEndings, type Exchange } from "./helpers.ts";
 
 const STREAM_NO_USAGE = '{"model":"o4-mini","stream":true,"messages":[{"role":"user","content":"When does the café open?"}]}';
@@ -75,6 +76,21 @@ describe("include_usage stripping: the client sees what an upstream without incl
     }
     expect(text(new Uint8Array(Buffer.concat(out)))).toBe(text(fixture("openai-chat", "short.client.sse")));
     expect(meter.end().usage.totalTokens).toBe(23);
+  });
+
+  test("an internal failure in the stripper hands back every unsent byte and passes the rest through", () => {
+    const up = fixture("openai-chat", "short.upstream.sse");
+    const usageBlock = Buffer.from(up).lastIndexOf("data: ", offsetOf(up, '"choices":[],"usage":{'));
+    const at = usageBlock + 40; // inside the usage-only chunk, which is being held
+    const s = new UsageChunkStripper();
+    const first = s.push(up.subarray(0, at));
+    (s as unknown as { releaseBlock: () => never }).releaseBlock = () => {
+      throw new Error("injected fault");
+    };
+    const rest = [s.push(up.subarray(at, at + 50)), s.push(up.subarray(at + 50)), s.flush()];
+    const client = text(new Uint8Array(Buffer.concat([first, ...rest])));
+    // Before the fault the stream was cleaned; from the held block on, the upstream bytes arrive untouched.
+    expect(client).toBe(text(up.subarray(0, usageBlock)).replaceAll(',"usage":null', "") + text(up.subarray(usageBlock)));
   });
 
   test("a client that asked for usage itself gets the upstream bytes untouched", () => {

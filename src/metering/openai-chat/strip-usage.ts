@@ -41,21 +41,42 @@ export class UsageChunkStripper {
   private bufStart = 0;
   private block: SseLine[] = [];
 
-  /** Returns the bytes the client should receive now (possibly empty). */
+  /** Set after an internal failure: from then on bytes pass through untouched. */
+  private failed = false;
+
+  /** Returns the bytes the client should receive now (possibly empty). Never throws. */
   push(chunk: Uint8Array): Uint8Array {
-    this.buf = this.buf.length === 0 ? chunk : concat(this.buf, chunk);
-    const out: Uint8Array[] = [];
-    for (const line of this.lines.push(chunk)) {
-      this.block.push(line);
-      if (line.text === "") out.push(...this.releaseBlock());
+    if (this.failed) return chunk;
+    const unsent = this.buf.length === 0 ? chunk : concat(this.buf, chunk);
+    this.buf = unsent;
+    try {
+      const out: Uint8Array[] = [];
+      for (const line of this.lines.push(chunk)) {
+        this.block.push(line);
+        if (line.text === "") out.push(...this.releaseBlock());
+      }
+      const result = join(out).slice(); // detach from the caller's chunk buffer
+      this.buf = this.buf.slice(); // likewise for what stays held
+      return result;
+    } catch {
+      // Nothing of this push was returned yet, so handing back everything unsent loses no byte.
+      this.failed = true;
+      return unsent.slice();
     }
-    const result = join(out).slice(); // detach from the caller's chunk buffer
-    this.buf = this.buf.slice(); // likewise for what stays held
-    return result;
   }
 
-  /** End of stream: everything still held, complete lines cleaned as usual. */
+  /** End of stream: everything still held, complete lines cleaned as usual. Never throws. */
   flush(): Uint8Array {
+    if (this.failed) return new Uint8Array(0);
+    try {
+      return this.flushHeld();
+    } catch {
+      this.failed = true;
+      return this.buf.slice();
+    }
+  }
+
+  private flushHeld(): Uint8Array {
     const out: Uint8Array[] = [];
     const lastLine = this.lines.received;
     for (const line of this.lines.finish()) this.block.push(line);
