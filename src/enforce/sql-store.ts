@@ -10,7 +10,7 @@
 import { sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
-import type { CommandQueue, EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
+import type { CommandQueue, CommandSender, EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
 
 /** The columns enforcement reads and writes (a subset of the ledger's tables). */
 export interface EnforceTables {
@@ -171,6 +171,24 @@ export function sqlCommandQueue(db: Kysely<any>): CommandQueue {
     },
     async complete(id, at, result) {
       await d.updateTable("commands").set({ done_at: at, result }).where("id", "=", id).execute();
+    },
+  };
+}
+
+export function sqlCommandSender(db: Kysely<any>): CommandSender {
+  const d = db as Db;
+  return {
+    async runOwner(runId) {
+      const r = await d.selectFrom("runs").select("pid").where("id", "=", runId).executeTakeFirst();
+      return r ? { pid: r.pid ?? null } : undefined;
+    },
+    async enqueue(runId, command, at) {
+      const r = await d.insertInto("commands").values({ run_id: runId, command, created_at: at, done_at: null, result: null } as never).returning("id").executeTakeFirstOrThrow();
+      return Number((r as { id: number }).id);
+    },
+    async outcome(id) {
+      const r = await d.selectFrom("commands").select(["done_at", "result"]).where("id", "=", id).executeTakeFirst();
+      return r && r.done_at !== null ? { doneAt: r.done_at, result: r.result ?? "" } : undefined;
     },
   };
 }

@@ -68,3 +68,12 @@ export interface CommandQueue {
   pending(runId: string): Promise<CommandRow[]>;
   complete(id: number, at: number, result: string): Promise<void>;
 }
+
+/** The sending side of the commands table (`bottle budget cutoff|restore`, the dashboard). */
+export interface CommandSender {
+  /** The run's owner pid, or undefined when the run is unknown. */
+  runOwner(runId: string): Promise<{ pid: number | null } | undefined>;
+  enqueue(runId: string, command: string, at: number): Promise<number>;
+  /** The outcome once the run has carried the command out. */
+  outcome(id: number): Promise<{ doneAt: number; result: string } | undefined>;
+}

@@ -9,7 +9,8 @@ import { sql } from "kysely";
 import { admit, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import { startCommandPoller } from "../../src/enforce/command-poller.ts";
 import { ProcessRunControl } from "../../src/enforce/run-control.ts";
-import { sqlCommandQueue, sqlEnforceStore } from "../../src/enforce/sql-store.ts";
+import { sqlCommandQueue, sqlCommandSender, sqlEnforceStore } from "../../src/enforce/sql-store.ts";
+import { sendControl } from "../../src/enforce/control.ts";
 import { addRun, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
 
 let child: ChildProcess | undefined;
@@ -75,5 +76,25 @@ describe("commands written to the ledger are carried out by the run", () => {
     const action = await until(() => db.selectFrom("enforcement_actions").selectAll().where("run_id", "=", "frozen").executeTakeFirst());
     expect(action).toMatchObject({ kind: "freeze", trigger: "user" });
     await db.destroy();
+  });
+});
+
+describe("sendControl", () => {
+  test("waits for the live run to act and reports the outcome; unknown or dead runs are errors", async () => {
+    const file = ledgerFile();
+    const runSide = openTestLedger(file);
+    const cliSide = openTestLedger(file);
+    await addRun(runSide, { id: "target", agent: "a", pid: process.pid });
+    stops.push(startCommandPoller(sqlEnforceStore(runSide), sqlCommandQueue(runSide), "target"));
+    const sender = sqlCommandSender(cliSide);
+    expect(await sendControl(sender, "target", "cutoff")).toEqual({ runId: "target", command: "cutoff", result: "done" });
+    expect(await sendControl(sender, "target", "restore")).toEqual({ runId: "target", command: "restore", result: "done" });
+    await expect(sendControl(sender, "nobody", "cutoff")).rejects.toThrow(/not in the ledger/);
+    const dead = Bun.spawn(["true"]);
+    await dead.exited;
+    await addRun(runSide, { id: "gone", agent: "a", pid: dead.pid });
+    await expect(sendControl(sender, "gone", "cutoff")).rejects.toThrow(/is not live/);
+    await runSide.destroy();
+    await cliSide.destroy();
   });
 });
