@@ -10,6 +10,9 @@
 import { constants } from "node:os";
 import { createConnection, createServer, type Server, type Socket } from "node:net";
 
+/** Printed to stderr by a serving bridge once it listens (the docker backend waits for it). */
+export const BRIDGE_READY = "bottle bridge: listening on";
+
 export function startBridge(port: number, socketPath: string, host = "127.0.0.1"): Promise<Server> {
   const server = createServer({ pauseOnConnect: false }, (client: Socket) => {
     const upstream = createConnection({ path: socketPath });
@@ -65,6 +68,7 @@ export async function bridgeMain(args: string[]): Promise<number> {
     return 1;
   }
   if (parsed.command.length === 0) {
+    process.stderr.write(`${BRIDGE_READY} 127.0.0.1:${parsed.port}\n`);
     await new Promise<void>((resolve) => {
       for (const s of ["SIGTERM", "SIGINT"] as const) process.on(s, () => server.close(() => resolve()));
     });

@@ -67,7 +67,7 @@ describe("sandbox bottle processes", () => {
     await backend.copyIn(h, src, "/home/bottle/.claude/skills/demo");
     const r = await backend.provision(h, ["cat", "/home/bottle/.claude/skills/demo/SKILL.md"]);
     expect(r.stdout).toBe("# skill\n");
-    expect(backend.copyIn(h, src, "/etc/x")).rejects.toThrow(/only the home and the workspace/);
+    await expect(backend.copyIn(h, src, "/etc/x")).rejects.toThrow(/only the home and the workspace/);
   });
 });
 

@@ -1,0 +1,98 @@
+/**
+ * The docker command lines of a bottle, as pure functions. The container has no network at all
+ * (`--network none`: only its own loopback); the proxy's unix socket is bind-mounted in and bottle's own
+ * `__bridge` (its binary mounted read-only) is the container's main process, listening on the container's
+ * 127.0.0.1 and forwarding to the socket, exactly like the sandbox. No capabilities, no privilege
+ * escalation, an init to reap zombies. The agent runs as the invoking host user's uid/gid so files it
+ * writes in the workspace belong to the user; when that uid is 0 Claude Code is told it is sandboxed
+ * (IS_SANDBOX=1), deliberately, because the container is the sandbox.
+ */
+import { PROTECTED_WORKSPACE_PATHS } from "../sandbox/args.ts";
+import { DEFAULT_BRIDGE_PORT, INSIDE, type Attach, type BottleHandle } from "../types.ts";
+
+export const RUN_LABEL = "bottle.run";
+export const SNAPSHOT_LABEL = "bottle.snapshot-of";
+/** Where a compiled bottle binary is mounted for the bridge. */
+export const INSIDE_SELF = `${INSIDE.dir}/bottle`;
+/** PATH inside agent images (the node images' default). */
+export const IMAGE_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+export function containerName(runId: string): string {
+  return `bottle-${runId}`;
+}
+
+/** One --mount value, CSV-quoted so that commas or quotes in a path cannot add mount options. */
+export function mountSpec(src: string, dst: string, readonly = false): string {
+  const q = (f: string) => (/[",\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f);
+  return ["type=bind", q(`source=${src}`), q(`target=${dst}`), ...(readonly ? ["readonly"] : [])].join(",");
+}
+
+export interface RunLayout {
+  handle: BottleHandle;
+  image: string;
+  self: { argv: string[]; files: string[]; compiled: boolean };
+  user: { uid: number; gid: number };
+  exists: (path: string) => boolean;
+}
+
+export function runArgs(l: RunLayout): string[] {
+  const { handle } = l;
+  const plan = handle.plan;
+  const a = ["run", "--detach", "--name", containerName(handle.runId)];
+  a.push("--label", `${RUN_LABEL}=${handle.runId}`);
+  a.push("--network", "none", "--init", "--hostname", "bottle");
+  a.push("--cap-drop", "ALL", "--security-opt", "no-new-privileges");
+  a.push("--user", `${l.user.uid}:${l.user.gid}`);
+  const m = (src: string, dst: string, ro = false) => a.push("--mount", mountSpec(src, dst, ro));
+  m(handle.hostHome, INSIDE.home);
+  m(handle.hostWorkspace, handle.workspace);
+  for (const rel of PROTECTED_WORKSPACE_PATHS) {
+    const p = `${handle.hostWorkspace}/${rel}`;
+    if (l.exists(p)) m(p, `${handle.workspace}/${rel}`, true);
+  }
+  m(plan.proxySocket, INSIDE.socket);
+  if (plan.caCertPath) m(plan.caCertPath, INSIDE.caCert, true);
+  let selfArgv = l.self.argv;
+  if (l.self.compiled) {
+    m(l.self.files[0]!, INSIDE_SELF, true);
+    selfArgv = [INSIDE_SELF];
+  } else {
+    for (const f of l.self.files) m(f, f, true);
+  }
+  a.push("--workdir", handle.workspace, "--env", `HOME=${INSIDE.home}`);
+  a.push(l.image, ...selfArgv, "__bridge", String(plan.bridgePort ?? DEFAULT_BRIDGE_PORT), INSIDE.socket);
+  return a;
+}
+
+/** Variables passed by value on the command line: not secret, and the docker client needs its own. */
+const BY_VALUE = new Set(["HOME", "PATH", "USER", "LOGNAME", "SHELL", "TMPDIR", "TERM"]);
+
+export interface ExecLayout {
+  container: string;
+  env: Record<string, string>;
+  attach: Attach;
+  cwd: string;
+  argv: string[];
+  withStdin: boolean;
+}
+
+/**
+ * `docker exec` argv. Values of most variables are not on the command line (where `ps` would show them):
+ * `--env NAME` makes the client copy them from its own environment, which the caller sets.
+ */
+export function execArgs(l: ExecLayout): { args: string[]; clientEnv: Record<string, string> } {
+  const a = ["exec"];
+  if (l.attach === "pty") a.push("--interactive", "--tty");
+  else if (l.attach === "inherit" || l.withStdin) a.push("--interactive");
+  a.push("--workdir", l.cwd);
+  const clientEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries(l.env)) {
+    if (BY_VALUE.has(k)) a.push("--env", `${k}=${v}`);
+    else {
+      a.push("--env", k);
+      clientEnv[k] = v;
+    }
+  }
+  a.push(l.container, ...l.argv);
+  return { args: a, clientEnv };
+}

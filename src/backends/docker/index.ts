@@ -1,0 +1,182 @@
+/**
+ * The docker backend. One long-lived container per bottle whose main process is the bridge; the agent and
+ * provisioning steps run in it with `docker exec`. Home and workspace are host directories bind-mounted in
+ * (the same layout as the sandbox), so copyIn is a host copy and they survive the container.
+ *
+ * Freeze: pause the container (cgroup freezer), copy home (and a copied workspace) into the run's
+ * snapshot directory, `docker commit` the container's own file-system changes (installed packages, files
+ * outside home and workspace) to a snapshot image, then remove the container. Resume starts a new
+ * container from that image with the saved home and workspace; the agent continues from its on-disk
+ * session (provider resume arguments), not from its memory.
+ */
+import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { BackendError } from "../../errors.ts";
+import { bottleHome, runDir } from "../../paths.ts";
+import { bottleEnv } from "../env.ts";
+import { copyTree, insideToHost, validateRunId } from "../files.ts";
+import { BRIDGE_READY } from "../bridge.ts";
+import { selfCommand } from "../self.ts";
+import { spawnBottleProcess } from "../spawn.ts";
+import { allRecords, readRecord, stateOf, toActive, track, updateRecord, writeRecord } from "../state.ts";
+import type { ActiveBottle, Availability, Backend, BottleHandle, BottlePlan, ExecOptions, ExecResult, RunningProcess, Snapshot } from "../types.ts";
+import { containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
+import { docker, dockerClientEnv, dockerOk, engineStatus } from "./cli.ts";
+import { ensureImage, providerDockerfile } from "./images.ts";
+
+export interface DockerOptions {
+  home?: string;
+  /** Image for every bottle (tests, or a site image); default: the provider's embedded image. */
+  image?: string;
+}
+
+export class DockerBackend implements Backend {
+  readonly name = "docker" as const;
+  private readonly home: string;
+
+  constructor(private readonly opts: DockerOptions = {}) {
+    this.home = opts.home ?? bottleHome();
+  }
+
+  async available(): Promise<Availability> {
+    const s = await engineStatus();
+    if (s.ok) return { ok: true };
+    return { ok: false, reason: `no docker engine answers (${s.reason})`, fix: "install docker (apt-get install docker.io) and start it (dockerd), or use --backend sandbox" };
+  }
+
+  private async image(plan: BottlePlan): Promise<string> {
+    if (plan.image) return plan.image;
+    if (this.opts.image) return this.opts.image;
+    return (await ensureImage(`agent-${plan.provider}`, providerDockerfile(plan.provider))).tag;
+  }
+
+  private async start(handle: BottleHandle, image: string): Promise<BottleHandle> {
+    const user = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
+    await docker(["rm", "--force", containerName(handle.runId)], { timeoutMs: 60_000 });
+    const args = runArgs({ handle, image, self: selfCommand(), user, exists: existsSync });
+    const id = (await dockerOk(args, `start the bottle container for run ${handle.runId}`, { timeoutMs: 120_000 })).trim();
+    await this.waitForBridge(id, handle.runId);
+    return { ...handle, container: id };
+  }
+
+  /** The container is usable once its bridge listens; if it dies first, its log says why. */
+  private async waitForBridge(id: string, runId: string): Promise<void> {
+    for (let i = 0; i < 600; i++) {
+      const logs = await docker(["logs", id], { timeoutMs: 30_000 });
+      if (logs.stderr.includes(BRIDGE_READY) || logs.stdout.includes(BRIDGE_READY)) return;
+      const state = await docker(["inspect", "--format", "{{.State.Running}}", id], { timeoutMs: 30_000 });
+      if (state.stdout.trim() !== "true") {
+        await docker(["rm", "--force", id], { timeoutMs: 60_000 });
+        throw new BackendError(`the bottle container for run ${runId} stopped at start: ${(logs.stderr + logs.stdout).trim() || "no output"}`, {
+          fix: "the image needs the C library that bottle's binary links against (a glibc-based image such as node:*-bookworm-slim)",
+        });
+      }
+      await Bun.sleep(50);
+    }
+    throw new BackendError(`the bottle container for run ${runId} did not start its bridge within 30 s`, { fix: "check `docker logs` of the container" });
+  }
+
+  async create(plan: BottlePlan): Promise<BottleHandle> {
+    validateRunId(plan.runId);
+    if (!existsSync(plan.proxySocket)) throw new BackendError(`proxy socket ${plan.proxySocket} does not exist`, { key: "proxySocket", fix: "open the run on the proxy before creating its bottle" });
+    const dir = runDir(plan.runId, this.home);
+    const hostHome = join(dir, "home");
+    mkdirSync(hostHome, { recursive: true, mode: 0o700 });
+    let hostWorkspace = plan.cwd;
+    if (plan.workspace === "copy") {
+      hostWorkspace = join(dir, "workspace");
+      if (!existsSync(hostWorkspace)) copyTree(plan.cwd, hostWorkspace);
+    }
+    const base: BottleHandle = { runId: plan.runId, backend: "docker", plan, hostHome, hostWorkspace, workspace: plan.cwd };
+    const handle = await this.start(base, await this.image(plan));
+    writeRecord({ version: 1, handle, createdAt: Date.now(), processes: [] }, this.home);
+    return handle;
+  }
+
+  exec(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): RunningProcess {
+    if (!handle.container) throw new BackendError(`run ${handle.runId} has no container`, { fix: "create or resume the bottle first" });
+    const env = bottleEnv({ plan: handle.plan, path: IMAGE_PATH, extra: { ...(process.getuid?.() === 0 ? { IS_SANDBOX: "1" } : {}), ...opts.env } });
+    const attach = opts.attach ?? "inherit";
+    const { args, clientEnv } = execArgs({ container: handle.container, env, attach, cwd: opts.cwd ?? handle.workspace, argv, withStdin: opts.stdin !== undefined });
+    const bin = Bun.which("docker") ?? "docker";
+    const proc = spawnBottleProcess({ argv: [bin, ...args], env: dockerClientEnv(clientEnv), attach, stdin: opts.stdin });
+    const tracked = track(proc.pid);
+    updateRecord(handle.runId, (r) => ({ ...r, processes: [...r.processes, tracked] }), this.home);
+    const exited = proc.exited.then((res) => {
+      updateRecord(handle.runId, (r) => ({ ...r, processes: r.processes.filter((p) => p.pid !== tracked.pid) }), this.home);
+      return res;
+    });
+    return { pid: proc.pid, exited, kill: proc.kill };
+  }
+
+  provision(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
+    return this.exec(handle, argv, { ...opts, attach: "capture" }).exited;
+  }
+
+  async copyIn(handle: BottleHandle, hostPath: string, insidePath: string): Promise<void> {
+    copyTree(hostPath, insideToHost(handle, insidePath));
+  }
+
+  /** Run ids of containers that are running now. */
+  private async runningRuns(): Promise<Set<string>> {
+    const r = await docker(["ps", "--filter", `label=${RUN_LABEL}`, "--format", `{{.Label "${RUN_LABEL}"}}`], { timeoutMs: 30_000 });
+    return new Set(r.code === 0 ? r.stdout.split("\n").filter(Boolean) : []);
+  }
+
+  async list(): Promise<ActiveBottle[]> {
+    const records = allRecords(this.home).filter((r) => r.handle.backend === "docker");
+    if (records.length === 0) return [];
+    const running = await this.runningRuns();
+    const out: ActiveBottle[] = [];
+    for (const rec of records) {
+      const state = !rec.tornDown && running.has(rec.handle.runId) ? "running" : stateOf({ ...rec, processes: [] }, []);
+      if (state !== "stopped") out.push(toActive(rec, state));
+    }
+    return out;
+  }
+
+  async stop(handle: BottleHandle): Promise<void> {
+    await docker(["rm", "--force", containerName(handle.runId)], { timeoutMs: 60_000 });
+    updateRecord(handle.runId, (r) => ({ ...r, processes: [] }), this.home);
+  }
+
+  async freeze(handle: BottleHandle): Promise<Snapshot> {
+    const name = containerName(handle.runId);
+    await dockerOk(["pause", name], `pause run ${handle.runId}`);
+    const dir = join(runDir(handle.runId, this.home), "snapshot");
+    rmSync(dir, { recursive: true, force: true });
+    copyTree(handle.hostHome, join(dir, "home"));
+    if (handle.plan.workspace === "copy") copyTree(handle.hostWorkspace, join(dir, "workspace"));
+    const tag = `bottle-snapshot-${handle.runId.toLowerCase()}:${Date.now()}`;
+    await dockerOk(["commit", "--pause=false", "--change", `LABEL ${SNAPSHOT_LABEL}=${handle.runId}`, name, tag], `commit run ${handle.runId}`, { timeoutMs: 10 * 60_000 });
+    await this.stop(handle);
+    const snapshot: Snapshot = { runId: handle.runId, backend: "docker", takenAt: Date.now(), ref: tag, handle };
+    updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
+    return snapshot;
+  }
+
+  async resume(snapshot: Snapshot, plan: Partial<BottlePlan> = {}): Promise<BottleHandle> {
+    const h: BottleHandle = { ...snapshot.handle, plan: { ...snapshot.handle.plan, ...plan } };
+    const saved = join(runDir(h.runId, this.home), "snapshot");
+    rmSync(h.hostHome, { recursive: true, force: true });
+    copyTree(join(saved, "home"), h.hostHome);
+    if (h.plan.workspace === "copy") {
+      rmSync(h.hostWorkspace, { recursive: true, force: true });
+      copyTree(join(saved, "workspace"), h.hostWorkspace);
+    }
+    const handle = { ...(await this.start(h, snapshot.ref)), resumedFrom: snapshot.ref };
+    updateRecord(h.runId, (r) => ({ ...r, handle, snapshot: undefined, tornDown: false }), this.home);
+    return handle;
+  }
+
+  async teardown(handle: BottleHandle): Promise<void> {
+    await this.stop(handle);
+    const rec = readRecord(handle.runId, this.home);
+    if (!rec?.snapshot) {
+      const images = await docker(["images", "--quiet", "--filter", `label=${SNAPSHOT_LABEL}=${handle.runId}`], { timeoutMs: 30_000 });
+      const ids = [...new Set(images.stdout.split("\n").filter(Boolean))];
+      if (ids.length > 0) await docker(["rmi", "--force", ...ids], { timeoutMs: 120_000 });
+    }
+    updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Which backend runs a bottle (DESIGN §5): the `--backend` flag wins, then $BOTTLE_BACKEND, then the
+ * bottle's own `backend.prefer` and settings.yml's `backend`, then docker if an engine answers, then the
+ * sandbox on Linux. An explicit choice that cannot run here is an error naming what to install; so is
+ * finding nothing usable. The rule is a pure function over availability probes, which are only run when
+ * the rule needs them.
+ */
+import { BackendError, UsageError } from "../errors.ts";
+import { BACKENDS, type BackendName } from "../manifest/types.ts";
+import { DockerBackend } from "./docker/index.ts";
+import { SandboxBackend } from "./sandbox/index.ts";
+import type { Availability, Backend } from "./types.ts";
+
+export interface SelectInput {
+  flag?: string;
+  /** $BOTTLE_BACKEND. */
+  env?: string;
+  /** The composed bottle's `backend.prefer`, with the file that set it. */
+  prefer?: { name: BackendName; file?: string };
+  /** settings.yml `backend`, with the file. */
+  settings?: { name: BackendName; file?: string };
+  platform?: NodeJS.Platform;
+}
+
+export type Probe = (name: BackendName) => Promise<Availability>;
+
+export interface Selection {
+  name: BackendName;
+  /** Why this one: `--backend`, `BOTTLE_BACKEND`, `bottle`, `settings` or `auto`. */
+  via: "flag" | "env" | "bottle" | "settings" | "auto";
+}
+
+function parseName(v: string, key: string, usage: boolean): BackendName {
+  if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
+  const Err = usage ? UsageError : BackendError;
+  throw new Err(`unknown backend ${JSON.stringify(v)}`, { key, fix: `use one of: ${BACKENDS.join(", ")}` });
+}
+
+export async function selectBackend(input: SelectInput, probe: Probe): Promise<Selection> {
+  const explicit: [string | undefined, Selection["via"], string, string | undefined][] = [
+    [input.flag, "flag", "--backend", undefined],
+    [input.env, "env", "BOTTLE_BACKEND", undefined],
+    [input.prefer?.name, "bottle", "backend.prefer", input.prefer?.file],
+    [input.settings?.name, "settings", "backend", input.settings?.file],
+  ];
+  for (const [value, via, key, file] of explicit) {
+    if (value === undefined || value === "") continue;
+    const name = parseName(value, key, via === "flag");
+    const a = await probe(name);
+    if (!a.ok) throw new BackendError(`the ${name} backend (chosen by ${key}) cannot run here: ${a.reason}`, { key, ...(file ? { file } : {}), fix: a.fix });
+    return { name, via };
+  }
+  const docker = await probe("docker");
+  if (docker.ok) return { name: "docker", via: "auto" };
+  const platform = input.platform ?? process.platform;
+  const sandbox: Availability = platform === "linux" ? await probe("sandbox") : { ok: false, reason: "the sandbox backend needs Linux", fix: "" };
+  if (sandbox.ok) return { name: "sandbox", via: "auto" };
+  throw new BackendError(`no backend can run a bottle here: docker: ${docker.reason}; sandbox: ${sandbox.reason}`, {
+    key: "backend",
+    fix: platform === "linux" ? "install bubblewrap (apt-get install bubblewrap) or docker (apt-get install docker.io, then start dockerd)" : "install and start Docker Desktop",
+  });
+}
+
+export function createBackend(name: BackendName, home?: string): Backend {
+  return name === "docker" ? new DockerBackend(home ? { home } : {}) : new SandboxBackend(home ? { home } : {});
+}
+
+/** The real probe: ask each backend. */
+export const probeBackend: Probe = (name) => createBackend(name).available();
