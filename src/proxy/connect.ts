@@ -35,6 +35,13 @@ export function rawResponse(status: number, statusText: string, reason: string, 
   return `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Bottle-Reason: ${safe}\r\n${extra}Connection: close\r\n\r\n${body}`;
 }
 
+/** Ends a socket after its pending writes flush (destroying at once would drop them), with a backstop. */
+function closeGracefully(s: Duplex): void {
+  if (s.destroyed) return;
+  s.end();
+  setTimeout(() => s.destroy(), 2000).unref();
+}
+
 export function handleConnect(deps: ConnectDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const { run } = deps;
   const startedAt = Date.now();
@@ -112,7 +119,7 @@ function awaitHello(deps: ConnectDeps, socket: Duplex, head: Buffer, host: strin
     });
     inner.on("error", () => socket.destroy());
     socket.on("close", () => inner.destroy());
-    inner.on("close", () => socket.destroy());
+    inner.on("close", () => closeGracefully(socket));
   };
   socket.on("data", onData);
   socket.on("close", onClose);
@@ -167,8 +174,8 @@ async function tunnel(deps: ConnectDeps, socket: Duplex, head: Buffer, auth: { h
       return;
     }
     audit({ host: auth.host, status: 200, decision: "tunnel", bytesUp: up, bytesDown: down });
-    socket.destroy();
-    upstream.destroy();
+    closeGracefully(socket);
+    closeGracefully(upstream);
   };
   upstream.on("error", (e) => finish(e));
   upstream.on("close", () => finish());

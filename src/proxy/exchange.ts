@@ -45,6 +45,11 @@ function tlsOptions(run: RunContext): { ca: string[] } | undefined {
   return run.upstreamCa.length > 0 ? { ca: [...rootCertificates, ...run.upstreamCa] } : undefined;
 }
 
+function errorCode(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : e instanceof Error ? e.message : String(e);
+}
+
 export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Request, path: string): Promise<Response> {
   const ctx = newContext(run, t, req.method, path, req.headers);
   const fail = (status: number, decision: "refuse" | "error", reason: string, bytesUp = 0): Response => {
@@ -94,7 +99,7 @@ export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Re
     } as RequestInit);
   } catch (e) {
     if (hooks.onAbort) Promise.resolve(guard("onAbort", () => hooks.onAbort!(ctx, abort.signal.aborted ? "client" : "error", e))).catch(() => {});
-    return fail(502, "error", `upstream ${new URL(ctx.upstreamUrl).host} unreachable: ${e instanceof Error ? e.message : String(e)}`, body.byteLength);
+    return fail(502, "error", `upstream ${new URL(ctx.upstreamUrl).host} unreachable: ${errorCode(e)}`, body.byteLength);
   }
   guard("onResponseStart", () => hooks.onResponseStart?.(ctx, upstream.status, upstream.headers));
   const headers = clientResponseHeaders(upstream.headers);

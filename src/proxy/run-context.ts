@@ -9,7 +9,10 @@ import type { InjectedAuth } from "./headers.ts";
 import type { AuditRecord, ProxyHooks, ProxyRequestContext } from "./hooks.ts";
 
 export interface ProxyLimits {
-  /** Largest request header block accepted (bytes); larger gets 431. */
+  /**
+   * Largest request header block accepted on the proxy listener (bytes); larger gets 431. Inside a MITM
+   * tunnel Bun.serve applies its own 16 KiB limit (also 431), raised only by `--max-http-header-size`.
+   */
   maxHeaderBytes: number;
   /** Largest request body accepted (bytes); larger gets 413. */
   maxBodyBytes: number;
@@ -18,7 +21,7 @@ export interface ProxyLimits {
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = {
-  maxHeaderBytes: 64 * 1024,
+  maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 32 * 1024 * 1024,
   helloTimeoutMs: 10_000,
 };

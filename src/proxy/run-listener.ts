@@ -60,8 +60,13 @@ export function createRunServer(deps: ConnectDeps, credential?: string): Server 
     const reason = tooBig ? `request headers exceed ${run.limits.maxHeaderBytes} bytes` : `malformed request (${err.code ?? err.message})`;
     emitAudit(run, { time: Date.now(), runId: run.runId, host: "", method: "", path: "", status, decision: "error", reason, bytesUp: 0, bytesDown: 0, durationMs: 0 });
     socket.on("error", () => {});
-    if ((socket as Duplex & { writable: boolean }).writable) socket.end(rawResponse(status, tooBig ? "Request Header Fields Too Large" : "Bad Request", reason));
-    else socket.destroy();
+    if (!(socket as Duplex & { writable: boolean }).writable) return void socket.destroy();
+    // Keep reading what the client is still sending: closing with unread bytes resets the connection,
+    // and the client would never see the answer.
+    socket.on("data", () => {});
+    socket.resume();
+    socket.end(rawResponse(status, tooBig ? "Request Header Fields Too Large" : "Bad Request", reason));
+    setTimeout(() => socket.destroy(), 2000).unref();
   });
   return server;
 }

@@ -41,16 +41,22 @@ export function sseResponse(o: SimulatorOptions, frames: string[], extra: Record
       z?.on("data", (d: Buffer) => {
         if (!cancelled) controller.enqueue(new Uint8Array(d));
       });
+      z?.on("end", () => {
+        if (!cancelled) controller.close();
+      });
     },
     async pull(controller) {
       if (cancelled) return;
       if (o.cutAfterEvents !== undefined && i >= o.cutAfterEvents) {
+        // Let what was sent reach the client first, as when a connection drops mid-answer.
+        await Bun.sleep(Math.max(o.chunkDelayMs, 50));
+        cancelled = true;
         controller.error(new Error("simulated upstream cut"));
         return;
       }
       if (i >= total) {
-        if (z) await new Promise<void>((r) => z.end(r));
-        controller.close();
+        if (z) await new Promise<void>((r) => z.once("end", () => r()).end());
+        else controller.close();
         return;
       }
       if (o.beforeEvent) await o.beforeEvent(i, total);

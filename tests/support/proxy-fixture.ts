@@ -66,3 +66,30 @@ export async function unixBridge(socketPath: string): Promise<{ port: number; cl
   await new Promise<void>((r) => srv.listen(0, "127.0.0.1", () => r()));
   return { port: (srv.address() as { port: number }).port, close: () => void srv.close() };
 }
+
+/** Sends raw bytes to host:port and collects everything received until the peer closes (or `ms` pass). */
+export async function rawExchange(port: number, chunks: (string | Uint8Array)[], ms = 3000): Promise<{ text: string; closed: boolean }> {
+  const { connect } = await import("node:net");
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    const s = connect(port, "127.0.0.1", async () => {
+      for (const c of chunks) {
+        s.write(c);
+        await Bun.sleep(20);
+      }
+    });
+    const done = (closed: boolean): void => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve({ text: Buffer.concat(parts).toString("latin1"), closed });
+    };
+    const timer = setTimeout(() => done(false), ms);
+    s.on("data", (d: Buffer) => void parts.push(d));
+    s.on("close", () => done(true));
+    s.on("error", () => {});
+  });
+}
+
+export function basicAuth(credential: string): string {
+  return `Proxy-Authorization: Basic ${Buffer.from(`bottle:${credential}`).toString("base64")}\r\n`;
+}
