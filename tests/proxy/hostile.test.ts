@@ -41,7 +41,7 @@ function tlsThroughProxy(connectHost: string, sni: string): Promise<{ ok: boolea
       if (!d.toString().startsWith("HTTP/1.1 200")) return resolve({ ok: false, error: d.toString() });
       const t = tlsConnect({ socket: raw, servername: sni, ca: bottleCa().certPem, ALPNProtocols: ["h2", "http/1.1"] });
       t.on("secureConnect", () => {
-        const alpn = t.alpnProtocol;
+        const alpn = t.alpnProtocol ?? false;
         t.destroy();
         resolve({ ok: true, alpn });
       });
@@ -81,12 +81,26 @@ describe("hostile and broken clients", () => {
     expect(auditedSince(n)).toContainEqual(expect.objectContaining({ decision: "refuse", status: 421 }));
   });
 
-  test("oversized headers get 431, on the proxy request and inside the tunnel", async () => {
+  test("oversized proxy-request headers get 431 and are audited", async () => {
+    const n = audits.length;
     const big = "a".repeat(20_000);
     const outer = await curl(["-o", "/dev/null", "-w", "%{http_connect}", "--proxy", run.proxyUrl!, "--proxy-header", `X-Big: ${big}`, "--cacert", bottleCa().certPath, "https://api.anthropic.com/v1/messages"]);
     expect(outer.stdout).toBe("431");
-    const inner = await curl(["-o", "/dev/null", "-w", "%{http_code}", "--proxy", run.proxyUrl!, "-H", `X-Big: ${"b".repeat(17_000)}`, "--cacert", bottleCa().certPath, "-d", body, "https://api.anthropic.com/v1/messages"]);
-    expect(inner.stdout).toBe("431");
+    expect(auditedSince(n)).toContainEqual(expect.objectContaining({ status: 431, decision: "error" }));
+    await stillServes();
+  });
+
+  test("oversized headers inside the tunnel get 431 and never reach the upstream", async () => {
+    const upstreamBefore = sim.requests.length;
+    // Bun.serve answers 431 and closes at once; if the client's last TLS record arrives after that close the
+    // kernel resets the connection before curl reads the answer. That race is rare, so allow two retries.
+    const outcomes: string[] = [];
+    for (let i = 0; i < 3 && !outcomes.includes("431"); i++) {
+      const inner = await curl(["-o", "/dev/null", "-w", "%{http_code}", "--proxy", run.proxyUrl!, "-H", `X-Big: ${"b".repeat(17_000)}`, "--cacert", bottleCa().certPath, "-d", body, "https://api.anthropic.com/v1/messages"]);
+      outcomes.push(inner.stdout);
+    }
+    expect(outcomes).toContain("431");
+    expect(sim.requests.length).toBe(upstreamBefore);
     await stillServes();
   });
 
