@@ -8,12 +8,12 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
-import { INSIDE, type BottleHandle } from "../../src/backends/types.ts";
+import type { BottleHandle } from "../../src/backends/types.ts";
 import type { MeterResult } from "../../src/metering/types.ts";
 import { bottleHome } from "../../src/paths.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
-import { hostBinary } from "../../src/providers/host-binary.ts";
 import { PROVIDER_TABLE, providerRoutes, type Provider } from "../../src/providers/index.ts";
+import { buildPlan } from "../../src/providers/plan.ts";
 import { provisionAgent } from "../../src/providers/provision.ts";
 import type { Simulator } from "../../src/simulator/server.ts";
 import { freshRunId, freshWorkspace, REPO } from "../helpers/bottles.ts";
@@ -52,20 +52,18 @@ async function runHeadless(p: Provider, results: (MeterResult & { host: string; 
   proxy = testProxy({ hooks: collectingMeterHooks(results) });
   const runId = freshRunId(p.name);
   run = await proxy.openRun({ runId, provider: p.name, routes: providerRoutes(p).map((r) => ({ ...r, upstream: sim.url })) });
-  const PATH = `${AGENTS_BIN}:${process.env.PATH}`;
-  const bin = hostBinary(p, PATH);
-  handle = await backend.create({
-    runId,
-    label: p.name,
-    agent: `${p.name}-tester`,
-    provider: p.name,
-    cwd: freshWorkspace({ "README.md": "a project\n" }),
-    workspace: "bind",
-    proxySocket: run.socketPath,
-    caCertPath: bottleCa().certPath,
-    env: { ...p.env, ...p.caEnv(INSIDE.caCert), PATH },
-    expose: bin.expose,
-  });
+  handle = await backend.create(
+    buildPlan({
+      runId,
+      label: p.name,
+      agent: `${p.name}-tester`,
+      provider: p.name,
+      backend: "sandbox",
+      cwd: freshWorkspace({ "README.md": "a project\n" }),
+      proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath },
+      hostPath: `${AGENTS_BIN}:${process.env.PATH}`,
+    }),
+  );
   const report = await provisionAgent(backend, handle, p, { skills: ["greet-politely"], prompt: `You are a test agent. ${MARKER}` });
   expect(report.skills).toEqual(["greet-politely"]);
   return backend.provision(handle, p.argv({ prompt: "Say hi.", json: p.name === "codex" }));

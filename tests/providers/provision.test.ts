@@ -4,13 +4,14 @@
  * is created; provider argv arrays carry the prompt as one element, whatever it contains.
  */
 import { afterEach, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { resolveEnvPrompts } from "../../src/backends/env-prompts.ts";
 import type { Backend, BottleHandle } from "../../src/backends/types.ts";
 import { ManifestError, NotFoundError } from "../../src/errors.ts";
 import { bottleHome } from "../../src/paths.ts";
 import { PROVIDER_TABLE, providerRoutes } from "../../src/providers/index.ts";
+import { buildPlan } from "../../src/providers/plan.ts";
 import { provisionAgent } from "../../src/providers/provision.ts";
 import { freshWorkspace } from "../helpers/bottles.ts";
 
@@ -89,6 +90,27 @@ describe("provider argv", () => {
       const routed = new Set(providerRoutes(p).map((r) => r.host));
       for (const h of p.sideHosts.filter((s) => s.decision === "deny")) expect(routed.has(h.host)).toBe(false);
     }
+  });
+});
+
+describe("plans", () => {
+  test("a sandbox plan trusts the CA, keeps the bottle env on top, and exposes the host install of the CLI", () => {
+    const bin = join(freshWorkspace({ "node_modules/@openai/codex/bin/codex.js": "#!/usr/bin/env node\n" }), "node_modules");
+    const dotBin = join(bin, ".bin");
+    mkdirSync(dotBin);
+    symlinkSync("../@openai/codex/bin/codex.js", join(dotBin, "codex"));
+    chmodSync(join(bin, "@openai/codex/bin/codex.js"), 0o755);
+    const plan = buildPlan({ runId: "r1", label: "l", agent: "a", provider: "codex", backend: "sandbox", cwd: "/w", proxy: { socketPath: "/s.sock", caCertPath: "/ca.pem" }, env: { OPENAI_API_KEY: "mine" }, hostPath: `${dotBin}:/usr/bin` });
+    expect(plan.env).toMatchObject({ CODEX_CA_CERTIFICATE: "/run/bottle/ca.pem", OPENAI_API_KEY: "mine", PATH: `${dotBin}:/usr/bin` });
+    expect(plan.expose).toEqual([dotBin, bin]);
+  });
+
+  test("a missing CLI names the npm package to install", () => {
+    expect(() => buildPlan({ runId: "r1", label: "l", agent: "a", provider: "pi", backend: "sandbox", cwd: "/w", proxy: { socketPath: "/s", caCertPath: "/c" }, hostPath: "/nonexistent" })).toThrow(
+      expect.objectContaining({ context: expect.objectContaining({ fix: expect.stringContaining("npm install -g @mariozechner/pi-coding-agent") }) }),
+    );
+    const docker = buildPlan({ runId: "r1", label: "l", agent: "a", provider: "pi", backend: "docker", cwd: "/w", proxy: { socketPath: "/s", caCertPath: "/c" }, hostPath: "/nonexistent" });
+    expect(docker.expose).toBeUndefined();
   });
 });
 
