@@ -41,7 +41,10 @@ export interface BottlePlan {
   bridgePort?: number;
   /** Docker only: the image to run (else the provider's embedded image is built). */
   image?: string;
-  /** Host paths to make visible read-only even when they sit under a hidden directory (agent installs). */
+  /**
+   * Host paths to make visible read-only (agent installs): in the sandbox even under a hidden directory;
+   * in docker, mounted at the same path.
+   */
   expose?: string[];
 }
 

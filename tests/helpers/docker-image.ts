@@ -24,7 +24,7 @@ function ldd(bin: string): string[] {
   return libs;
 }
 
-function hostFiles(): string[] {
+function hostFiles(libsFor: string[]): string[] {
   const files = new Set<string>();
   for (const t of TOOLS) {
     const p = Bun.which(t, { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" });
@@ -32,16 +32,20 @@ function hostFiles(): string[] {
     files.add(p);
     for (const l of ldd(realpathSync(p))) files.add(l);
   }
-  // bun itself is mounted from the host (bottle's bridge runs on it); its libraries must be in the image.
-  for (const l of ldd(realpathSync(process.execPath))) files.add(l);
+  // bun (bottle's bridge) and node (npm-installed agent CLIs) are mounted from the host: their libraries
+  // must be in the image.
+  for (const exe of [process.execPath, Bun.which("node"), ...libsFor]) if (exe) for (const l of ldd(realpathSync(exe))) files.add(l);
   const libDir = dirname([...files].find((f) => basename(f).startsWith("libc.so"))!);
   for (const l of EXTRA_LIBS) if (existsSync(join(libDir, l))) files.add(join(libDir, l));
   return [...files].sort();
 }
 
-/** Returns the tag of the test base image, importing it on first use. */
-export async function testBaseImage(): Promise<string> {
-  const files = hostFiles();
+/**
+ * Returns the tag of the test base image, importing it on first use. `libsFor`: more host executables
+ * that will be mounted in, whose shared libraries the image must carry.
+ */
+export async function testBaseImage(libsFor: string[] = []): Promise<string> {
+  const files = hostFiles(libsFor.map((f) => realpathSync(f)));
   const hash = createHash("sha256");
   for (const f of files) hash.update(`${f}:${statSync(f).size}\n`);
   const tag = `bottle-test-base:${hash.digest("hex").slice(0, 16)}`;

@@ -1,96 +1,16 @@
 /**
- * The real agent CLIs from npm (claude, codex, pi; installed by scripts/install-agents.sh) run headless in
- * a sandbox bottle. Their only way out is the bridge to bottle's MITM proxy, which sends the model API
- * hosts to the simulator (real wire formats, over TLS) and meters every exchange. Each test also proves
- * that provisioning reached the model: the agent's instructions and its skill appear in the request.
+ * The real claude, codex and pi CLIs run headless in a sandbox bottle against the simulator, through the
+ * bridge and the MITM proxy, and are metered (see tests/helpers/agent-suite.ts).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
-import type { BottleHandle } from "../../src/backends/types.ts";
-import type { MeterResult } from "../../src/metering/types.ts";
-import { bottleHome } from "../../src/paths.ts";
-import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
-import { PROVIDER_TABLE, providerRoutes, type Provider } from "../../src/providers/index.ts";
-import { buildPlan } from "../../src/providers/plan.ts";
-import { provisionAgent } from "../../src/providers/provision.ts";
-import type { Simulator } from "../../src/simulator/server.ts";
-import { freshRunId, freshWorkspace, REPO } from "../helpers/bottles.ts";
-import { collectingMeterHooks } from "../helpers/metering-hooks.ts";
-import { bottleCa, startTlsSimulator, testProxy } from "../support/proxy-fixture.ts";
+import { agentSuite } from "../helpers/agent-suite.ts";
 
-const AGENTS_BIN = join(process.env.BOTTLE_AGENTS_DIR ?? join(REPO, ".cache/agents"), "node_modules/.bin");
-const REPLY = "Hello from the bottle simulator";
-const MARKER = "MARKER-INSTRUCTIONS-7f3a";
-const backend = new SandboxBackend();
-let sim: Simulator;
-let proxy: EgressProxy | undefined;
-let run: RunHandle | undefined;
-let handle: BottleHandle | undefined;
-
-beforeAll(() => {
-  const missing = ["claude", "codex", "pi"].filter((b) => !existsSync(join(AGENTS_BIN, b)));
-  if (missing.length > 0) throw new Error(`agent CLIs not installed (${missing.join(", ")} missing in ${AGENTS_BIN}): run bash scripts/install-agents.sh`);
-  sim = startTlsSimulator({ text: REPLY });
-  const skill = join(bottleHome(), "skills", "greet-politely");
-  mkdirSync(skill, { recursive: true });
-  writeFileSync(join(skill, "SKILL.md"), "---\nname: greet-politely\ndescription: Use when greeting someone; answers with a polite greeting.\n---\n\nSay hello politely.\n");
-});
-afterEach(async () => {
-  if (handle) await backend.teardown(handle);
-  await run?.close();
-  await proxy?.close();
-  handle = run = proxy = undefined;
-});
-afterAll(async () => {
-  await sim?.close();
-});
-
-async function runHeadless(p: Provider, results: (MeterResult & { host: string; path: string })[]) {
-  sim.requests.length = 0;
-  proxy = testProxy({ hooks: collectingMeterHooks(results) });
-  const runId = freshRunId(p.name);
-  run = await proxy.openRun({ runId, provider: p.name, routes: providerRoutes(p).map((r) => ({ ...r, upstream: sim.url })) });
-  handle = await backend.create(
-    buildPlan({
-      runId,
-      label: p.name,
-      agent: `${p.name}-tester`,
-      provider: p.name,
-      backend: "sandbox",
-      cwd: freshWorkspace({ "README.md": "a project\n" }),
-      proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath },
-      hostPath: `${AGENTS_BIN}:${process.env.PATH}`,
-    }),
-  );
-  const report = await provisionAgent(backend, handle, p, { skills: ["greet-politely"], prompt: `You are a test agent. ${MARKER}` });
-  expect(report.skills).toEqual(["greet-politely"]);
-  return backend.provision(handle, p.argv({ prompt: "Say hi.", json: p.name === "codex" }));
-}
-
-function generationBodies(): string {
-  return sim.requests.filter((r) => /\/v1\/(messages|responses|chat\/completions)$/.test(r.path.split("?")[0]!)).map((r) => JSON.stringify(r.body)).join("\n");
-}
-
-describe("real agent CLIs headless in a sandbox bottle", () => {
-  for (const name of ["claude", "codex", "pi"] as const) {
-    test(`${name} answers through the proxy, its usage is metered, and its instructions and skill reach the model`, async () => {
-      const p = PROVIDER_TABLE[name];
-      const results: (MeterResult & { host: string; path: string })[] = [];
-      const r = await runHeadless(p, results);
-      if (r.exitCode !== 0) throw new Error(`${name} exited ${r.exitCode}\nstdout: ${r.stdout}\nstderr: ${r.stderr}`);
-      expect(r.stdout).toContain(REPLY);
-      const usage = results.filter((m) => m.kind === "usage");
-      expect(usage.length).toBeGreaterThanOrEqual(1);
-      for (const u of usage) {
-        // The simulator reports 25 input + 12 output tokens for every generation.
-        expect(u.usage.totalTokens).toBe(37);
-        expect(u.estimated).toBe(false);
-      }
-      const bodies = generationBodies();
-      expect(bodies).toContain(MARKER);
-      expect(bodies).toContain("greet-politely");
-    }, 90_000);
-  }
+agentSuite({
+  backendName: "sandbox",
+  backend: async () => {
+    const b = new SandboxBackend();
+    const a = await b.available();
+    if (!a.ok) throw new Error(`sandbox backend unavailable: ${a.reason}`);
+    return b;
+  },
 });

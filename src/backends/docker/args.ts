@@ -52,6 +52,8 @@ export function runArgs(l: RunLayout): string[] {
   }
   m(plan.proxySocket, INSIDE.socket);
   if (plan.caCertPath) m(plan.caCertPath, INSIDE.caCert, true);
+  // Host paths the plan asks to see (a host-installed CLI): read-only, at the same path.
+  for (const p of plan.expose ?? []) if (l.exists(p)) m(p, p, true);
   let selfArgv = l.self.argv;
   if (l.self.compiled) {
     m(l.self.files[0]!, INSIDE_SELF, true);
