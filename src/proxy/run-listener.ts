@@ -24,13 +24,22 @@ function credentialOk(req: IncomingMessage, credential: string): boolean {
   return got.length === want.length && timingSafeEqual(got, want);
 }
 
+function safeHost(url: string | undefined): string {
+  try {
+    return new URL(url ?? "").hostname;
+  } catch {
+    return "";
+  }
+}
+
 export function createRunServer(deps: ConnectDeps, credential?: string): Server {
   const run: RunContext = deps.run;
   const server = createServer({ maxHeaderSize: run.limits.maxHeaderBytes });
   const authFailed = (req: IncomingMessage): string | undefined => {
     if (credential === undefined || credentialOk(req, credential)) return undefined;
     const reason = "proxy credential missing or wrong (use the proxy URL bottle printed, which carries it)";
-    emitAudit(run, { time: Date.now(), runId: run.runId, host: "", method: req.method ?? "", path: "", status: 407, decision: "deny", reason, bytesUp: 0, bytesDown: 0, durationMs: 0 });
+    const target = req.method === "CONNECT" ? (req.url ?? "").replace(/:\d+$/, "") : safeHost(req.url);
+    emitAudit(run, { time: Date.now(), runId: run.runId, host: target.slice(0, 255), method: req.method ?? "", path: "", status: 407, decision: "deny", reason, bytesUp: 0, bytesDown: 0, durationMs: 0 });
     return rawResponse(407, "Proxy Authentication Required", reason, 'Proxy-Authenticate: Basic realm="bottle"\r\n');
   };
   server.on("connect", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
