@@ -14,6 +14,7 @@ export const rootCommand = defineCommand({
   subCommands: {
     budget: () => import("./commands/budget/index.ts").then((m) => m.default),
     ca: () => import("./commands/ca/index.ts").then((m) => m.default),
+    proxy: () => import("./commands/proxy.ts").then((m) => m.default),
     ps: () => import("./commands/ps.ts").then((m) => m.default),
   },
 });

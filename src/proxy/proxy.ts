@@ -61,6 +61,8 @@ export interface OpenRunOptions {
   port?: boolean;
   /** Require the per-run credential on the TCP port (default true). */
   requireCredential?: boolean;
+  /** A fixed loopback port instead of a free one. */
+  listenPort?: number;
 }
 
 export interface RunHandle {
@@ -144,7 +146,16 @@ export function createProxy(opts: CreateProxyOptions = {}): EgressProxy {
     if (o.port !== false) {
       if (o.requireCredential !== false) credential = randomBytes(18).toString("base64url");
       const tcp = createRunServer(deps, credential);
-      await listen(tcp, { port: 0, host: "127.0.0.1" });
+      try {
+        await listen(tcp, { port: o.listenPort ?? 0, host: "127.0.0.1" });
+      } catch (e) {
+        await closeServer(unixServer);
+        rmSync(socketPath, { force: true });
+        throw new ProxyError(`cannot listen on 127.0.0.1:${o.listenPort ?? 0}: ${(e as Error).message}`, {
+          key: "port",
+          fix: "choose another port, or omit it to use a free one",
+        });
+      }
       servers.push(tcp);
       port = (tcp.address() as { port: number }).port;
       proxyUrl = credential ? `http://${PROXY_USER}:${credential}@127.0.0.1:${port}` : `http://127.0.0.1:${port}`;

@@ -32,7 +32,7 @@ describe("proxy CA", () => {
   test("two processes creating it at once end up with the same CA", async () => {
     const dir = join(tmp(), "ca");
     const script = `import { loadOrCreateCa } from ${JSON.stringify(join(import.meta.dir, "../../src/ca/authority.ts"))}; process.stdout.write(loadOrCreateCa(${JSON.stringify(dir)}).certPem);`;
-    const procs = [0, 1, 2].map(() => Bun.spawn(["bun", "-e", script], { stdout: "pipe", stderr: "inherit" }));
+    const procs = [0, 1, 2].map(() => Bun.spawn(["bun", "-e", script], { env: process.env, stdout: "pipe", stderr: "inherit" }));
     const outs = await Promise.all(procs.map((p) => new Response(p.stdout).text()));
     expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0]);
     expect(new Set(outs).size).toBe(1);
