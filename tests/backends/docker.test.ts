@@ -69,7 +69,7 @@ if (!expected) {
   afterEach(async () => {
     for (const p of procs.splice(0)) p.kill("SIGKILL");
     for (const h of handles.splice(0)) await backend.teardown(h);
-  });
+  }, 120_000);
   afterAll(() => {
     proxy?.stop();
     for (const s of servers) s.close();
@@ -89,7 +89,7 @@ if (!expected) {
       expect(r.exitCode).not.toBe(0);
       expect(await probe(h, "dns", "example.com")).not.toStartWith("RESOLVED");
       expect(await probe(h, "unix", "/var/run/docker.sock")).toBe("ENOENT");
-    });
+    }, 120_000);
 
     test("the CA key is never in the container; the bridge reaches the proxy; the agent's files belong to the user", async () => {
       const home = join(mkdtempSync(join(tmpdir(), "bh-")), "bottle-home");
@@ -108,7 +108,7 @@ if (!expected) {
       } finally {
         await own.teardown(h);
       }
-    });
+    }, 120_000);
   });
 
   describe("docker bottle metering", () => {
@@ -134,7 +134,7 @@ if (!expected) {
       expect(r.stderr).toBe("");
       expect(r.stdout).toContain("metered");
       expect(results.map((m) => [m.host, m.kind, m.usage.totalTokens])).toEqual([["api.anthropic.com", "usage", 37]]);
-    });
+    }, 120_000);
   });
 
   describe("docker freeze, resume, teardown, images", () => {
@@ -152,7 +152,7 @@ if (!expected) {
       const out = await backend.provision(resumed, ["sh", "-c", 'cat "$HOME/state" w.txt /var/tmp/in-image']);
       expect(out.stdout).toBe("session\nv2\nlayer\n");
       expect((await backend.list()).find((b) => b.runId === h.runId)?.state).toBe("running");
-    });
+    }, 120_000);
 
     test("teardown leaves no container, network, snapshot image or process behind", async () => {
       const networks = (await docker(["network", "ls", "--quiet"])).stdout;
@@ -174,7 +174,7 @@ if (!expected) {
       expect((await docker(["network", "ls", "--quiet"])).stdout).toBe(networks);
       expect(readFileSync("/proc/self/mountinfo", "utf8")).not.toContain(h.hostHome);
       expect((await backend.list()).map((b) => b.runId)).not.toContain(h.runId);
-    });
+    }, 120_000);
 
     test("an image is built on first use and reused while its Dockerfile is unchanged", async () => {
       const marker = `${process.pid}-${Date.now()}`;
@@ -193,6 +193,6 @@ if (!expected) {
       const claude = providerDockerfile("claude");
       expect(claude).toContain("npm install -g --ignore-scripts @anthropic-ai/claude-code@2.1.197");
       expect(providerDockerfile("codex")).not.toBe(claude);
-    });
+    }, 120_000);
   });
 }

@@ -52,7 +52,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   for (const h of handles.splice(0)) await backend.teardown(h);
-});
+}, 120_000);
 afterAll(() => {
   proxy?.stop();
   for (const s of servers) s.close();

@@ -34,7 +34,7 @@ beforeAll(() => {
 afterEach(async () => {
   for (const p of procs.splice(0)) p.kill("SIGKILL");
   for (const h of handles.splice(0)) await backend.teardown(h);
-});
+}, 120_000);
 afterAll(() => proxy?.stop());
 
 async function create(workspace: "bind" | "copy" = "bind", files: Record<string, string> = {}): Promise<BottleHandle> {

@@ -55,7 +55,7 @@ export function agentSuite(o: AgentSuiteOptions): void {
     await run?.close();
     await proxy?.close();
     handle = run = proxy = undefined;
-  });
+  }, 120_000);
   afterAll(async () => {
     await sim?.close();
   });

@@ -52,7 +52,7 @@ export class DockerBackend implements Backend {
 
   private async start(handle: BottleHandle, image: string): Promise<BottleHandle> {
     const user = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
-    await docker(["rm", "--force", containerName(handle.runId)], { timeoutMs: 60_000 });
+    await this.remove(containerName(handle.runId));
     const args = runArgs({ handle, image, self: selfCommand(), user, exists: existsSync });
     const id = (await dockerOk(args, `start the bottle container for run ${handle.runId}`, { timeoutMs: 120_000 })).trim();
     await this.waitForBridge(id, handle.runId);
@@ -135,8 +135,24 @@ export class DockerBackend implements Backend {
     return out;
   }
 
+  /**
+   * Removes a container and makes sure it is gone: a paused container is unpaused first (so its
+   * processes can be killed), and a removal already in progress elsewhere is waited for.
+   */
+  private async remove(name: string): Promise<void> {
+    for (let i = 0; i < 100; i++) {
+      const st = await docker(["inspect", "--format", "{{.State.Paused}}", name], { timeoutMs: 30_000 });
+      if (st.code !== 0) return; // no such container
+      if (st.stdout.trim() === "true") await docker(["unpause", name], { timeoutMs: 30_000 });
+      const r = await docker(["rm", "--force", name], { timeoutMs: 60_000 });
+      if (r.code === 0 || /no such container/i.test(r.stderr)) return;
+      await Bun.sleep(100);
+    }
+    throw new BackendError(`docker could not remove container ${name}`, { fix: `remove it by hand: docker rm --force ${name}` });
+  }
+
   async stop(handle: BottleHandle): Promise<void> {
-    await docker(["rm", "--force", containerName(handle.runId)], { timeoutMs: 60_000 });
+    await this.remove(containerName(handle.runId));
     updateRecord(handle.runId, (r) => ({ ...r, processes: [] }), this.home);
   }
 
@@ -144,12 +160,17 @@ export class DockerBackend implements Backend {
     const name = containerName(handle.runId);
     await dockerOk(["pause", name], `pause run ${handle.runId}`);
     const dir = join(runDir(handle.runId, this.home), "snapshot");
-    rmSync(dir, { recursive: true, force: true });
-    copyTree(handle.hostHome, join(dir, "home"));
-    if (handle.plan.workspace === "copy") copyTree(handle.hostWorkspace, join(dir, "workspace"));
     const tag = `bottle-snapshot-${handle.runId.toLowerCase()}:${Date.now()}`;
-    await dockerOk(["commit", "--pause=false", "--change", `LABEL ${SNAPSHOT_LABEL}=${handle.runId}`, name, tag], `commit run ${handle.runId}`, { timeoutMs: 10 * 60_000 });
-    await this.stop(handle);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+      copyTree(handle.hostHome, join(dir, "home"));
+      if (handle.plan.workspace === "copy") copyTree(handle.hostWorkspace, join(dir, "workspace"));
+      await dockerOk(["commit", "--pause=false", "--change", `LABEL ${SNAPSHOT_LABEL}=${handle.runId}`, name, tag], `commit run ${handle.runId}`, { timeoutMs: 10 * 60_000 });
+    } finally {
+      // Removing a paused container hangs some engines (a frozen process never takes its SIGKILL), and a
+      // failed freeze must not leave the bottle paused either way: remove() unpauses first.
+      await this.stop(handle);
+    }
     const snapshot: Snapshot = { runId: handle.runId, backend: "docker", takenAt: Date.now(), ref: tag, handle };
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
     return snapshot;

@@ -16,7 +16,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { BackendError } from "../../errors.ts";
 import { bottleHome, runDir } from "../../paths.ts";
 import { bottleEnv } from "../env.ts";
-import { isAlive, signalTree, stopTree, waitGone } from "../procs.ts";
+import { isAlive, processTree, signalTree, stopTree, waitGone } from "../procs.ts";
 import { selfCommand } from "../self.ts";
 import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, liveProcesses, readRecord, stateOf, toActive, track, updateRecord, writeRecord } from "../state.ts";
@@ -133,10 +133,12 @@ export class SandboxBackend implements Backend {
   async stop(handle: BottleHandle): Promise<void> {
     const rec = readRecord(handle.runId, this.home);
     const roots = rec ? liveProcesses(rec).map((p) => p.pid) : [];
+    // Every process of the bottle, not just bwrap: the kernel reaps a pid namespace asynchronously.
+    const all = roots.flatMap((r) => processTree(r));
     for (const r of roots) signalTree(r, "SIGTERM");
-    const left = await waitGone(roots, 3000);
-    for (const r of left) signalTree(r, "SIGKILL");
-    await waitGone(left, 3000);
+    const left = await waitGone(all, 3000);
+    for (const p of left) signalTree(p, "SIGKILL");
+    await waitGone(left, 5000);
     updateRecord(handle.runId, (r) => ({ ...r, processes: r.processes.filter((p) => isAlive(p.pid, p.startTime)) }), this.home);
   }
 
