@@ -6,7 +6,7 @@
  * answers, these tests fail with the engine's own reason (run scripts/start-docker.sh); they never skip
  * silently.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
@@ -23,6 +23,9 @@ import { echoProxy, freshWorkspace, hostLanAddress, NET_PROBE, planFor, type Ech
 import { testBaseImage } from "../helpers/docker-image.ts";
 import { collectingMeterHooks } from "../helpers/metering-hooks.ts";
 import { bottleCa, startTlsSimulator, testProxy } from "../support/proxy-fixture.ts";
+
+// Real bwrap/docker processes on a shared 2-core machine: generous bounds, never timing assertions.
+setDefaultTimeout(60_000);
 
 const expected = Bun.which("docker") !== null || !!process.env.CI;
 let backend: DockerBackend;

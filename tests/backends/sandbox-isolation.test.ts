@@ -3,7 +3,7 @@
  * the proxy bridge fails, and the CA key is invisible. Each denial has a positive control on the host, so a
  * broken probe cannot pass for isolation.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { createServer, type Server } from "node:net";
@@ -11,6 +11,9 @@ import { join } from "node:path";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
 import type { BottleHandle } from "../../src/backends/types.ts";
 import { echoProxy, freshWorkspace, hostLanAddress, NET_PROBE, planFor, type EchoProxy } from "../helpers/bottles.ts";
+
+// Real bwrap/docker processes on a shared 2-core machine: generous bounds, never timing assertions.
+setDefaultTimeout(60_000);
 
 const backend = new SandboxBackend();
 let proxy: EchoProxy;

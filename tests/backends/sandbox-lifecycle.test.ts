@@ -3,13 +3,16 @@
  * files then stops everything, resume brings home and workspace back, and teardown leaves no process or
  * mount behind. `list()` (what `bottle ps` shows) follows each step.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { isAlive, processTree } from "../../src/backends/procs.ts";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
 import type { BottleHandle, RunningProcess } from "../../src/backends/types.ts";
 import { echoProxy, freshWorkspace, planFor, type EchoProxy } from "../helpers/bottles.ts";
+
+// Real bwrap/docker processes on a shared 2-core machine: generous bounds, never timing assertions.
+setDefaultTimeout(60_000);
 
 const backend = new SandboxBackend();
 let proxy: EchoProxy;

@@ -2,7 +2,7 @@
  * Backend selection follows DESIGN §5 in order, and `bottle ps` (the real CLI, spawned) lists a live
  * sandbox bottle, then shows it frozen, then not at all after teardown.
  */
-import { afterAll, describe, expect, test } from "bun:test";
+import { afterAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { join } from "node:path";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
 import { selectBackend, type Probe } from "../../src/backends/select.ts";
@@ -10,6 +10,9 @@ import type { Availability } from "../../src/backends/types.ts";
 import { BackendError, UsageError } from "../../src/errors.ts";
 import type { BackendName } from "../../src/manifest/types.ts";
 import { echoProxy, freshWorkspace, planFor, REPO } from "../helpers/bottles.ts";
+
+// Real bwrap/docker processes on a shared 2-core machine: generous bounds, never timing assertions.
+setDefaultTimeout(60_000);
 
 function probes(ok: Partial<Record<BackendName, boolean>>, asked: string[] = []): Probe {
   return async (name): Promise<Availability> => {
