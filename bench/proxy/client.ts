@@ -1,0 +1,57 @@
+/**
+ * The client side of the proxy benchmark: runs one cell (a setup, a concurrency, keep-alive or a new
+ * connection per request) with Bun's fetch and prints every request's time to first body byte and total
+ * time as JSON. Each request is a streamed Anthropic Messages call, read to the end.
+ */
+interface Cell {
+  url: string;
+  proxy?: string;
+  concurrency: number;
+  requests: number;
+  keepAlive: boolean;
+  ca: string[];
+}
+
+const cell = JSON.parse(process.argv[2]!) as Cell;
+const body = JSON.stringify({ model: "bench", max_tokens: 64, stream: true, messages: [{ role: "user", content: "hi" }] });
+
+async function once(): Promise<[number, number]> {
+  const t0 = performance.now();
+  const res = await fetch(cell.url, {
+    method: "POST",
+    body,
+    headers: { "content-type": "application/json", "x-api-key": "bench" },
+    keepalive: cell.keepAlive,
+    proxy: cell.proxy ?? false,
+    tls: { ca: cell.ca },
+  } as RequestInit);
+  const reader = res.body!.getReader();
+  let ttfb = -1;
+  let bytes = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    if (ttfb < 0) ttfb = performance.now() - t0;
+    bytes += value.byteLength;
+  }
+  if (res.status !== 200 || bytes < 1000) throw new Error(`bad response ${res.status} (${bytes} bytes)`);
+  return [ttfb, performance.now() - t0];
+}
+
+const ttfb: number[] = [];
+const total: number[] = [];
+let next = 0;
+const warm = Math.min(cell.concurrency, 10);
+await Promise.all(Array.from({ length: warm }, () => once()));
+async function worker(): Promise<void> {
+  while (next < cell.requests) {
+    next++;
+    const [a, b] = await once();
+    ttfb.push(a);
+    total.push(b);
+  }
+}
+const start = performance.now();
+await Promise.all(Array.from({ length: cell.concurrency }, () => worker()));
+console.log(JSON.stringify({ ttfb, total, wallMs: performance.now() - start }));
+export {};
