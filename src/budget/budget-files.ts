@@ -7,6 +7,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { NotFoundError, UsageError } from "../errors.ts";
+import { isValidName } from "../manifest/names.ts";
 import { PROVIDERS, WINDOWS, type BudgetWindow, type ProviderName } from "../manifest/types.ts";
 import { homePaths } from "../paths.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
@@ -20,8 +21,6 @@ export interface BudgetTarget {
   name?: string;
   provider: ProviderName;
 }
-
-const NAME = /^[a-z][a-z0-9-]*$/;
 
 function oneOf<T extends string>(value: string | undefined, allowed: readonly T[], key: string, fix: string): T {
   if (value !== undefined && (allowed as readonly string[]).includes(value)) return value as T;
@@ -41,7 +40,7 @@ export function parseTarget(positionals: readonly string[], withTokens: boolean)
   let name: string | undefined;
   if (scope !== "global") {
     name = rest.shift();
-    if (!name || !NAME.test(name)) throw new UsageError(`${scope} name ${name ? `"${name}" is not kebab-case` : "is missing"}`, { key: "name", fix: `usage: ${usage}` });
+    if (!name || !isValidName(name)) throw new UsageError(`${scope} name ${name ? `"${name}" is not kebab-case` : "is missing"}`, { key: "name", fix: `usage: ${usage}` });
   }
   const provider = oneOf(rest.shift(), PROVIDERS, "provider", `usage: ${usage}`);
   const target: BudgetTarget = { scope, provider, ...(name ? { name } : {}) };

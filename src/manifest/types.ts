@@ -117,6 +117,8 @@ export interface ComposedBottle {
   /** For each requested bottle, its ancestors nearest-first (used for the `parent` budget scope). */
   ancestors: Record<string, string[]>;
   env: Record<string, string>;
+  /** For each env variable, the bottle file whose value won (for `?prompt` errors and `bottles show`). */
+  envOrigin: Record<string, string>;
   routes: Route[];
   log: EgressLogLevel;
   /** Budget layers of the bottles (scope bottle / parent), most specific first. */

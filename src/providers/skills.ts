@@ -7,9 +7,8 @@
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { ManifestError, NotFoundError } from "../errors.ts";
+import { isValidName, NAME_FIX } from "../manifest/names.ts";
 import { homePaths } from "../paths.ts";
-
-export const SKILL_NAME = /^[a-z][a-z0-9-]*$/;
 
 export interface SkillRef {
   name: string;
@@ -21,11 +20,11 @@ export interface SkillRef {
 /** Throws on the first invalid name; pure (no I/O). */
 export function checkSkillNames(names: readonly string[], file?: string): void {
   names.forEach((name, index) => {
-    if (typeof name !== "string" || !SKILL_NAME.test(name) || name.length > 64) {
+    if (!isValidName(name)) {
       throw new ManifestError(`skill name ${JSON.stringify(name)} is not kebab-case`, {
         ...(file ? { file } : {}),
         key: `skills[${index}]`,
-        fix: "skill names are lowercase letters, digits and '-', starting with a letter (e.g. `code-review`)",
+        fix: NAME_FIX,
       });
     }
   });
