@@ -1,7 +1,7 @@
 /**
  * Enforcement's RunControl seam (src/enforce/run-control.ts) carried out by a real backend: the run's
  * bottle handle is found in its state file, freeze is the backend's freeze (pause, save, stop; resumable
- * with `bottle resume`) and kill is teardown without saving.
+ * with `bottle resume`), kill is teardown without saving, and stop (`bottle stop`) is the same teardown.
  */
 import { BackendError } from "../errors.ts";
 import type { RunControl } from "../enforce/run-control.ts";
@@ -28,6 +28,12 @@ export class BackendRunControl implements RunControl {
 
   async kill(runId: string, reason: string): Promise<void> {
     log.info(`killing run ${runId}: ${reason}`);
+    await this.backend.teardown(this.handle(runId));
+  }
+
+  /** Teardown stops every process with SIGTERM first, then SIGKILL (see Backend.stop). */
+  async stop(runId: string, reason: string): Promise<void> {
+    log.info(`stopping run ${runId}: ${reason}`);
     await this.backend.teardown(this.handle(runId));
   }
 }

@@ -55,6 +55,33 @@ export function parseTarget(positionals: readonly string[], withTokens: boolean)
   return { target, tokens };
 }
 
+export const RESET_SCOPES = ["global", "agent", "bottle", "parent", "run"] as const;
+
+export interface ResetTarget {
+  scope: (typeof RESET_SCOPES)[number];
+  /** Agent or bottle name, or run id. */
+  name?: string;
+  /** Only this provider's count; all providers when absent. */
+  provider?: ProviderName;
+}
+
+/** Reads `<global|agent NAME|bottle NAME|parent NAME|run ID> [provider]` for `bottle budget reset`. */
+export function parseResetTarget(positionals: readonly string[]): ResetTarget {
+  const usage = "usage: bottle budget reset <global|agent NAME|bottle NAME|run ID> [provider]";
+  const [rawScope, ...rest] = positionals;
+  const scope = oneOf(rawScope, RESET_SCOPES, "scope", usage);
+  const target: ResetTarget = { scope };
+  if (scope !== "global") {
+    const name = rest.shift();
+    const valid = name !== undefined && (scope === "run" ? /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) : NAME.test(name));
+    if (!valid) throw new UsageError(`${scope} ${scope === "run" ? "id" : "name"} ${name ? `"${name}" is not valid` : "is missing"}`, { key: "name", fix: usage });
+    target.name = name;
+  }
+  if (rest.length > 0) target.provider = oneOf(rest.shift(), PROVIDERS, "provider", usage);
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`, { fix: usage });
+  return target;
+}
+
 /** `--per day|week|month|none` → the edit's window (undefined keeps the current one). */
 export function parsePer(per: string | undefined): BudgetWindow | null | undefined {
   if (per === undefined || per === "") return undefined;

@@ -1,9 +1,12 @@
 /**
- * The rows of `bottle budget show`: each budget with where it was set, its window, and how much of it is
- * used, held by in-flight reservations and left. Pure: budgets and their standing in, rows and text out.
+ * The rows of `bottle budget show`: each budget with where it was set (scope and file), its window (the
+ * current period's start and end, written in the configured time zone), the last reset inside it, and how
+ * much of it is used, held by in-flight reservations and left. Pure: budgets and their standing in, rows and
+ * text out.
  */
 import type { EffectiveBudget } from "./precedence.ts";
-import { describeWindow } from "./windows.ts";
+import { describeWindow, windowAt } from "./windows.ts";
+import { isoInZone, wallText } from "./zoned-time.ts";
 
 export interface BudgetRow {
   scope: EffectiveBudget["scope"];
@@ -11,39 +14,51 @@ export interface BudgetRow {
   provider: EffectiveBudget["provider"];
   limit: number;
   per?: EffectiveBudget["per"];
+  /** "per day (Europe/Berlin)" or "no window". */
   window: string;
+  timeZone: string;
+  /** The current window's first instant, ISO 8601 with the zone's offset (absent without a window). */
+  windowStart?: string;
+  /** The next window's first instant: when the count starts over. */
+  windowEnd?: string;
+  /** The last `bottle budget reset` of this budget, when it falls in the current window. */
+  resetAt?: string;
   used: number;
   /** Tokens reserved by requests in flight. */
   held: number;
   remaining: number;
-  /** ISO time the count starts (window start or last reset). */
-  since?: string;
-  /** ISO time the window ends, when it has one. */
-  resets?: string;
   file?: string;
   /** For a run-centred view: whether this budget is the one that governs. */
   governs?: boolean;
 }
 
-export function budgetRow(
-  b: EffectiveBudget,
-  s: { used: number; held: number; since: number; windowEnd?: number },
-  timeZone: string,
-  governs?: boolean,
-): BudgetRow {
+/** What the ledger says about one budget: the count, the reservations, and where the count starts. */
+export interface RowStanding {
+  used: number;
+  held: number;
+  /** Count start (ms): the later of the window start and the last reset. */
+  since: number;
+}
+
+export function budgetRow(b: EffectiveBudget, s: RowStanding, timeZone: string, now: number, governs?: boolean): BudgetRow {
+  const w = windowAt(now, b.per, timeZone);
   const row: BudgetRow = {
     scope: b.scope,
     provider: b.provider,
     limit: b.tokens,
     window: describeWindow(b.per, timeZone),
+    timeZone,
     used: s.used,
     held: s.held,
     remaining: Math.max(0, b.tokens - s.used - s.held),
   };
   if (b.name !== undefined) row.name = b.name;
   if (b.per) row.per = b.per;
-  if (s.since > 0) row.since = new Date(s.since).toISOString();
-  if (s.windowEnd !== undefined) row.resets = new Date(s.windowEnd).toISOString();
+  if (w.end !== undefined) {
+    row.windowStart = isoInZone(w.start, timeZone);
+    row.windowEnd = isoInZone(w.end, timeZone);
+  }
+  if (s.since > w.start) row.resetAt = isoInZone(s.since, timeZone);
   if (b.file !== undefined) row.file = b.file;
   if (governs !== undefined) row.governs = governs;
   return row;
@@ -51,9 +66,14 @@ export function budgetRow(
 
 const n = (x: number) => x.toLocaleString("en-US");
 
+function windowCell(r: BudgetRow): string {
+  const zone = (iso: string) => wallText(Date.parse(iso), r.timeZone);
+  const base = r.windowStart && r.windowEnd ? `${r.per} ${zone(r.windowStart)} → ${zone(r.windowEnd)} ${r.timeZone}` : "none";
+  return r.resetAt ? `${base}, reset ${zone(r.resetAt)}` : base;
+}
+
 /** A fixed-width table for people; `--json` prints the rows instead. */
 export function renderRows(rows: readonly BudgetRow[]): string {
-  if (rows.length === 0) return "No budgets are set. Add one with `bottle budget set global claude 5000000`.\n";
   const head = ["SCOPE", "PROVIDER", "USED", "LIMIT", "LEFT", "WINDOW", "SET IN"];
   const body = rows.map((r) => [
     `${r.governs === false ? "  " : r.governs ? "* " : ""}${r.scope}${r.name ? ` ${r.name}` : ""}`,
@@ -61,7 +81,7 @@ export function renderRows(rows: readonly BudgetRow[]): string {
     r.held > 0 ? `${n(r.used)} (+${n(r.held)} held)` : n(r.used),
     n(r.limit),
     n(r.remaining),
-    r.resets ? `${r.window}, resets ${r.resets.replace(".000Z", "Z")}` : r.window,
+    windowCell(r),
     r.file ?? "--budget",
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));

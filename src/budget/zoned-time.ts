@@ -89,3 +89,21 @@ export function instantOfWall(wall: WallClock, timeZone: string): number {
   if (best === Number.POSITIVE_INFINITY) best = target - offsetAt(target, timeZone);
   return best;
 }
+
+const pad = (n: number, w = 2) => String(n).padStart(w, "0");
+
+/** Instant `ms` as ISO 8601 with the zone's offset at that instant: "2026-11-18T00:00:00+01:00". */
+export function isoInZone(ms: number, timeZone: string): string {
+  const w = wallClockAt(ms, timeZone);
+  const off = Math.round(offsetAt(ms, timeZone) / 60_000);
+  const sign = off < 0 ? "-" : "+";
+  const abs = Math.abs(off);
+  const zone = timeZone === "UTC" ? "Z" : `${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)}T${pad(w.hour)}:${pad(w.minute)}:${pad(w.second)}${zone}`;
+}
+
+/** Instant `ms` as the zone's wall clock for people: "2026-11-18 00:00". */
+export function wallText(ms: number, timeZone: string): string {
+  const w = wallClockAt(ms, timeZone);
+  return `${pad(w.year, 4)}-${pad(w.month)}-${pad(w.day)} ${pad(w.hour)}:${pad(w.minute)}`;
+}

@@ -69,7 +69,7 @@ export function factsOf(s: BudgetStanding, timeZone: string, requested?: number)
 }
 
 /** Control actions that leave a run refusing every request until it is restored. */
-const BLOCKING = new Set(["cutoff", "freeze", "kill"]);
+const BLOCKING = new Set(["cutoff", "freeze", "kill", "stop"]);
 
 export async function admit(
   store: EnforceStore,

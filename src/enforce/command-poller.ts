@@ -9,7 +9,7 @@ import { applyCommand, type ControlCommand } from "./cutoff.ts";
 import type { RunControl } from "./run-control.ts";
 import type { CommandQueue, EnforceStore } from "./store.ts";
 
-const KNOWN = new Set<ControlCommand>(["cutoff", "restore", "freeze", "kill"]);
+const KNOWN = new Set<ControlCommand>(["cutoff", "restore", "freeze", "kill", "stop"]);
 
 /** Carries out every pending command of `runId` once; returns how many were handled. */
 export async function pollOnce(store: EnforceStore, queue: CommandQueue, runId: string, control?: RunControl): Promise<number> {
@@ -30,16 +30,23 @@ export async function pollOnce(store: EnforceStore, queue: CommandQueue, runId: 
   return rows.length;
 }
 
-/** Polls until the returned stop function is called. */
-export function startCommandPoller(store: EnforceStore, queue: CommandQueue, runId: string, control?: RunControl, intervalMs = 250): () => void {
-  let busy = false;
+/**
+ * Polls until the returned stop function is called. Stopping waits for a poll in flight, so a command the
+ * run is carrying out (a `stop` that tears the bottle down, say) is still marked done before the owner
+ * closes the ledger and exits.
+ */
+export function startCommandPoller(store: EnforceStore, queue: CommandQueue, runId: string, control?: RunControl, intervalMs = 250): () => Promise<void> {
+  let inFlight: Promise<void> | undefined;
   const timer = setInterval(() => {
-    if (busy) return;
-    busy = true;
-    pollOnce(store, queue, runId, control)
+    if (inFlight) return;
+    inFlight = pollOnce(store, queue, runId, control)
+      .then(() => undefined)
       .catch((e) => log.error(`command poll for run ${runId} failed: ${String(e)}`))
-      .finally(() => (busy = false));
+      .finally(() => (inFlight = undefined));
   }, intervalMs);
   timer.unref?.();
-  return () => clearInterval(timer);
+  return async () => {
+    clearInterval(timer);
+    await inFlight;
+  };
 }

@@ -24,7 +24,7 @@ export async function sendControl(
   const owner = await sender.runOwner(runId);
   if (!owner) throw new NotFoundError(`run ${runId} is not in the ledger`, { key: "run", fix: "list runs with `bottle ps`." });
   if (owner.pid !== null && !(opts.isAlive ?? pidAlive)(owner.pid)) {
-    throw new BudgetError(`run ${runId} is not live (its process ${owner.pid} has ended)`, { key: "run", fix: "only a running bottle can be cut off or restored." });
+    throw new BudgetError(`run ${runId} is not live (its process ${owner.pid} has ended)`, { key: "run", fix: "only a live run takes commands; list them with `bottle ps`." });
   }
   const id = await sender.enqueue(runId, command, Date.now());
   const deadline = Date.now() + (opts.timeoutMs ?? 10_000);

@@ -2,8 +2,9 @@
  * Carrying out the cutoff policy once a run's governing budget is used up, and the control commands sent
  * from `bottle budget cutoff|restore` or the dashboard. The action is recorded in the ledger first, in one
  * transaction that also checks no earlier action already stopped the run (so two requests settling at once
- * act once); admission refuses every request of a run whose last control action is cutoff, freeze or kill.
- * Freeze and kill then go through the backend's RunControl. If that fails the run stays cut off, and the
+ * act once); admission refuses every request of a run whose last control action is cutoff, freeze, kill or
+ * stop. Freeze, kill and stop (`bottle stop`: a clean teardown asked for by the user) then go through the
+ * backend's RunControl. If that fails the run stays cut off, and the
  * failure is recorded next to the action.
  */
 import { log } from "../log.ts";
@@ -13,28 +14,36 @@ import { budgetRefusalMessage } from "./refusal.ts";
 import type { RunControl } from "./run-control.ts";
 import type { ActionKind, EnforceStore, EnforcementActionRow } from "./store.ts";
 
-const BLOCKING = new Set<ActionKind>(["cutoff", "freeze", "kill"]);
+const BLOCKING = new Set<ActionKind>(["cutoff", "freeze", "kill", "stop"]);
 
 export function isBlocking(a: EnforcementActionRow | undefined): boolean {
   return !!a && BLOCKING.has(a.kind);
 }
 
-/** Records `row` unless the run is already stopped (for stops) or already live (for restores). */
+/** Whether `row` changes nothing after `last`: a repeated block, a restore of a live run, a second teardown. */
+function redundant(row: EnforcementActionRow, last: EnforcementActionRow | undefined): boolean {
+  // A user's stop still tears down a run that a budget only cut off (or froze in place).
+  if (row.kind === "stop") return last?.kind === "stop" || last?.kind === "kill";
+  return BLOCKING.has(row.kind) ? isBlocking(last) : !isBlocking(last);
+}
+
+/** Records `row` unless it changes nothing (see `redundant`). */
 async function recordOnce(store: EnforceStore, row: EnforcementActionRow): Promise<boolean> {
   return store.transaction(async (tx) => {
-    const last = await tx.lastControlAction(row.runId);
-    const stopping = BLOCKING.has(row.kind);
-    if (stopping ? isBlocking(last) : !isBlocking(last)) return false;
+    if (redundant(row, await tx.lastControlAction(row.runId))) return false;
     await tx.recordAction(row);
     return true;
   });
 }
 
 async function act(control: RunControl | undefined, store: EnforceStore, row: EnforcementActionRow): Promise<void> {
-  if (row.kind !== "freeze" && row.kind !== "kill") return;
+  if (row.kind !== "freeze" && row.kind !== "kill" && row.kind !== "stop") return;
   try {
     if (!control) throw new Error("this run has no backend control");
-    await (row.kind === "freeze" ? control.freeze(row.runId, row.detail ?? "") : control.kill(row.runId, row.detail ?? ""));
+    const reason = row.detail ?? "";
+    if (row.kind === "freeze") await control.freeze(row.runId, reason);
+    else if (row.kind === "stop" && control.stop) await control.stop(row.runId, reason);
+    else await control.kill(row.runId, reason);
   } catch (e) {
     log.error(`could not ${row.kind} run ${row.runId}: ${String(e)}; it stays cut off`);
     await store.transaction((tx) => tx.recordAction({ ...row, kind: "cutoff", trigger: `${row.trigger}-fallback`, detail: `${row.kind} failed: ${String(e)}`, at: Date.now() }));
@@ -68,7 +77,7 @@ export async function enforcePolicy(
   return row;
 }
 
-export type ControlCommand = "cutoff" | "restore" | "freeze" | "kill";
+export type ControlCommand = "cutoff" | "restore" | "freeze" | "kill" | "stop";
 
 /** Carries out a command addressed to this run (from the ledger's commands table). */
 export async function applyCommand(

@@ -5,7 +5,7 @@
  *
  * ProcessRunControl is the implementation for a run that is a local process group: freeze writes
  * runs/<id>/frozen.json (pid, time, reason) and sends SIGSTOP to the group, resume sends SIGCONT, kill
- * sends SIGKILL. It is what the sandbox backend needs and what tests use with a real child process.
+ * sends SIGKILL, stop sends SIGTERM and SIGKILL after a grace period. It is what the sandbox backend needs and what tests use with a real child process.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -17,6 +17,8 @@ export interface RunControl {
   freeze(runId: string, reason: string): Promise<void>;
   /** Tear the run down without saving. */
   kill(runId: string, reason: string): Promise<void>;
+  /** A clean teardown the user asked for (`bottle stop`): ask the processes to end, then make sure. */
+  stop?(runId: string, reason: string): Promise<void>;
   /** Continue a frozen run, when the backend can do it in place. */
   resume?(runId: string): Promise<void>;
 }
@@ -63,6 +65,15 @@ export class ProcessRunControl implements RunControl {
 
   async kill(runId: string, _reason: string): Promise<void> {
     signal(this.pid(runId), "SIGKILL");
+  }
+
+  /** SIGTERM to the group, then SIGKILL if it is still there after `graceMs`. */
+  async stop(runId: string, _reason: string, graceMs = 3000): Promise<void> {
+    const pid = this.pid(runId);
+    signal(pid, "SIGTERM");
+    const deadline = Date.now() + graceMs;
+    while (pidAlive(pid) && Date.now() < deadline) await Bun.sleep(20);
+    if (pidAlive(pid)) signal(pid, "SIGKILL");
   }
 
   async resume(runId: string): Promise<void> {

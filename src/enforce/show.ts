@@ -1,10 +1,14 @@
 /**
- * The data behind `bottle budget show`: every budget written anywhere (settings.yml, each agent, each
- * bottle) with its usage counted the way enforcement counts it, or, for a given agent and bottles, every
- * layer that applies to such a run per provider, marking the one that governs. Reads one consistent
- * snapshot inside a ledger transaction.
+ * The data behind `bottle budget show`. Three views, each counted the way enforcement counts:
+ *   - every budget written anywhere: settings.yml, each agent, each bottle, and each bottle that another
+ *     bottle `extends` a second time as a parent (a parent budget counts every run whose chain includes it,
+ *     which is more runs than named the bottle directly);
+ *   - for a given agent and bottles, every layer that would apply to such a run, per provider, with the one
+ *     that governs marked;
+ *   - for each live run, the budget that governs it per provider (a `--budget` run budget only shows here).
+ * Each view reads one consistent snapshot inside a ledger transaction.
  */
-import { budgetsByScope, type EffectiveBudget } from "../budget/precedence.ts";
+import { budgetsByScope, effectiveBudgets, type EffectiveBudget } from "../budget/precedence.ts";
 import { budgetRow, type BudgetRow } from "../budget/report.ts";
 import type { AgentManifest, BottleManifest, BudgetLayer, BudgetSpec, ProviderName, Settings } from "../manifest/types.ts";
 import { PROVIDERS } from "../manifest/types.ts";
@@ -19,24 +23,35 @@ function budgetsOf(spec: BudgetSpec | undefined, base: Omit<EffectiveBudget, "pr
   });
 }
 
+type BottleInfo = Pick<BottleManifest, "name" | "file" | "budget" | "extends">;
+
 /** Every budget defined in settings and manifests (most specific scopes first). */
-export function definedBudgets(settings: Settings, agents: Iterable<AgentManifest>, bottles: Iterable<BottleManifest>): EffectiveBudget[] {
+export function definedBudgets(
+  settings: Pick<Settings, "file" | "budget">,
+  agents: Iterable<Pick<AgentManifest, "name" | "file" | "budget">>,
+  bottles: Iterable<BottleInfo>,
+): EffectiveBudget[] {
+  const all = [...bottles];
+  const parents = new Set(all.flatMap((b) => b.extends));
   return [
     ...[...agents].flatMap((a) => budgetsOf(a.budget, { scope: "agent", name: a.name, file: a.file })),
-    ...[...bottles].flatMap((b) => budgetsOf(b.budget, { scope: "bottle", name: b.name, file: b.file })),
+    ...all.flatMap((b) => budgetsOf(b.budget, { scope: "bottle", name: b.name, file: b.file })),
+    ...all.filter((b) => parents.has(b.name)).flatMap((b) => budgetsOf(b.budget, { scope: "parent", name: b.name, file: b.file })),
     ...budgetsOf(settings.budget, { scope: "global", file: settings.file }),
   ];
 }
 
-async function rowsFor(store: EnforceStore, items: Array<{ budget: EffectiveBudget; governs?: boolean }>, runId: string, timeZone: string, now: number): Promise<BudgetRow[]> {
+type Item = { budget: EffectiveBudget; governs?: boolean };
+
+async function rowsFor(store: EnforceStore, items: Item[], runId: string, timeZone: string, now: number): Promise<BudgetRow[]> {
   return store.transaction(async (tx) => {
     const rows: BudgetRow[] = [];
-    for (const { budget, governs } of items) rows.push(budgetRow(budget, await standing(tx, budget, runId, now, timeZone), timeZone, governs));
+    for (const { budget, governs } of items) rows.push(budgetRow(budget, await standing(tx, budget, runId, now, timeZone), timeZone, now, governs));
     return rows;
   });
 }
 
-export function showDefined(store: EnforceStore, settings: Settings, agents: Iterable<AgentManifest>, bottles: Iterable<BottleManifest>, now = Date.now()): Promise<BudgetRow[]> {
+export function showDefined(store: EnforceStore, settings: Pick<Settings, "file" | "budget" | "timezone">, agents: Iterable<Pick<AgentManifest, "name" | "file" | "budget">>, bottles: Iterable<BottleInfo>, now = Date.now()): Promise<BudgetRow[]> {
   return rowsFor(store, definedBudgets(settings, agents, bottles).map((budget) => ({ budget })), "", settings.timezone, now);
 }
 
@@ -44,4 +59,29 @@ export function showDefined(store: EnforceStore, settings: Settings, agents: Ite
 export function showLayers(store: EnforceStore, layers: readonly BudgetLayer[], timeZone: string, runId = "", now = Date.now()): Promise<BudgetRow[]> {
   const items = PROVIDERS.flatMap((p: ProviderName) => budgetsByScope(layers, p).map(({ governs, ...budget }) => ({ budget, governs })));
   return rowsFor(store, items, runId, timeZone, now);
+}
+
+/** A live run and the budget layers it was launched with. */
+export interface LiveRunLayers {
+  runId: string;
+  agent: string;
+  bottles: string[];
+  layers: readonly BudgetLayer[];
+}
+
+export interface RunBudgets {
+  runId: string;
+  agent: string;
+  bottles: string[];
+  /** The governing budget per provider, counted for this run. */
+  budgets: BudgetRow[];
+}
+
+export async function showRuns(store: EnforceStore, runs: readonly LiveRunLayers[], timeZone: string, now = Date.now()): Promise<RunBudgets[]> {
+  const out: RunBudgets[] = [];
+  for (const r of runs) {
+    const budgets = await rowsFor(store, effectiveBudgets(r.layers).map((budget) => ({ budget })), r.runId, timeZone, now);
+    out.push({ runId: r.runId, agent: r.agent, bottles: r.bottles, budgets });
+  }
+  return out;
 }

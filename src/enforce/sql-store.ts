@@ -91,7 +91,7 @@ function txOf(db: Db): EnforceTx {
         .selectFrom("enforcement_actions")
         .selectAll()
         .where("run_id", "=", runId)
-        .where("kind", "in", ["cutoff", "freeze", "kill", "restore"])
+        .where("kind", "in", ["cutoff", "freeze", "kill", "stop", "restore"])
         .orderBy("created_at", "desc")
         .orderBy(sql`rowid`, "desc")
         .limit(1)

@@ -25,7 +25,8 @@ export interface EnforcementOptions {
 
 export interface Enforcement {
   hooks: ProxyHooks;
-  stop(): void;
+  /** Ends the command polling; resolves once a command being carried out is marked done. */
+  stop(): Promise<void>;
 }
 
 export async function startEnforcement(o: EnforcementOptions): Promise<Enforcement> {

@@ -15,7 +15,7 @@ export interface ReservationRow {
   createdAt: number;
 }
 
-export type ActionKind = "cutoff" | "freeze" | "kill" | "restore" | "refuse";
+export type ActionKind = "cutoff" | "freeze" | "kill" | "stop" | "restore" | "refuse";
 
 export interface EnforcementActionRow {
   runId: string;
@@ -40,7 +40,7 @@ export interface EnforceTx {
   addReservation(r: ReservationRow): Promise<void>;
   /** Marks a reservation released; returns false when it was already released. */
   releaseReservation(id: string, at: number, settledTokens: number): Promise<boolean>;
-  /** The latest cutoff/restore/freeze/kill action of the run, or undefined. */
+  /** The latest cutoff/restore/freeze/kill/stop action of the run, or undefined. */
   lastControlAction(runId: string): Promise<EnforcementActionRow | undefined>;
   recordAction(a: EnforcementActionRow): Promise<void>;
   /** Inserts a reset marker: usage before `at` stops counting for this scope (all providers when none given). */

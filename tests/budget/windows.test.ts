@@ -1,10 +1,14 @@
 /**
  * Window boundaries: a second either side of midnight in UTC and in configured zones (including daylight
- * saving days and a zone whose midnight is skipped), week starts on Monday, month and year rollover.
+ * saving days and a zone whose midnight is skipped), week starts on Monday, month and year rollover; a
+ * window changed while usage exists, with and without a reset marker; window bounds written in the zone.
  */
 import { describe, expect, test } from "bun:test";
+import { selectionFor } from "../../src/budget/counting.ts";
+import type { EffectiveBudget } from "../../src/budget/precedence.ts";
 import { windowAt } from "../../src/budget/windows.ts";
-import { instantOfWall, isValidTimeZone } from "../../src/budget/zoned-time.ts";
+import { instantOfWall, isoInZone, isValidTimeZone } from "../../src/budget/zoned-time.ts";
+import type { BudgetWindow } from "../../src/manifest/types.ts";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
 const at = (s: string) => Date.parse(s);
@@ -82,5 +86,60 @@ describe("week and month windows", () => {
     expect(isValidTimeZone("Europe/Berlin")).toBe(true);
     expect(isValidTimeZone("Mars/Olympus")).toBe(false);
     expect(() => windowAt(0, "day", "Mars/Olympus")).toThrow(/unknown time zone/);
+  });
+});
+
+describe("changing a window while usage exists", () => {
+  // One history, counted under whatever window the budget has at the moment of asking.
+  const events = [
+    { at: at("2026-10-20T10:00:00Z"), tokens: 1 }, // last month
+    { at: at("2026-11-16T10:00:00Z"), tokens: 10 }, // Monday of this week
+    { at: at("2026-11-18T09:00:00Z"), tokens: 100 }, // today, before the reset
+    { at: at("2026-11-18T11:00:00Z"), tokens: 1000 }, // today, after the reset
+  ];
+  const now = at("2026-11-18T12:00:00Z"); // a Wednesday
+  const count = (per: BudgetWindow | undefined, reset?: number, tz = "UTC") => {
+    const b: EffectiveBudget = { provider: "claude", tokens: 5000, scope: "global", ...(per ? { per } : {}) };
+    const sel = selectionFor(b, "", now, tz, reset);
+    return events.filter((e) => e.at >= sel.since && (sel.windowEnd === undefined || e.at < sel.windowEnd)).reduce((n, e) => n + e.tokens, 0);
+  };
+
+  test("day → week → month → none recounts the same history, nothing is lost or doubled", () => {
+    expect(count("day")).toBe(1100);
+    expect(count("week")).toBe(1110);
+    expect(count("month")).toBe(1110);
+    expect(count(undefined)).toBe(1111);
+    expect(count("day")).toBe(1100); // and back
+  });
+
+  test("a reset marker in the middle of the window holds whichever window is set", () => {
+    const reset = at("2026-11-18T10:00:00Z");
+    expect(count("day", reset)).toBe(1000);
+    expect(count("week", reset)).toBe(1000);
+    expect(count(undefined, reset)).toBe(1000);
+  });
+
+  test("a reset from an earlier window stops mattering once the window has moved past it", () => {
+    expect(count("day", at("2026-11-17T10:00:00Z"))).toBe(1100);
+    expect(count("week", at("2026-11-17T10:00:00Z"))).toBe(1100);
+  });
+
+  test("moving the time zone moves the day: Tokyo's day started at 15:00 UTC yesterday", () => {
+    expect(count("day", undefined, "Asia/Tokyo")).toBe(1100);
+    expect(count("day", undefined, "America/Los_Angeles")).toBe(1100);
+    expect(count("day", undefined, "Pacific/Kiritimati")).toBe(1000); // UTC+14: its day began at 10:00 UTC
+  });
+});
+
+describe("window bounds written in the configured zone", () => {
+  test("ISO 8601 with the zone's offset at that instant; UTC is Z", () => {
+    const w = windowAt(at("2026-01-10T12:00:00Z"), "day", "Europe/Berlin");
+    expect(isoInZone(w.start, "Europe/Berlin")).toBe("2026-01-10T00:00:00+01:00");
+    expect(isoInZone(w.end!, "Europe/Berlin")).toBe("2026-01-11T00:00:00+01:00");
+    expect(isoInZone(at("2026-07-10T12:00:00Z"), "Europe/Berlin")).toBe("2026-07-10T14:00:00+02:00");
+    expect(isoInZone(at("2026-05-01T18:30:00Z"), "Asia/Kolkata")).toBe("2026-05-02T00:00:00+05:30");
+    expect(isoInZone(at("2026-11-18T12:00:00Z"), "America/New_York")).toBe("2026-11-18T07:00:00-05:00");
+    expect(isoInZone(at("2026-11-18T12:00:00Z"), "UTC")).toBe("2026-11-18T12:00:00Z");
+    expect(Date.parse(isoInZone(w.start, "Europe/Berlin"))).toBe(w.start);
   });
 });
