@@ -73,7 +73,7 @@ export function parseResetTarget(positionals: readonly string[]): ResetTarget {
   const target: ResetTarget = { scope };
   if (scope !== "global") {
     const name = rest.shift();
-    const valid = name !== undefined && (scope === "run" ? /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) : NAME.test(name));
+    const valid = name !== undefined && (scope === "run" ? /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name) : isValidName(name));
     if (!valid) throw new UsageError(`${scope} ${scope === "run" ? "id" : "name"} ${name ? `"${name}" is not valid` : "is missing"}`, { key: "name", fix: usage });
     target.name = name;
   }
