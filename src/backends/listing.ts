@@ -6,6 +6,7 @@
 import { DockerBackend } from "./docker/index.ts";
 import { SandboxBackend } from "./sandbox/index.ts";
 import type { ActiveBottle } from "./types.ts";
+import { renderTable } from "../util/table.ts";
 
 export async function listActive(home?: string): Promise<ActiveBottle[]> {
   const opts = home ? { home } : {};
@@ -48,7 +49,5 @@ export function psJson(bottles: ActiveBottle[], now: number): PsJson[] {
 export function psTable(bottles: ActiveBottle[], now: number): string {
   const head = ["RUN ID", "LABEL", "AGENT", "BACKEND", "AGE", "STATE"];
   const rows = bottles.map((b) => [b.runId, b.label, b.agent, b.backend, formatAge(now - b.createdAt), b.state]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  return [line(head), ...rows.map(line)].join("\n");
+  return renderTable(head, rows);
 }

@@ -12,6 +12,8 @@ export const rootCommand = defineCommand({
     description: "Run AI coding agents in sandboxes whose only way out is a metering, budget-enforcing proxy.",
   },
   subCommands: {
+    agents: () => import("./commands/agents.ts").then((m) => m.default),
+    bottles: () => import("./commands/bottles/index.ts").then((m) => m.default),
     budget: () => import("./commands/budget/index.ts").then((m) => m.default),
     ca: () => import("./commands/ca/index.ts").then((m) => m.default),
     proxy: () => import("./commands/proxy.ts").then((m) => m.default),
