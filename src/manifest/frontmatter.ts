@@ -26,11 +26,11 @@ export interface Frontmatter {
   body: string;
 }
 
-const FENCE = /^---[ \t]*\r?$/;
+const FENCE = /^---[ \t]*$/;
 
 /** Splits `---\n<yaml>\n---\n<body>`; undefined when the file does not open with frontmatter. */
 export function splitFrontmatter(text: string): Frontmatter | undefined {
-  const lines = text.replace(/^\uFEFF/, "").split("\n");
+  const lines = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n").split("\n");
   if (!FENCE.test(lines[0] ?? "")) return undefined;
   const close = lines.findIndex((l, i) => i > 0 && FENCE.test(l));
   if (close < 0) return undefined;
@@ -71,6 +71,7 @@ function locator(doc: Document, counter: LineCounter, offset: number): YamlSourc
 /** Parses YAML text; a syntax error becomes `Err` naming the file and line. */
 export function parseYaml(text: string, file: string, Err: ErrorClass, offset = 0): YamlSource {
   const counter = new LineCounter();
+  text = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
   const err = doc.errors[0];
   if (err) {

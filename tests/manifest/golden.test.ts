@@ -64,3 +64,13 @@ describe("names that would be dangerous as paths or argv are rejected at load", 
     expect(() => parseAgent({ file: "/h/agents/My Agent.md", text: "not even yaml: [" }, "home")).toThrow(/is not kebab-case/);
   });
 });
+
+describe("file encodings", () => {
+  test("Windows line endings and a byte-order mark read like plain files, with the same line numbers", () => {
+    const a = parseAgent({ file: "/h/agents/x.md", text: "\uFEFF---\r\nprovider: claude\r\nbottle: web\r\n---\r\nHello\r\n" }, "home");
+    expect(a).toMatchObject({ provider: "claude", bottle: "web", prompt: "Hello" });
+    expect(() => parseAgent({ file: "/h/agents/x.md", text: "---\r\nprovider: claude\r\nshutdown: nope\r\n---\r\n" }, "home")).toThrow(
+      expect.objectContaining({ context: expect.objectContaining({ line: 3, key: "shutdown" }) }),
+    );
+  });
+});
