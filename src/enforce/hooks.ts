@@ -7,6 +7,7 @@
  */
 import { log } from "../log.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
+import { METER_STATE_KEY } from "../metering/proxy-hooks.ts";
 import type { MeterResult } from "../metering/types.ts";
 import { resolveAuth, upstreamRequestHeaders } from "../proxy/headers.ts";
 import type { Admission, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
@@ -35,7 +36,7 @@ export interface BudgetHookOptions {
 /** Where the hooks keep per-exchange state in ctx.state. */
 const RESERVATION = "budget.reservation";
 /** Where the metering hooks leave their MeterResult (read to record what a reservation settled at). */
-export const METER_STATE_KEY = "meter";
+export { METER_STATE_KEY };
 
 async function reserveFor(o: BudgetHookOptions, ctx: ProxyRequestContext, body: Uint8Array): Promise<Reservation | undefined> {
   if (o.plan.preflight === "off" || !ctx.provider || !o.plan.budgets[ctx.provider]) return undefined;

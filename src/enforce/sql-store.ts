@@ -10,6 +10,7 @@
 import { sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
+import { immediate } from "../ledger/tx.ts";
 import type { CommandQueue, CommandSender, EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
 
 /** The columns enforcement reads and writes (a subset of the ledger's tables). */
@@ -143,20 +144,7 @@ function txOf(db: Db): EnforceTx {
   };
 }
 
-/** Runs `fn` inside BEGIN IMMEDIATE … COMMIT on one connection; rolls back on any error. */
-export async function immediate<T>(db: Kysely<any>, fn: (conn: Kysely<any>) => Promise<T>): Promise<T> {
-  return db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
-    try {
-      const out = await fn(conn);
-      await sql`commit`.execute(conn);
-      return out;
-    } catch (e) {
-      await sql`rollback`.execute(conn).catch(() => undefined);
-      throw e;
-    }
-  });
-}
+export { immediate };
 
 export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
   return { transaction: (fn) => immediate(db, (conn) => fn(txOf(conn as Db))) };

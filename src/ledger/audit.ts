@@ -1,0 +1,43 @@
+/**
+ * The egress audit repository: what each run reached and what it was refused. The proxy applies the run's
+ * `egress.log` level before a record reaches the hooks (`blocks` keeps denials, refusals and errors; `full`
+ * keeps everything), so every record handed here is stored.
+ */
+import type { AuditRecord } from "../proxy/hooks.ts";
+import type { EgressAuditRow, LedgerDb } from "./database.ts";
+import { immediate } from "./tx.ts";
+
+const CHUNK = 500;
+
+export async function insertAudit(db: LedgerDb, records: readonly AuditRecord[]): Promise<void> {
+  for (let i = 0; i < records.length; i += CHUNK) {
+    await db
+      .insertInto("egress_audit")
+      .values(
+        records.slice(i, i + CHUNK).map((r) => ({
+          run_id: r.runId,
+          created_at: r.time,
+          host: r.host,
+          method: r.method,
+          path: r.path,
+          status: r.status,
+          decision: r.decision,
+          reason: r.reason ?? null,
+          bytes_up: r.bytesUp,
+          bytes_down: r.bytesDown,
+          duration_ms: r.durationMs,
+        })),
+      )
+      .execute();
+  }
+}
+
+export async function recordAudit(db: LedgerDb, records: readonly AuditRecord[]): Promise<void> {
+  if (records.length === 0) return;
+  await immediate(db, (conn) => insertAudit(conn, records));
+}
+
+/** A run's audit log, oldest first. */
+export async function auditOf(db: LedgerDb, runId: string): Promise<EgressAuditRow[]> {
+  return db.selectFrom("egress_audit").selectAll().where("run_id", "=", runId).orderBy("created_at").orderBy("id").execute();
+}

@@ -1,0 +1,15 @@
+/**
+ * The ledger: bottle's only shared state (runs, usage, reservations, enforcement actions, the egress audit
+ * log, control commands, budget resets) in one SQLite file, behind plain repository functions that take the
+ * database first. Nothing outside src/ledger writes SQL against these tables except enforcement's own port
+ * (src/enforce/sql-store.ts), whose columns the schema type-checks against. See docs/ledger.md.
+ */
+export type { Database, LedgerDb, RunRow, UsageEventRow, EgressAuditRow } from "./database.ts";
+export { connectLedger, openLedger, ledgerPath, DEFAULT_BUSY_TIMEOUT_MS, type OpenLedgerOptions } from "./open.ts";
+export { LATEST_MIGRATION } from "./migrations/index.ts";
+export { immediate } from "./tx.ts";
+export { registerRun, endRun, setRunState, getRun, listRuns, type NewRun, type RunEnd, type RunInfo, type RunState } from "./runs.ts";
+export { recordUsage, insertUsage, usageEventOf, type UsageEvent, type ExchangeFacts } from "./usage.ts";
+export { recordAudit, insertAudit, auditOf } from "./audit.ts";
+export { ledgerHooks, METER_STATE_KEY, type LedgerHooks, type LedgerRun } from "./run-hooks.ts";
+export { LedgerWriter } from "./writer.ts";

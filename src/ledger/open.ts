@@ -1,0 +1,124 @@
+/**
+ * Opening the ledger: one SQLite file (default `$BOTTLE_HOME/bottle.db`, or settings.yml `ledger:`) in WAL
+ * mode with a busy timeout, so several bottle processes share it without SQLITE_BUSY errors, migrated to the
+ * latest schema on open. Problems a user can fix (a missing or read-only directory, a file that is not a
+ * ledger, a ledger from a newer bottle) become one LedgerError naming the path and the fix, because every
+ * metered request depends on the ledger and refuses when it cannot be written.
+ *
+ * `connectLedger` is synchronous and migrates on first use (the first query waits for it);
+ * `openLedger` migrates before it returns, so its errors surface at once.
+ */
+import { Database as Sqlite } from "bun:sqlite";
+import { accessSync, constants, existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { Kysely, sql, SqliteDialect, type SqliteDatabase } from "kysely";
+import { LedgerError } from "../errors.ts";
+import { bottleHome, homePaths } from "../paths.ts";
+import type { Database, LedgerDb } from "./database.ts";
+import { migrateSqlite } from "./migrate.ts";
+
+export interface OpenLedgerOptions {
+  /** The SQLite file; default `$BOTTLE_HOME/bottle.db`. Pass settings.yml's `ledger:` here. */
+  path?: string;
+  /** Create a missing parent directory (default: only for the default location under $BOTTLE_HOME). */
+  createDir?: boolean;
+  /** How long a writer waits for another process's write lock (ms). */
+  busyTimeoutMs?: number;
+  /** Migrate only up to this migration (for upgrade tests); default the latest. */
+  migrateTo?: string;
+}
+
+export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
+
+/** Where the ledger lives: settings.yml `ledger:` (relative to $BOTTLE_HOME) or `$BOTTLE_HOME/bottle.db`. */
+export function ledgerPath(settings?: { ledger?: string }, home = bottleHome()): string {
+  const p = settings?.ledger;
+  if (!p) return homePaths(home).ledger;
+  return isAbsolute(p) ? p : resolve(home, p);
+}
+
+const WHERE = "set `ledger:` in settings.yml (or BOTTLE_HOME) to a writable location";
+
+function errCode(e: unknown): string {
+  const c = (e as { code?: unknown }).code;
+  return typeof c === "string" ? c : e instanceof Error ? e.message : String(e);
+}
+
+function checkLocation(path: string, createDir: boolean): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) {
+    if (!createDir) {
+      throw new LedgerError(`cannot open the ledger at ${path}: the directory ${dir} does not exist`, {
+        file: path,
+        fix: `create it (mkdir -p ${dir}), or ${WHERE}`,
+      });
+    }
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (e) {
+      throw new LedgerError(`cannot create the ledger directory ${dir} (${errCode(e)})`, { file: path, fix: `make its parent writable, or ${WHERE}` });
+    }
+  }
+  if (existsSync(path) && statSync(path).isDirectory()) {
+    throw new LedgerError(`the ledger path ${path} is a directory`, { file: path, fix: "point `ledger:` in settings.yml at a file, e.g. bottle.db inside it" });
+  }
+  try {
+    accessSync(dir, constants.W_OK);
+    if (existsSync(path)) accessSync(path, constants.R_OK | constants.W_OK);
+  } catch (e) {
+    throw new LedgerError(`cannot write the ledger at ${path}: ${existsSync(path) ? "the file" : `the directory ${dir}`} is read-only (${errCode(e)})`, {
+      file: path,
+      fix: `make it writable (SQLite also writes ${path}-wal and -shm beside it), or ${WHERE}`,
+    });
+  }
+}
+
+function openSqlite(path: string, busyTimeoutMs: number): Sqlite {
+  let raw: Sqlite | undefined;
+  try {
+    raw = new Sqlite(path, { create: true });
+    // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
+    raw.exec(`pragma busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
+    const mode = raw.query<{ journal_mode: string }, []>("pragma journal_mode = wal").get()?.journal_mode;
+    if (mode !== "wal") throw new Error(`the file system refused WAL mode (journal_mode is ${mode})`);
+    // WAL + NORMAL: a commit survives the process being killed at any point; only an OS crash or power loss
+    // can lose the last commits (never corrupt the file).
+    raw.exec("pragma synchronous = normal");
+    return raw;
+  } catch (e) {
+    raw?.close();
+    throw new LedgerError(`cannot open the ledger at ${path}: ${e instanceof Error ? e.message : String(e)}`, {
+      file: path,
+      fix: `check that it is a bottle ledger (an SQLite file) on a local disk, or ${WHERE}`,
+    }, { cause: e });
+  }
+}
+
+const raws = new WeakMap<object, Sqlite>();
+
+/** Opens the ledger without waiting: migrations run before the first query does. */
+export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
+  const path = resolve(o.path ?? homePaths().ledger);
+  checkLocation(path, o.createDir ?? o.path === undefined);
+  const raw = openSqlite(path, o.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
+  const db = new Kysely<Database>({
+    dialect: new SqliteDialect({
+      database: raw as unknown as SqliteDatabase,
+      onCreateConnection: () => migrateSqlite(raw, path, o.migrateTo),
+    }),
+  });
+  raws.set(db, raw);
+  return db;
+}
+
+/** Opens and migrates the ledger; every problem is a LedgerError naming the file. */
+export async function openLedger(o: OpenLedgerOptions = {}): Promise<LedgerDb> {
+  const db = connectLedger(o);
+  try {
+    await sql`select 1`.execute(db);
+  } catch (e) {
+    raws.get(db)?.close();
+    throw e;
+  }
+  return db;
+}

@@ -1,0 +1,137 @@
+/**
+ * The usage repository: one row per metered exchange. `usageEventOf` turns a MeterResult into a row the
+ * way the ledger stores it (Anthropic cache reads and OpenAI cached input in their own columns, since one is
+ * billed on top of input and the other is inside it); `recordUsage` writes rows atomically.
+ */
+import type { ApiFormat, MeterResult } from "../metering/types.ts";
+import type { LedgerDb } from "./database.ts";
+import type { UsageEventsTable } from "./tables/usage-events.ts";
+import type { Insertable } from "kysely";
+import { immediate } from "./tx.ts";
+
+export interface UsageEvent {
+  runId: string;
+  provider: string;
+  /** When the usage happened (the response's end), ms since epoch. */
+  at: number;
+  totalTokens: number;
+  agent?: string;
+  bottles?: readonly string[];
+  chain?: readonly string[];
+  format?: ApiFormat;
+  /** `count`: a token-counting call (zero usage). Default `usage`. */
+  kind?: "usage" | "count";
+  model?: string;
+  host?: string;
+  method?: string;
+  path?: string;
+  status?: number;
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheCreationTokens?: number;
+  cacheReadTokens?: number;
+  cachedTokens?: number;
+  reasoningTokens?: number;
+  estimated?: boolean;
+  errored?: boolean;
+  requestId?: string;
+  exchangeId?: string;
+  startedAt?: number;
+  firstByteMs?: number;
+  durationMs?: number;
+}
+
+/** The exchange facts a usage row carries besides the meter's result. */
+export interface ExchangeFacts {
+  runId: string;
+  provider: string;
+  agent?: string;
+  bottles?: readonly string[];
+  chain?: readonly string[];
+  host?: string;
+  method?: string;
+  path?: string;
+  status?: number;
+  exchangeId?: string;
+  startedAt?: number;
+  firstByteAt?: number;
+  endedAt: number;
+}
+
+export function usageEventOf(r: MeterResult, x: ExchangeFacts): UsageEvent {
+  const u = r.usage;
+  const anthropic = r.format === "anthropic-messages";
+  const { endedAt, firstByteAt, ...facts } = x;
+  const e: UsageEvent = {
+    ...facts,
+    at: endedAt,
+    format: r.format,
+    kind: r.kind === "count" ? "count" : "usage",
+    inputTokens: u.inputTokens,
+    outputTokens: u.outputTokens,
+    cacheCreationTokens: u.cacheCreationInputTokens,
+    cacheReadTokens: anthropic ? u.cacheReadInputTokens : 0,
+    cachedTokens: anthropic ? 0 : u.cacheReadInputTokens,
+    reasoningTokens: u.reasoningTokens,
+    totalTokens: r.kind === "count" ? 0 : u.totalTokens,
+    estimated: r.estimated,
+    errored: r.errored || x.status === undefined || x.status >= 400,
+  };
+  if (r.model !== undefined) e.model = r.model;
+  if (r.requestId !== undefined) e.requestId = r.requestId;
+  if (x.startedAt !== undefined) {
+    e.durationMs = Math.max(0, endedAt - x.startedAt);
+    if (firstByteAt !== undefined) e.firstByteMs = Math.max(0, firstByteAt - x.startedAt);
+  }
+  return e;
+}
+
+const n = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 0 : Math.round(v));
+
+export function usageRow(e: UsageEvent): Insertable<UsageEventsTable> {
+  return {
+    run_id: e.runId,
+    agent: e.agent ?? "",
+    bottles: JSON.stringify(e.bottles ?? []),
+    chain: JSON.stringify(e.chain ?? e.bottles ?? []),
+    provider: e.provider,
+    format: e.format ?? null,
+    kind: e.kind ?? "usage",
+    model: e.model ?? null,
+    host: e.host ?? null,
+    method: e.method ?? null,
+    path: e.path ?? null,
+    status: e.status ?? null,
+    input_tokens: n(e.inputTokens),
+    output_tokens: n(e.outputTokens),
+    cache_creation_tokens: n(e.cacheCreationTokens),
+    cache_read_tokens: n(e.cacheReadTokens),
+    cached_tokens: n(e.cachedTokens),
+    reasoning_tokens: n(e.reasoningTokens),
+    total_tokens: n(e.totalTokens),
+    estimated: e.estimated ? 1 : 0,
+    errored: e.errored ? 1 : 0,
+    request_id: e.requestId ?? null,
+    exchange_id: e.exchangeId ?? null,
+    started_at: e.startedAt ?? null,
+    first_byte_ms: e.firstByteMs ?? null,
+    duration_ms: e.durationMs ?? null,
+    created_at: e.at,
+  };
+}
+
+/** Rows per INSERT: well under SQLite's bound-parameter limit at ~27 columns a row. */
+const CHUNK = 200;
+
+/** Inserts rows on `db` as given (the caller's transaction, if any). */
+export async function insertUsage(db: LedgerDb, events: readonly UsageEvent[]): Promise<void> {
+  for (let i = 0; i < events.length; i += CHUNK) {
+    await db.insertInto("usage_events").values(events.slice(i, i + CHUNK).map(usageRow)).execute();
+  }
+}
+
+/** Writes usage rows in one atomic transaction: all of them land, or none. */
+export async function recordUsage(db: LedgerDb, events: readonly UsageEvent[]): Promise<void> {
+  if (events.length === 0) return;
+  await immediate(db, (conn) => insertUsage(conn, events));
+}
