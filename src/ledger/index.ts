@@ -13,3 +13,4 @@ export { recordUsage, insertUsage, usageEventOf, type UsageEvent, type ExchangeF
 export { recordAudit, insertAudit, auditOf } from "./audit.ts";
 export { ledgerHooks, METER_STATE_KEY, type LedgerHooks, type LedgerRun } from "./run-hooks.ts";
 export { LedgerWriter } from "./writer.ts";
+export { usageReport, USAGE_GROUPS, type UsageGroupBy, type UsageGroup, type UsageQuery, type UsageReport, type UsageTotals } from "./usage-report.ts";

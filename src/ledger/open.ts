@@ -95,6 +95,12 @@ function openSqlite(path: string, busyTimeoutMs: number): Sqlite {
 }
 
 const raws = new WeakMap<object, Sqlite>();
+const paths = new WeakMap<object, string>();
+
+/** The SQLite file behind a ledger opened here (undefined for any other kysely instance). */
+export function ledgerFileOf(db: object): string | undefined {
+  return paths.get(db);
+}
 
 /** Opens the ledger without waiting: migrations run before the first query does. */
 export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
@@ -108,6 +114,7 @@ export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
     }),
   });
   raws.set(db, raw);
+  paths.set(db, path);
   return db;
 }
 

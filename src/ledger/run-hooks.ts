@@ -7,7 +7,7 @@
  *   const ledger = ledgerHooks(db, { id, agent, bottles, chain, provider });
  *   proxy.openRun({ runId: id, hooks: composeHooks(ledger, enforcement.hooks), ... });
  *   …
- *   await ledger.flush(); await endRun(db, id, { exitCode });
+ *   await ledger.close(); await endRun(db, id, { exitCode });
  *
  * Compose it before the budget hooks: its onResponseEnd resolves once the usage row is committed, so the
  * settlement that follows counts it. Writes happen off the streaming path (see writer.ts).
@@ -32,6 +32,8 @@ export interface LedgerRun {
 export interface LedgerHooks extends ProxyHooks {
   /** Resolves when every row queued so far is in the ledger (call before endRun). */
   flush(): Promise<void>;
+  /** Flushes, then closes the writer's own connection (when the run is over). */
+  close(): Promise<void>;
   readonly writer: LedgerWriter;
 }
 
@@ -65,6 +67,7 @@ export function ledgerHooks(db: LedgerDb, run: LedgerRun, o: { writer?: LedgerWr
       writer.audit(record);
     },
     flush: () => writer.flush(),
+    close: () => writer.close(),
     writer,
   };
 }

@@ -30,6 +30,8 @@ export interface ProxyCommandOptions {
   runId?: string;
   /** Builds the run's hooks (metering, budgets); audit lines are printed in any case. */
   hooks?: (run: { runId: string }) => ProxyHooks | Promise<ProxyHooks>;
+  /** Called once the proxy has stopped accepting and closed (e.g. to flush and end the run in the ledger). */
+  onStop?: () => void | Promise<void>;
   /** Resolves when the proxy should stop; default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
   out?: (s: string) => void;
@@ -74,5 +76,6 @@ export async function runProxyCommand(o: ProxyCommandOptions): Promise<number> {
   await run.close();
   await proxy.close();
   await sim?.close();
+  await o.onStop?.();
   return 0;
 }

@@ -1,6 +1,8 @@
 /**
  * `bottle proxy`: run the metering proxy in the foreground for an agent outside any sandbox. Prints the
  * `export` lines (proxy URL, CA variables) to stdout and audit lines to stderr; stops on Ctrl-C / SIGTERM.
+ * The session is a run in the ledger: every metered exchange lands in usage_events under its id, and every
+ * audit record the `--log` level keeps in egress_audit.
  */
 import { defineCommand } from "citty";
 import { UsageError } from "../../errors.ts";
@@ -8,6 +10,8 @@ import { EGRESS_LOG_LEVELS, PROVIDERS, type EgressLogLevel, type ProviderName } 
 import { homePaths } from "../../paths.ts";
 import { PROVIDER_TABLE, providerRoutes } from "../../providers/index.ts";
 import { runProxyCommand } from "../../proxy/foreground.ts";
+import { openCliLedger } from "../ledger.ts";
+import { endRun, ledgerHooks, registerRun, type LedgerHooks } from "../../ledger/index.ts";
 
 export default defineCommand({
   meta: { name: "proxy", description: "Run the metering proxy in the foreground and print the environment an agent needs." },
@@ -28,11 +32,26 @@ export default defineCommand({
     if (!(EGRESS_LOG_LEVELS as readonly string[]).includes(level)) throw new UsageError(`--log must be one of ${EGRESS_LOG_LEVELS.join(", ")}`, { key: "--log", fix: "use --log blocks or --log full" });
     const port = args.port === undefined ? undefined : Number(args.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError(`--port ${args.port} is not a port number`, { key: "--port", fix: "use 1-65535, or omit it" });
+    const provider = providers.length === 1 ? providers[0] : undefined;
+    const db = await openCliLedger();
+    let hooks: LedgerHooks | undefined;
+    let runId: string | undefined;
     return runProxyCommand({
       caDir: homePaths().ca,
+      async hooks(run) {
+        runId = run.runId;
+        await registerRun(db, { id: run.runId, label: "proxy", agent: "", ...(provider ? { provider } : {}) });
+        hooks = ledgerHooks(db, { id: run.runId, agent: "", ...(provider ? { provider } : {}) });
+        return hooks;
+      },
+      async onStop() {
+        await hooks?.close();
+        if (runId) await endRun(db, runId, { exitCode: 0, stopReason: "signal" });
+        await db.destroy();
+      },
       routes,
       meteredHosts,
-      ...(providers.length === 1 ? { provider: providers[0] } : {}),
+      ...(provider ? { provider } : {}),
       ...(args.upstream ? { upstream: args.upstream } : {}),
       simulate: !!args.simulate,
       log: level as EgressLogLevel,

@@ -6,5 +6,6 @@ export default defineCommand({
   subCommands: {
     set: () => import("./set.ts").then((m) => m.default),
     unset: () => import("./unset.ts").then((m) => m.default),
+    usage: () => import("./usage.ts").then((m) => m.default),
   },
 });
