@@ -3,6 +3,7 @@
  * prints the report object itself). Pure: a UsageReport in, text out.
  */
 import type { UsageGroup, UsageReport, UsageTotals } from "../ledger/usage-report.ts";
+import { renderColumns } from "../util/table.ts";
 
 const n = (x: number) => x.toLocaleString("en-US");
 const NONE: Record<UsageReport["groupBy"], string> = { run: "(none)", agent: "(no agent)", bottle: "(no bottle)", provider: "(none)", model: "(unknown)" };
@@ -23,19 +24,12 @@ function cells(t: UsageTotals, runs: boolean): string[] {
 export function renderUsageTable(r: UsageReport): string {
   if (r.rows.length === 0) return `No usage recorded${r.since || r.until ? " in this range" : ""}.\n`;
   const byRun = r.groupBy === "run";
+  const keys = byRun ? 3 : 1;
   const head = [r.groupBy.toUpperCase(), ...(byRun ? ["LABEL", "AGENT"] : ["RUNS"]), "REQUESTS", "INPUT", "OUTPUT", "CACHE WRITE", "CACHE READ", "REASONING", "TOTAL"];
   const row = (g: UsageGroup) => [g.key || NONE[r.groupBy], ...(byRun ? [g.label ?? "", g.agent || "-"] : []), ...cells(g, !byRun)];
-  const body = r.rows.map(row);
   const total = ["TOTAL", ...(byRun ? [`${n(r.total.runs)} run${r.total.runs === 1 ? "" : "s"}`, ""] : []), ...cells(r.total, !byRun)];
-  const all = [head, ...body, total];
-  const widths = head.map((_, i) => Math.max(...all.map((c) => c[i]!.length)));
-  const text = (c: string[]) =>
-    c
-      .map((v, i) => (i < (byRun ? 3 : 1) ? v.padEnd(widths[i]!) : v.padStart(widths[i]!)))
-      .join("  ")
-      .trimEnd();
-  const rule = widths.map((w) => "-".repeat(w)).join("  ");
-  const lines = [text(head), ...body.map(text), rule, text(total)];
+  const align = head.map((_, i) => (i < keys ? "left" : "right") as "left" | "right");
+  const lines = [renderColumns([head, ...r.rows.map(row), total], align).replace(/ +$/gm, "")];
   if (r.groupBy === "bottle" && r.rows.reduce((a, g) => a + g.totalTokens, 0) !== r.total.totalTokens) {
     lines.push("(a run that composed several bottles counts under each; the total counts it once)");
   }

@@ -44,7 +44,6 @@ describe("bottle budget usage", () => {
         "RUN    LABEL      AGENT       REQUESTS  INPUT  OUTPUT  CACHE WRITE  CACHE READ  REASONING  TOTAL",
         "run-a  fix-login  coder     2 (1 est.)  1,230     365          100         800          0  2,495",
         "run-b  reviewer   reviewer           1  1,000     200            0         600         50  1,200",
-        "-----  ---------  --------  ----------  -----  ------  -----------  ----------  ---------  -----",
         "TOTAL  2 runs               3 (1 est.)  2,230     565          100       1,400         50  3,695",
         "",
       ].join("\n"),
@@ -98,5 +97,32 @@ describe("bottle budget usage", () => {
     expect(since.stderr).toContain("--since last tuesday is not a date");
     const both = await bottle("--json", "--csv");
     expect(both.code).toBe(2);
+  });
+});
+
+describe("settings.yml ledger:", () => {
+  test("a ledger in a missing directory is one clear error; once the directory exists it is used", async () => {
+    const other = mkdtempSync(join(process.env.TMPDIR!, "settings-home-"));
+    await Bun.write(join(other, "settings.yml"), "ledger: data/usage.db\n");
+    const run = async () => {
+      const p = Bun.spawn(["bun", MAIN, "budget", "usage", "--json"], { env: { ...process.env, BOTTLE_HOME: other, NO_COLOR: "1", TZ: "UTC" }, stdout: "pipe", stderr: "pipe" });
+      const [stdout, stderr, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+      return { stdout, stderr, code };
+    };
+    const missing = await run();
+    const path = join(other, "data", "usage.db");
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(
+      `error: ${path}: cannot open the ledger at ${path}: the directory ${join(other, "data")} does not exist — create it (mkdir -p ${join(other, "data")}), or set \`ledger:\` in settings.yml (or BOTTLE_HOME) to a writable location`,
+    );
+    const { mkdirSync } = await import("node:fs");
+    mkdirSync(join(other, "data"));
+    const db = await openLedger({ path });
+    await registerRun(db, { id: "elsewhere", agent: "coder" });
+    await recordUsage(db, [{ runId: "elsewhere", agent: "coder", provider: "claude", totalTokens: 9, at: T0 }]);
+    await db.destroy();
+    const ok = await run();
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.stdout).total.totalTokens).toBe(9);
   });
 });

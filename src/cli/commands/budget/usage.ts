@@ -7,13 +7,14 @@ import { parseWhen } from "../../../budget/time-range.ts";
 import { renderUsageCsv, renderUsageTable } from "../../../budget/usage-format.ts";
 import { UsageError } from "../../../errors.ts";
 import { USAGE_GROUPS, usageReport, type UsageGroupBy } from "../../../ledger/index.ts";
+import { loadSettings } from "../../../manifest/settings.ts";
 import { openCliLedger } from "../../ledger.ts";
 
 export default defineCommand({
   meta: { name: "usage", description: "Report token usage from the ledger, grouped by run, agent, bottle, provider or model." },
   args: {
     by: { type: "string", description: `group by ${USAGE_GROUPS.join(" | ")} (default run)` },
-    since: { type: "string", description: "from this ISO date or date-time, or a span back from now (7d, 12h)" },
+    since: { type: "string", description: "from this ISO date (midnight in settings' timezone) or date-time, or a span back from now (7d, 12h)" },
     until: { type: "string", description: "up to this ISO date (inclusive) or date-time (exclusive), or a span back from now" },
     json: { type: "boolean", description: "print the report as JSON" },
     csv: { type: "boolean", description: "print the groups as CSV" },
@@ -22,13 +23,14 @@ export default defineCommand({
     const by = (args.by ?? "run") as UsageGroupBy;
     if (!USAGE_GROUPS.includes(by)) throw new UsageError(`--by ${args.by} is not a grouping`, { key: "--by", fix: `use one of ${USAGE_GROUPS.join(", ")}` });
     if (args.json && args.csv) throw new UsageError("--json and --csv cannot be combined", { key: "--csv", fix: "pick one" });
+    const settings = loadSettings();
     const now = Date.now();
-    const since = args.since !== undefined ? parseWhen(args.since, "--since", now) : undefined;
-    const until = args.until !== undefined ? parseWhen(args.until, "--until", now) : undefined;
+    const since = args.since !== undefined ? parseWhen(args.since, "--since", now, settings.timezone) : undefined;
+    const until = args.until !== undefined ? parseWhen(args.until, "--until", now, settings.timezone) : undefined;
     if (since !== undefined && until !== undefined && since >= until) {
       throw new UsageError(`--since ${args.since} is not before --until ${args.until}`, { key: "--since", fix: "give a range that starts before it ends" });
     }
-    const db = await openCliLedger();
+    const db = await openCliLedger(settings);
     try {
       const report = await usageReport(db, { by, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : args.csv ? renderUsageCsv(report) : renderUsageTable(report));
