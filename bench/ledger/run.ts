@@ -1,0 +1,125 @@
+/**
+ * The ledger benchmark. (1) Usage events per second into one ledger file: one process and four processes
+ * at once, each event its own transaction, and through the proxy's queued writer. (2) What recording adds
+ * to a metered SSE request: p50/p99 with the ledger on versus off in the same proxy process, as ratios.
+ *
+ * Run: bun bench/ledger/run.ts [--quick]   → bench/results/ledger.json and the ledger section of docs/benchmarks.md
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { FileSink, Subprocess } from "bun";
+import { loadOrCreateCa } from "../../src/ca/authority.ts";
+import { summarize } from "../proxy/report.ts";
+import { renderLedgerMarkdown, type LatencyResult, type ThroughputResult } from "./report.ts";
+
+const root = join(import.meta.dir, "../..");
+const quick = process.argv.includes("--quick");
+const work = mkdtempSync(join(tmpdir(), "bottle-bench-ledger-"));
+const env: Record<string, string> = {};
+for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k)) env[k] = v;
+const procs: Subprocess[] = [];
+
+function lines(p: Subprocess): () => Promise<string> {
+  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
+  let buf = "";
+  return async () => {
+    while (!buf.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("a benchmark process exited early");
+      buf += new TextDecoder().decode(value);
+    }
+    const i = buf.indexOf("\n");
+    const l = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    return l;
+  };
+}
+
+async function writers(setup: string, processes: number, perProcess: number, mode: "tx" | "queued"): Promise<ThroughputResult> {
+  const file = join(mkdtempSync(join(work, "tp-")), "bottle.db");
+  const ps = Array.from({ length: processes }, (_, i) => Bun.spawn(["bun", join(import.meta.dir, "writer.ts"), file, `w${i}`, String(perProcess), mode], { env, stdin: "pipe", stdout: "pipe", stderr: "inherit" }));
+  procs.push(...ps);
+  const ls = ps.map(lines);
+  await Promise.all(ls.map((l) => l()));
+  const t0 = performance.now();
+  for (const p of ps) {
+    (p.stdin as FileSink).write("go\n");
+    (p.stdin as FileSink).end();
+  }
+  await Promise.all(ls.map((l) => l()));
+  const wallMs = performance.now() - t0;
+  const events = processes * perProcess;
+  const r = { setup, processes, events, wallMs, perSecond: (events / wallMs) * 1000 };
+  console.error(`${setup.padEnd(14)} ${processes} proc  ${events} events  ${Math.round(r.perSecond)} events/s`);
+  return r;
+}
+
+async function latencyCell(urls: { off: string; on: string }, ca: string[], concurrency: number): Promise<LatencyResult & { sent: number }> {
+  const requests = quick ? concurrency * 2 + 20 : concurrency === 1 ? 300 : 800;
+  const samples = { off: { total: [] as number[], ttfb: [] as number[] }, on: { total: [] as number[], ttfb: [] as number[] } };
+  let sent = 0;
+  for (const which of ["off", "on", "on", "off"] as const) {
+    const spec = JSON.stringify({ url: "https://api.anthropic.com/v1/messages", proxy: urls[which], concurrency, requests: requests / 2, keepAlive: true, ca });
+    const p = Bun.spawn(["bun", join(root, "bench/proxy/client.ts"), spec], { env, stdout: "pipe", stderr: "inherit" });
+    const out = await new Response(p.stdout).text();
+    if ((await p.exited) !== 0) throw new Error(`client failed (${which}, c=${concurrency})`);
+    const r = JSON.parse(out) as { ttfb: number[]; total: number[] };
+    samples[which].total.push(...r.total);
+    samples[which].ttfb.push(...r.ttfb);
+    // The client warms up with min(c, 10) requests besides the measured ones; all of them are metered.
+    if (which === "on") sent += r.total.length + Math.min(concurrency, 10);
+  }
+  const cell = { concurrency, requests, off: { total: summarize(samples.off.total), ttfb: summarize(samples.off.ttfb) }, on: { total: summarize(samples.on.total), ttfb: summarize(samples.on.ttfb) }, sent };
+  console.error(`c=${String(concurrency).padStart(3)}  off p50 ${cell.off.total.p50.toFixed(2)} p99 ${cell.off.total.p99.toFixed(2)}   on p50 ${cell.on.total.p50.toFixed(2)} p99 ${cell.on.total.p99.toFixed(2)} ms`);
+  return cell;
+}
+
+try {
+  const started = performance.now();
+  const n = quick ? 200 : 5000;
+  const throughput = [
+    await writers("tx per event", 1, n, "tx"),
+    await writers("tx per event", 4, n, "tx"),
+    await writers("queued", 1, n * 4, "queued"),
+    await writers("queued", 4, n * 4, "queued"),
+  ];
+
+  const upstreamCaDir = join(work, "upstream-ca");
+  const bottleCaDir = join(work, "bottle-ca");
+  const ca = [loadOrCreateCa(upstreamCaDir).certPem, loadOrCreateCa(bottleCaDir).certPem];
+  const up = Bun.spawn(["bun", join(root, "bench/proxy/servers.ts"), "upstream", upstreamCaDir, bottleCaDir], { env, stdout: "pipe", stderr: "inherit" });
+  procs.push(up);
+  const { port } = JSON.parse(await lines(up)()) as { port: number };
+  const px = Bun.spawn(["bun", join(import.meta.dir, "proxy.ts"), upstreamCaDir, bottleCaDir, String(port), join(work, "latency.db")], { env, stdout: "pipe", stderr: "inherit" });
+  procs.push(px);
+  const pxLine = lines(px);
+  const urls = JSON.parse(await pxLine()) as { off: string; on: string };
+  const latency: LatencyResult[] = [];
+  let expected = 0;
+  for (const c of [1, 10, 50]) {
+    const { sent, ...cell } = await latencyCell(urls, ca, c);
+    latency.push(cell);
+    expected += sent;
+  }
+  px.kill("SIGTERM");
+  const recorded = JSON.parse(await pxLine()) as { rows: number; busyRetries: number; failed: number };
+  const meta = { date: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, quick, durationS: Math.round((performance.now() - started) / 1000) };
+  const rows = { expected, recorded: recorded.rows };
+  const section = renderLedgerMarkdown(meta, throughput, latency, rows);
+  if (!quick) {
+    mkdirSync(join(root, "bench/results"), { recursive: true });
+    writeFileSync(join(root, "bench/results/ledger.json"), `${JSON.stringify({ meta, throughput, latency, rows, writer: recorded }, null, 2)}\n`);
+    const docPath = join(root, "docs/benchmarks.md");
+    let doc = readFileSync(docPath, "utf8");
+    const [a, b] = ["<!-- ledger-bench:start -->", "<!-- ledger-bench:end -->"];
+    const s = doc.indexOf(a);
+    const e = doc.indexOf(b);
+    doc = s >= 0 && e > s ? `${doc.slice(0, s)}${section}${doc.slice(e + b.length)}` : `${doc.trimEnd()}\n\n${section}\n`;
+    writeFileSync(docPath, doc);
+  }
+  console.log(section);
+} finally {
+  for (const p of procs) if (p.exitCode === null) p.kill();
+  rmSync(work, { recursive: true, force: true });
+}
