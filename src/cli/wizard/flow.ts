@@ -1,0 +1,70 @@
+/**
+ * The wizard's steps in order: agent, bottles, label, color, asked-for env values, preflight summary, y/N.
+ * Anything the command line already fixed (`bottle run claude --bottle b --label x`) is not asked again.
+ * The world comes in through WizardDeps (the catalog, the launcher's resolve and describe), so the order
+ * and the skipping rules are one readable function. The launcher resolves the request before the summary
+ * and again after the env answers; both start nothing, so a cancel at any point leaves nothing behind.
+ */
+import { cancel, intro, log, outro } from "@clack/prompts";
+import type { AgentManifest, BottleManifest } from "../../manifest/types.ts";
+import type { DescribePlan, LaunchRequest, ResolveLaunch } from "../../launch/types.ts";
+import { WizardCancelled } from "./cancel.ts";
+import { askAgent } from "./steps/agent.ts";
+import { askBottles } from "./steps/bottles.ts";
+import { askEnv } from "./steps/env.ts";
+import { askColor, askLabel } from "./steps/identity.ts";
+import { askLaunch } from "./steps/preflight.ts";
+
+export interface WizardCatalog {
+  agents: ReadonlyMap<string, AgentManifest>;
+  bottles: ReadonlyMap<string, BottleManifest>;
+  warnings: readonly string[];
+}
+
+export interface WizardDeps {
+  catalog: () => WizardCatalog;
+  resolve: ResolveLaunch;
+  describe: DescribePlan;
+  hostEnv: Record<string, string | undefined>;
+  /** For short paths on screen. */
+  cwd: string;
+  home: string;
+  /** Paint the color options (false under NO_COLOR). */
+  colorOn: boolean;
+}
+
+async function chooseAgent(partial: Partial<LaunchRequest>, catalog: WizardCatalog, deps: WizardDeps): Promise<AgentManifest> {
+  const given = partial.agent ? catalog.agents.get(partial.agent) : undefined;
+  if (given) return given;
+  if (partial.agent) log.warn(`there is no agent called ${JSON.stringify(partial.agent)}; pick one`);
+  const agents = [...catalog.agents.values()].sort((a, b) => a.name.localeCompare(b.name));
+  return askAgent(agents, deps.cwd, deps.home);
+}
+
+export async function wizardFlow(partial: Partial<LaunchRequest>, deps: WizardDeps): Promise<LaunchRequest | null> {
+  intro("bottle run");
+  try {
+    const catalog = deps.catalog();
+    for (const w of catalog.warnings) log.warn(w);
+    const agent = await chooseAgent(partial, catalog, deps);
+    const bottles =
+      partial.bottles && partial.bottles.length > 0
+        ? partial.bottles
+        : await askBottles([...catalog.bottles.values()].sort((a, b) => a.name.localeCompare(b.name)), agent.bottle ? [agent.bottle] : [], deps.cwd, deps.home);
+    const label = partial.label ?? (await askLabel(agent.name));
+    const color = partial.color ?? (await askColor(label, deps.colorOn));
+    const req: LaunchRequest = { ...partial, agent: agent.name, bottles, label, color, headless: false };
+    let plan = await deps.resolve(req);
+    if (plan.pendingEnv.length > 0) {
+      req.envAnswers = { ...partial.envAnswers, ...(await askEnv(plan.pendingEnv, deps.hostEnv)) };
+      plan = await deps.resolve(req);
+    }
+    if (!(await askLaunch(deps.describe(plan).lines))) throw new WizardCancelled();
+    outro(`launching ${plan.label}`);
+    return req;
+  } catch (e) {
+    if (!(e instanceof WizardCancelled)) throw e;
+    cancel("cancelled");
+    return null;
+  }
+}
