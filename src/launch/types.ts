@@ -5,7 +5,8 @@
  * RunOutcome. Keeping the three shapes here, apart from the code, lets the wizard and the CLI depend on the
  * contract only.
  */
-import type { BackendName, BudgetLayer, ComposedBottle, AgentManifest, PreflightMode, ProviderName, Route, ShutdownPolicy } from "../manifest/types.ts";
+import type { BackendName, BudgetLayer, ComposedBottle, AgentManifest, BottleManifest, PreflightMode, ProviderName, Route, Settings, ShutdownPolicy } from "../manifest/types.ts";
+import type { RunBudgetPlan } from "../enforce/admission.ts";
 import type { WorkspaceMode } from "../backends/types.ts";
 import type { EffectiveBudget } from "../budget/precedence.ts";
 import type { Sourced } from "../budget/policy.ts";
@@ -95,6 +96,15 @@ export interface LaunchPlan {
   pendingEnv: PendingEnvPrompt[];
   /** Manifest warnings worth showing (e.g. ignored cwd bottles). */
   warnings: string[];
+  /** $BOTTLE_HOME and its settings the plan was resolved against. */
+  home: string;
+  settings: Settings;
+  /** The requested bottles' manifests, in order. */
+  bottleManifests: BottleManifest[];
+  /** What enforcement is started with. */
+  budgetPlan: RunBudgetPlan;
+  /** Set by `bottle resume` of an ended run: the run whose home this one continues. */
+  resumeOf?: string;
 }
 
 /** Why a run stopped early: its governing budget was crossed. */
@@ -145,6 +155,8 @@ export interface ResolveDeps {
   env?: Record<string, string | undefined>;
   /** Labels of running or frozen bottles, for uniquifying; default every backend's listing. */
   activeLabels?: () => Promise<string[]>;
+  /** Keep this run id instead of making a new one (resuming a frozen run). */
+  runId?: string;
   /** Backend availability probe; default asks each backend. */
   probe?: (name: BackendName) => Promise<{ ok: true } | { ok: false; reason: string; fix: string }>;
 }

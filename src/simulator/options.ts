@@ -29,6 +29,11 @@ export interface SimulatorOptions {
   cutAfterEvents?: number;
   /** Answer with a tool call instead of (after) the text. */
   toolUse?: { name: string; input: Record<string, unknown> };
+  /**
+   * With `toolUse`: only the first this-many generations call the tool; later ones answer with text only, so
+   * an agent loops a known number of turns and then finishes (the quick start's multi-request run).
+   */
+  toolTurns?: number;
   /** Tokens reported by the count endpoints; default usage.inputTokens. */
   countTokens?: number;
   /** Answer every generation with this provider-shaped error instead. */

@@ -34,6 +34,8 @@ export interface Simulator {
   url: string;
   port: number;
   requests: RecordedRequest[];
+  /** How many generation requests (messages, chat completions, responses) were answered. */
+  generations: number;
   options: SimulatorOptions;
   set(patch: Partial<Omit<SimulatorOptions, "usage">> & { usage?: Partial<SimUsage> }): void;
   close(): Promise<void>;
@@ -46,6 +48,17 @@ function merge(base: SimulatorOptions, patch: Partial<Omit<SimulatorOptions, "us
 
 function notFound(path: string): Response {
   return Response.json({ type: "error", error: { type: "not_found_error", message: `simulator: no route for ${path}` } }, { status: 404 });
+}
+
+const GENERATION = /(\/v1\/messages|\/v1\/chat\/completions|\/v1\/responses|\/backend-api\/codex\/responses)$/;
+
+function isGeneration(method: string, path: string): boolean {
+  return method === "POST" && GENERATION.test(path.split("?")[0]!.replace(/\/+$/, ""));
+}
+
+/** The options for the `n`th generation (1-based): past `toolTurns`, no tool call. */
+function forTurn(o: SimulatorOptions, n: number): SimulatorOptions {
+  return o.toolUse && o.toolTurns !== undefined && n > o.toolTurns ? { ...o, toolUse: undefined } : o;
 }
 
 export function simulate(o: SimulatorOptions, method: string, path: string, body: Record<string, unknown>): Response {
@@ -65,6 +78,7 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Simulator {
     url: "",
     port: 0,
     requests: [],
+    generations: 0,
     options: merge(DEFAULT_SIM_OPTIONS, behaviour),
     set(patch) {
       sim.options = merge(sim.options, patch);
@@ -88,7 +102,9 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Simulator {
         return Response.json({ type: "error", error: { type: "invalid_request_error", message: "body is not JSON" } }, { status: 400 });
       }
       sim.requests.push({ method: req.method, path: `${url.pathname}${url.search}`, headers: Object.fromEntries(req.headers), body });
-      return simulate(sim.options, req.method, url.pathname, body);
+      if (!isGeneration(req.method, url.pathname)) return simulate(sim.options, req.method, url.pathname, body);
+      sim.generations += 1;
+      return simulate(forTurn(sim.options, sim.generations), req.method, url.pathname, body);
     },
   });
   sim.port = server.port!;

@@ -1,0 +1,147 @@
+/**
+ * From what the user asked for to everything a launch will do, without starting anything: the agent (with
+ * a did-you-mean), its bottles (the agent's default, or the ones asked for, in order), a label no live
+ * bottle has, the governing budgets and cutoff policy with their sources, the backend, the egress routes,
+ * and the env values still to be asked. Every mistake a user can make fails here, with a typed error that
+ * shows the invocation that works, before a ledger row, a proxy or a bottle exists.
+ */
+import { listActive } from "../backends/listing.ts";
+import { pendingPrompts, promptMessage, resolveEnvPrompts } from "../backends/env-prompts.ts";
+import { probeBackend, selectBackend } from "../backends/select.ts";
+import { launchBudget } from "../enforce/plan.ts";
+import { NotFoundError, UsageError } from "../errors.ts";
+import { composeBottles, loadCatalog, loadSettings, type Catalog } from "../manifest/index.ts";
+import type { AgentManifest, BottleManifest } from "../manifest/types.ts";
+import { bottleHome } from "../paths.ts";
+import { hostBinary } from "../providers/host-binary.ts";
+import { providerFor, providerRoutes } from "../providers/index.ts";
+import { providerForHost } from "../proxy/routes.ts";
+import { validateRoutes } from "../proxy/validate-routes.ts";
+import { didYouMean } from "../util/did-you-mean.ts";
+import { newRunId } from "./ids.ts";
+import { uniqueLabel } from "./label.ts";
+import { runRoutes } from "./routes.ts";
+import { routesToSimulator } from "./simulated.ts";
+import { type LaunchPlan, type LaunchRequest, type PendingEnvPrompt, type ResolveDeps } from "./types.ts";
+import { checkRequest, invocation } from "./validate.ts";
+
+function findAgent(catalog: Catalog, name: string): AgentManifest {
+  const a = catalog.agents.get(name);
+  if (a) return a;
+  const names = [...catalog.agents.keys()].sort();
+  const guess = didYouMean(name, names);
+  throw new NotFoundError(`unknown agent ${JSON.stringify(name)}`, {
+    key: "agent",
+    fix: `${guess ? `did you mean ${guess}? ` : ""}agents: ${names.join(", ")} — e.g. ${invocation(guess ?? names[0] ?? "claude")}`,
+  });
+}
+
+function findBottles(catalog: Catalog, req: LaunchRequest, agent: AgentManifest): BottleManifest[] {
+  const names = req.bottles && req.bottles.length > 0 ? req.bottles : agent.bottle ? [agent.bottle] : [];
+  const known = [...catalog.bottles.keys()].sort();
+  if (names.length === 0) {
+    throw new UsageError(`agent ${agent.name} has no default bottle and no --bottle was given`, {
+      key: "--bottle",
+      ...(agent.source !== "embedded" ? { file: agent.file } : {}),
+      fix: `${invocation(agent.name, known[0] ?? "NAME")} (bottles: ${known.join(", ") || "none yet"}), or add \`bottle: NAME\` to the agent`,
+    });
+  }
+  return names.map((n) => {
+    const b = catalog.bottles.get(n);
+    if (b) return b;
+    const guess = didYouMean(n, known);
+    const fromAgent = !(req.bottles && req.bottles.length > 0);
+    throw new NotFoundError(`unknown bottle ${JSON.stringify(n)}${fromAgent ? ` (the default bottle of agent ${agent.name})` : ""}`, {
+      key: fromAgent ? "bottle" : "--bottle",
+      ...(fromAgent && agent.source !== "embedded" ? { file: agent.file } : {}),
+      fix: `${guess ? `did you mean ${guess}? ` : ""}bottles: ${known.join(", ") || "none"} — e.g. ${invocation(agent.name, guess ?? known[0] ?? "NAME")}`,
+    });
+  });
+}
+
+async function defaultActiveLabels(home: string): Promise<string[]> {
+  return (await listActive(home)).map((b) => b.label);
+}
+
+export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}): Promise<LaunchPlan> {
+  checkRequest(req);
+  const home = deps.home ?? bottleHome();
+  const env = deps.env ?? process.env;
+  const cwd = req.cwd ?? process.cwd();
+  const settings = loadSettings(home);
+  const catalog = loadCatalog({ home, cwd });
+  const agent = findAgent(catalog, req.agent);
+  const manifests = findBottles(catalog, req, agent);
+  const bottle = composeBottles(
+    catalog,
+    manifests.map((b) => b.name),
+  );
+  const provider = providerFor(agent.provider);
+  const routes = runRoutes(bottle.routes, providerRoutes(provider));
+  // A secret a route needs must be on the host now, not when the first request fails inside the bottle.
+  validateRoutes(req.simulate ? routesToSimulator(routes, "http://127.0.0.1") : routes, env);
+
+  const answers = { ...env, ...(req.envAnswers ?? {}) };
+  const pendingEnv: PendingEnvPrompt[] = pendingPrompts(bottle.env).map((name) => ({
+    name,
+    message: promptMessage(name, bottle.env[name]!),
+    ...(bottle.envOrigin[name] ? { file: bottle.envOrigin[name] } : {}),
+    hostHasValue: (answers[name] ?? "") !== "",
+  }));
+  // Headless: nobody can answer, so a missing value fails now (naming the variable and the bottle file).
+  if (req.headless) await resolveEnvPrompts(bottle.env, { interactive: false, hostEnv: answers, origin: bottle.envOrigin });
+
+  // The providers this run's traffic can be metered as: its own, and those of the API hosts it may reach.
+  const reachable = new Set([agent.provider, ...routes.map((r) => providerForHost(r.host)).filter((p) => p !== undefined)]);
+  const runId = deps.runId ?? newRunId(agent.name);
+  const budget = launchBudget({
+    runId,
+    settings,
+    agent,
+    composed: bottle,
+    bottles: manifests,
+    ...(req.budget !== undefined ? { budgetFlag: req.budget } : {}),
+    ...(req.shutdown ? { shutdownFlag: req.shutdown } : {}),
+  });
+  const backend = await selectBackend(
+    {
+      ...(req.backend ? { flag: req.backend } : {}),
+      ...(env.BOTTLE_BACKEND ? { env: env.BOTTLE_BACKEND } : {}),
+      ...(bottle.backend.prefer ? { prefer: { name: bottle.backend.prefer } } : {}),
+      ...(settings.backend ? { settings: { name: settings.backend, file: settings.file } } : {}),
+    },
+    deps.probe ?? probeBackend,
+  );
+  // The sandbox runs the host's install of the CLI: a missing one fails here, not after the run is registered.
+  if (backend.name === "sandbox") hostBinary(provider, env.PATH ?? "");
+  const requestedLabel = req.label ?? agent.name;
+  const label = uniqueLabel(requestedLabel, await (deps.activeLabels ?? (() => defaultActiveLabels(home)))());
+  return {
+    request: req,
+    runId,
+    agent,
+    provider: agent.provider,
+    bottle,
+    routes,
+    budgets: Object.values(budget.plan.budgets).filter((b) => b !== undefined && reachable.has(b.provider)),
+    budgetLayers: budget.layers,
+    shutdown: budget.policy,
+    preflight: budget.preflight,
+    backend,
+    workspace: req.workspace ?? bottle.backend.workspace ?? "bind",
+    cwd,
+    label,
+    requestedLabel,
+    ...(req.color ? { color: req.color } : {}),
+    headless: req.headless,
+    ...(req.prompt !== undefined ? { prompt: req.prompt } : {}),
+    simulated: !!req.simulate,
+    env: bottle.env,
+    pendingEnv,
+    warnings: catalog.warnings,
+    home,
+    settings,
+    bottleManifests: manifests,
+    budgetPlan: budget.plan,
+  };
+}
