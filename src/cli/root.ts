@@ -18,5 +18,7 @@ export const rootCommand = defineCommand({
     ca: () => import("./commands/ca/index.ts").then((m) => m.default),
     proxy: () => import("./commands/proxy.ts").then((m) => m.default),
     ps: () => import("./commands/ps.ts").then((m) => m.default),
+    resume: () => import("./commands/resume.ts").then((m) => m.default),
+    run: () => import("./commands/run.ts").then((m) => m.default),
   },
 });

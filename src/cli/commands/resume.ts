@@ -1,0 +1,40 @@
+/**
+ * `bottle resume <run>`: continue a frozen run from its snapshot, or an ended run in a new bottle with the
+ * same home and workspace; the agent starts with its provider's resume arguments. Headless with `--prompt`
+ * (the next instruction), or attached to this terminal. Exit codes as for `bottle run`.
+ */
+import { defineCommand } from "citty";
+import { UsageError } from "../../errors.ts";
+import { resumeRun } from "../../launch/index.ts";
+import type { ShutdownPolicy } from "../../manifest/types.ts";
+import { interactiveSession } from "../interactive.ts";
+import { reportOutcome } from "../report-outcome.ts";
+import { parseBudget } from "./run.ts";
+
+export default defineCommand({
+  meta: { name: "resume", description: "Continue a frozen or ended run (its id is printed when a run ends; see `bottle ps`)." },
+  args: {
+    run: { type: "positional", required: false, description: "The run id." },
+    headless: { type: "boolean", description: "Ask nothing; needs --prompt." },
+    prompt: { type: "string", description: "The next instruction for the agent (headless)." },
+    budget: { type: "string", description: "A new token budget for the run (a frozen run's budget counts what it already used)." },
+    shutdown: { type: "string", description: "What a crossed budget does now: cutoff, freeze or kill." },
+  },
+  async run({ args }) {
+    const runId = args.run;
+    if (!runId) throw new UsageError("bottle resume needs a run id", { key: "run", fix: 'bottle resume RUN-ID --headless --prompt "…" (run ids: `bottle ps`, or the end of a run\'s output)' });
+    const headless = !!args.headless || args.prompt !== undefined;
+    if (!headless && !interactiveSession()) {
+      throw new UsageError("resuming attached to a terminal needs one, and this session has none", { key: "--headless", fix: `bottle resume ${runId} --headless --prompt "…"` });
+    }
+    const budget = parseBudget(args.budget);
+    const outcome = await resumeRun({
+      runId,
+      headless,
+      ...(args.prompt !== undefined ? { prompt: args.prompt } : {}),
+      ...(budget !== undefined ? { budget } : {}),
+      ...(args.shutdown !== undefined ? { shutdown: args.shutdown as ShutdownPolicy } : {}),
+    });
+    return reportOutcome(outcome);
+  },
+});

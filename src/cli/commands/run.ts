@@ -1,0 +1,76 @@
+/**
+ * `bottle run`: launch an agent in its bottles. Headless (`--headless --prompt …`, for CI) it asks nothing
+ * and fails before anything starts when the invocation is incomplete; without `--headless`, on a terminal,
+ * the wizard asks. `--dry-run` prints the resolved plan (or `--json`) and starts nothing. The exit code is
+ * the agent's own, or 75 when a budget stopped the run; usage totals and the resume command go to stderr.
+ */
+import { defineCommand } from "citty";
+import { UsageError } from "../../errors.ts";
+import { describePlan, launch, resolveLaunch, type LaunchRequest } from "../../launch/index.ts";
+import { invocation } from "../../launch/validate.ts";
+import { interactiveSession } from "../interactive.ts";
+import { reportOutcome } from "../report-outcome.ts";
+import { repeatedFlag } from "../repeated-flag.ts";
+
+export default defineCommand({
+  meta: { name: "run", description: "Run an agent in a bottle: headless with --headless --prompt, or through the wizard on a terminal." },
+  args: {
+    agent: { type: "positional", required: false, description: "The agent to run (agents/<name>.md, or a built-in: claude, codex, pi)." },
+    headless: { type: "boolean", description: "Ask nothing; needs --prompt. For CI and scripts." },
+    prompt: { type: "string", description: "The task, handed to the agent through its own headless arguments." },
+    bottle: { type: "string", description: "A bottle to compose; repeat for several, in order (default: the agent's bottle:)." },
+    label: { type: "string", description: "The run's label (default: the agent name; -2, -3, … when taken)." },
+    color: { type: "string", description: "One of the 16 ANSI color names (red, bright-cyan, …)." },
+    budget: { type: "string", description: "Token budget for this run (per provider); wins over every other budget." },
+    shutdown: { type: "string", description: "What a crossed budget does: cutoff (default), freeze or kill." },
+    backend: { type: "string", description: "docker or sandbox (default: auto)." },
+    workspace: { type: "string", description: "bind (the agent edits the current directory, default) or copy." },
+    simulate: { type: "boolean", description: "Answer the agent with bottle's built-in simulated provider instead of the real API." },
+    "dry-run": { type: "boolean", description: "Print the resolved plan and start nothing." },
+    json: { type: "boolean", description: "With --dry-run: print the plan as JSON." },
+  },
+  async run({ args, rawArgs }) {
+    const budget = parseBudget(args.budget);
+    const bottles = repeatedFlag(rawArgs, "bottle");
+    const req: LaunchRequest = {
+      agent: args.agent ?? "",
+      headless: !!args.headless,
+      ...(args.prompt !== undefined ? { prompt: args.prompt } : {}),
+      ...(bottles.length > 0 ? { bottles } : {}),
+      ...(args.label !== undefined ? { label: args.label } : {}),
+      ...(args.color !== undefined ? { color: args.color as LaunchRequest["color"] } : {}),
+      ...(budget !== undefined ? { budget } : {}),
+      ...(args.shutdown !== undefined ? { shutdown: args.shutdown as LaunchRequest["shutdown"] } : {}),
+      ...(args.backend !== undefined ? { backend: args.backend as LaunchRequest["backend"] } : {}),
+      ...(args.workspace !== undefined ? { workspace: args.workspace as LaunchRequest["workspace"] } : {}),
+      ...(args.simulate ? { simulate: true } : {}),
+      ...(args["dry-run"] ? { dryRun: true } : {}),
+    };
+    if (args.json && !req.dryRun) throw new UsageError("--json goes with --dry-run", { key: "--json", fix: "add --dry-run, or drop --json" });
+    if (!req.headless && !req.dryRun) {
+      if (!interactiveSession()) {
+        throw new UsageError("`bottle run` without --headless asks questions, but this session has no terminal to ask on", {
+          key: "--headless",
+          fix: invocation(req.agent || "claude"),
+        });
+      }
+      throw new UsageError("the interactive wizard is not part of this build yet", { key: "--headless", fix: invocation(req.agent || "claude") });
+    }
+    const plan = await resolveLaunch(req);
+    if (req.dryRun) {
+      const d = describePlan(plan);
+      process.stdout.write(args.json ? `${JSON.stringify(d.json, null, 2)}\n` : `${d.lines.join("\n")}\n`);
+      return 0;
+    }
+    const outcome = await launch(plan);
+    return reportOutcome(outcome);
+  },
+});
+
+/** `--budget 50000` (also 50_000 or 50,000): a positive whole number of tokens. */
+export function parseBudget(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v.replace(/[_,]/g, ""));
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--budget ${JSON.stringify(v)} is not a positive whole number of tokens`, { key: "--budget", fix: "e.g. --budget 50000" });
+  return n;
+}

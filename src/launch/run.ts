@@ -1,0 +1,143 @@
+/**
+ * `launch`: a resolved plan carried out, start to finish. The run is registered in the ledger before its
+ * proxy listener opens (every usage row has a run to hang off); the bottle is created on that listener,
+ * provisioned with the agent's skills and prompt, and the agent is started headless (inherited stdio, the
+ * provider's prompt arguments) or attached to a PTY. When the agent exits, its listener closes first (no
+ * egress after the end), a freeze in progress is waited for, the ledger is flushed, and the run is marked
+ * ended (or frozen, keeping its snapshot for `bottle resume`) before the bottle is torn down.
+ */
+import { resolveEnvPrompts } from "../backends/env-prompts.ts";
+import { readRecord } from "../backends/state.ts";
+import type { BottleHandle, RunningProcess } from "../backends/types.ts";
+import { endRun, registerRun, setRunState, type LedgerDb } from "../ledger/index.ts";
+import { log } from "../log.ts";
+import { providerFor } from "../providers/index.ts";
+import { buildPlan } from "../providers/plan.ts";
+import { provisionAgent } from "../providers/provision.ts";
+import { budgetStop, readOutcome } from "./outcome.ts";
+import { writeRequestFile } from "./request-file.ts";
+import { openServices, type RunServices } from "./services.ts";
+import type { LaunchOptions, LaunchPlan, RunOutcome } from "./types.ts";
+
+/** Signals that end the agent (and then the run, cleanly) instead of killing bottle mid-cleanup. */
+const FORWARDED: NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+/** Runs `proc` to its end; a signal to bottle is passed on to it. */
+export async function waitForAgent(proc: RunningProcess): Promise<{ exitCode: number; signal?: string }> {
+  const handlers = FORWARDED.map((s) => {
+    const h = () => proc.kill(s);
+    process.on(s, h);
+    return [s, h] as const;
+  });
+  try {
+    const r = await proc.exited;
+    return { exitCode: r.exitCode, ...(r.signal ? { signal: r.signal } : {}) };
+  } finally {
+    for (const [s, h] of handlers) process.off(s, h);
+  }
+}
+
+/** After the agent died of a freeze, the backend is still saving; wait (bounded) for its snapshot. */
+async function frozenSnapshot(db: LedgerDb, plan: LaunchPlan, since: number): Promise<boolean> {
+  const stop = await budgetStop(db, plan.runId, since);
+  if (stop?.policy !== "freeze") return false;
+  for (let i = 0; i < 600; i++) {
+    if (readRecord(plan.runId, plan.home)?.snapshot) return true;
+    await Bun.sleep(50);
+  }
+  log.warn(`run ${plan.runId}: the freeze did not finish saving within 30 s; the run is ended instead`);
+  return false;
+}
+
+/**
+ * Closes the run after its agent exited; returns the outcome. Shared by launch and resume; `since` is when
+ * this stretch of the run started (a resumed run was stopped before, and that stop is history).
+ */
+export async function finishRun(s: RunServices, plan: LaunchPlan, handle: BottleHandle, exit: { exitCode: number; signal?: string }, since: number): Promise<RunOutcome> {
+  try {
+    await s.run.close();
+    const frozen = await frozenSnapshot(s.db, plan, since);
+    await s.ledger.flush();
+    s.enforcement.stop();
+    const outcome = await readOutcome(s.db, plan.runId, exit.exitCode, frozen, since);
+    if (frozen) {
+      await setRunState(s.db, plan.runId, "frozen", null);
+    } else {
+      const reason = outcome.stoppedBy ? "budget" : exit.signal ? "signal" : undefined;
+      await endRun(s.db, plan.runId, { exitCode: exit.exitCode, ...(reason ? { stopReason: reason } : {}) });
+      await s.backend.teardown(handle);
+    }
+    return outcome;
+  } finally {
+    await s.close();
+  }
+}
+
+/** Starts the agent of `plan` in `handle` and waits for it. */
+export async function runAgent(s: RunServices, plan: LaunchPlan, handle: BottleHandle, o: LaunchOptions, resume = false): Promise<{ exitCode: number; signal?: string }> {
+  const argv = providerFor(plan.provider).argv({
+    ...(plan.agent.model ? { model: plan.agent.model } : {}),
+    ...(plan.headless && plan.prompt !== undefined ? { prompt: plan.prompt } : {}),
+    ...(resume ? { resume: true } : {}),
+  });
+  log.info(`bottle: run ${plan.runId} (${plan.label}): ${plan.agent.name} in ${plan.bottle.requested.join(", ")} on ${plan.backend.name}${plan.headless ? ", headless" : ""}`);
+  return waitForAgent(s.backend.exec(handle, argv, { attach: o.attach ?? (plan.headless ? "inherit" : "pty") }));
+}
+
+/** What `bottle resume` adds to a launch that continues an ended run. */
+export interface ContinueFrom {
+  /** Called after provisioning, before the agent starts (copy the old run's home in). */
+  prepare(s: RunServices, handle: BottleHandle): Promise<void>;
+}
+
+export async function launch(plan: LaunchPlan, o: LaunchOptions = {}, from?: ContinueFrom): Promise<RunOutcome> {
+  const since = Date.now();
+  const env = o.env ?? process.env;
+  const hostEnv = { ...env, ...(plan.request.envAnswers ?? {}) };
+  const bottleEnv = await resolveEnvPrompts(plan.env, { interactive: false, hostEnv, origin: plan.bottle.envOrigin });
+  if (plan.label !== plan.requestedLabel) log.info(`bottle: label ${plan.requestedLabel} is in use; this run is ${plan.label}`);
+  const s = await openServices(plan, {
+    env: hostEnv,
+    onLedger: (db) =>
+      registerRun(db, {
+        id: plan.runId,
+        label: plan.label,
+        ...(plan.color ? { color: plan.color } : {}),
+        agent: plan.agent.name,
+        provider: plan.provider,
+        bottles: plan.bottle.requested,
+        chain: plan.bottle.chain,
+        backend: plan.backend.name,
+      }),
+  });
+  let handle: BottleHandle | undefined;
+  let exit: { exitCode: number; signal?: string };
+  try {
+    writeRequestFile(plan);
+    const hostPath = o.hostPath ?? env.PATH;
+    handle = await s.backend.create(
+      buildPlan({
+        runId: plan.runId,
+        label: plan.label,
+        agent: plan.agent.name,
+        provider: plan.provider,
+        backend: plan.backend.name,
+        cwd: plan.cwd,
+        workspace: plan.workspace,
+        proxy: { socketPath: s.run.socketPath, caCertPath: s.run.caCertPath },
+        env: bottleEnv,
+        ...(plan.bottle.backend.image ? { image: plan.bottle.backend.image } : {}),
+        ...(hostPath ? { hostPath } : {}),
+      }),
+    );
+    await provisionAgent(s.backend, handle, providerFor(plan.provider), { skills: plan.agent.skills, prompt: plan.agent.prompt, file: plan.agent.file }, plan.home);
+    if (from) await from.prepare(s, handle);
+    exit = await runAgent(s, plan, handle, o, !!from);
+  } catch (e) {
+    await endRun(s.db, plan.runId, { stopReason: "error" }).catch(() => undefined);
+    if (handle) await s.backend.teardown(handle).catch(() => undefined);
+    await s.close();
+    throw e;
+  }
+  return finishRun(s, plan, handle, exit, since);
+}
