@@ -153,7 +153,7 @@ export class LedgerWriter {
     const side = this.side;
     side.exec("begin immediate");
     try {
-      for (const q of queries) side.prepare(q.sql).run(...(q.parameters as never[]));
+      for (const q of queries) side.query(q.sql).run(...(q.parameters as never[]));
       side.exec("commit");
     } catch (e) {
       if (!side.inTransaction) throw e;
