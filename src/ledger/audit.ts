@@ -4,32 +4,31 @@
  * keeps everything), so every record handed here is stored.
  */
 import type { AuditRecord } from "../proxy/hooks.ts";
+import type { Insertable } from "kysely";
 import type { EgressAuditRow, LedgerDb } from "./database.ts";
+import type { EgressAuditTable } from "./tables/egress-audit.ts";
 import { immediate } from "./tx.ts";
 
 const CHUNK = 500;
 
+export function auditRow(r: AuditRecord): Insertable<EgressAuditTable> {
+  return {
+    run_id: r.runId,
+    created_at: r.time,
+    host: r.host,
+    method: r.method,
+    path: r.path,
+    status: r.status,
+    decision: r.decision,
+    reason: r.reason ?? null,
+    bytes_up: r.bytesUp,
+    bytes_down: r.bytesDown,
+    duration_ms: r.durationMs,
+  };
+}
+
 export async function insertAudit(db: LedgerDb, records: readonly AuditRecord[]): Promise<void> {
-  for (let i = 0; i < records.length; i += CHUNK) {
-    await db
-      .insertInto("egress_audit")
-      .values(
-        records.slice(i, i + CHUNK).map((r) => ({
-          run_id: r.runId,
-          created_at: r.time,
-          host: r.host,
-          method: r.method,
-          path: r.path,
-          status: r.status,
-          decision: r.decision,
-          reason: r.reason ?? null,
-          bytes_up: r.bytesUp,
-          bytes_down: r.bytesDown,
-          duration_ms: r.durationMs,
-        })),
-      )
-      .execute();
-  }
+  for (let i = 0; i < records.length; i += CHUNK) await db.insertInto("egress_audit").values(records.slice(i, i + CHUNK).map(auditRow)).execute();
 }
 
 export async function recordAudit(db: LedgerDb, records: readonly AuditRecord[]): Promise<void> {

@@ -11,7 +11,7 @@ import { Database as Sqlite } from "bun:sqlite";
 import type { CompiledQuery } from "kysely";
 import { log } from "../log.ts";
 import type { AuditRecord } from "../proxy/hooks.ts";
-import { insertAudit } from "./audit.ts";
+import { auditRow, insertAudit } from "./audit.ts";
 import type { LedgerDb } from "./database.ts";
 import { ledgerFileOf } from "./open.ts";
 import { immediate } from "./tx.ts";
@@ -136,10 +136,7 @@ export class LedgerWriter {
   private compile(usage: UsageEvent[], audit: AuditRecord[]): CompiledQuery[] {
     const out: CompiledQuery[] = [];
     for (let i = 0; i < usage.length; i += 200) out.push(this.db.insertInto("usage_events").values(usage.slice(i, i + 200).map(usageRow)).compile());
-    for (let i = 0; i < audit.length; i += 500) {
-      const rows = audit.slice(i, i + 500).map((r) => ({ run_id: r.runId, created_at: r.time, host: r.host, method: r.method, path: r.path, status: r.status, decision: r.decision, reason: r.reason ?? null, bytes_up: r.bytesUp, bytes_down: r.bytesDown, duration_ms: r.durationMs }));
-      out.push(this.db.insertInto("egress_audit").values(rows).compile());
-    }
+    for (let i = 0; i < audit.length; i += 500) out.push(this.db.insertInto("egress_audit").values(audit.slice(i, i + 500).map(auditRow)).compile());
     return out;
   }
 

@@ -19,7 +19,7 @@ import type { AuditRecord } from "../../src/proxy/hooks.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
 import type { Simulator } from "../../src/simulator/server.ts";
 import { addRun, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
-import { bottleCa, startTlsSimulator, testProxy, upstreamCa } from "../support/proxy-fixture.ts";
+import { bottleCa, simulatedRoutes, viaProxy, startTlsSimulator, testProxy, upstreamCa } from "../support/proxy-fixture.ts";
 import { usageRecorder } from "../support/usage-recorder.ts";
 
 let sim: Simulator;
@@ -49,16 +49,13 @@ async function openRun(runId: string, plan: Omit<RunBudgetPlan, "runId" | "timeZ
   const h = await proxy.openRun({
     runId,
     hooks,
-    routes: [
-      { host: "api.anthropic.com", upstream: sim.url },
-      { host: "api.openai.com", upstream: sim.url },
-    ],
+    routes: simulatedRoutes(sim),
   });
   handles.push(h);
   return h;
 }
 
-const fetchOptions = (h: RunHandle): Record<string, unknown> => ({ proxy: h.proxyUrl, tls: { ca: bottleCa().certPem } });
+const fetchOptions = viaProxy;
 const anthropic = (h: RunHandle) => new Anthropic({ apiKey: "sk-placeholder", fetchOptions: fetchOptions(h) });
 const openai = (h: RunHandle) => new OpenAI({ apiKey: "sk-placeholder", fetchOptions: fetchOptions(h) });
 const exchanges = (runId: string) => audits.filter((a) => a.runId === runId && a.path !== "");

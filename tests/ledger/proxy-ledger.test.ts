@@ -18,7 +18,7 @@ import type { EgressLogLevel } from "../../src/manifest/types.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
 import type { Simulator } from "../../src/simulator/server.ts";
 import { ledgerFile } from "../support/enforce-db.ts";
-import { bottleCa, curl, startTlsSimulator, testProxy } from "../support/proxy-fixture.ts";
+import { bottleCa, simulatedRoutes, viaProxy, curl, startTlsSimulator, testProxy } from "../support/proxy-fixture.ts";
 
 const USAGE = { inputTokens: 1200, outputTokens: 345, cacheCreationInputTokens: 100, cacheReadInputTokens: 800, reasoningTokens: 64 };
 let sim: Simulator;
@@ -50,16 +50,13 @@ async function openRun(id: string, opts: { log?: EgressLogLevel; budget?: boolea
     runId: id,
     hooks: opts.budget ? composeHooks(ledger, budget) : ledger,
     log: opts.log ?? "full",
-    routes: [
-      { host: "api.anthropic.com", upstream: sim.url },
-      { host: "api.openai.com", upstream: sim.url },
-    ],
+    routes: simulatedRoutes(sim),
   });
   handles.push(h);
   return h;
 }
 
-const fetchOptions = (h: RunHandle): Record<string, unknown> => ({ proxy: h.proxyUrl, tls: { ca: bottleCa().certPem } });
+const fetchOptions = viaProxy;
 const rows = async (runId: string) => {
   await hooksOf.get(runId)!.flush();
   return db.selectFrom("usage_events").selectAll().where("run_id", "=", runId).orderBy("id").execute();

@@ -7,7 +7,8 @@ import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { loadOrCreateCa, type CertificateAuthority } from "../../src/ca/authority.ts";
 import { LeafIssuer } from "../../src/ca/leaf.ts";
-import { createProxy, type CreateProxyOptions, type EgressProxy } from "../../src/proxy/proxy.ts";
+import type { Route } from "../../src/manifest/types.ts";
+import { createProxy, type CreateProxyOptions, type EgressProxy, type RunHandle } from "../../src/proxy/proxy.ts";
 import { startSimulator, type Simulator, type StartSimulatorOptions } from "../../src/simulator/server.ts";
 
 let testCa: { ca: CertificateAuthority; leaves: LeafIssuer } | undefined;
@@ -36,6 +37,19 @@ export function bottleCa(): CertificateAuthority {
 
 export function testProxy(opts: Omit<CreateProxyOptions, "ca" | "caDir"> = {}): EgressProxy {
   return createProxy({ ...opts, ca: bottleCa(), upstreamCa: [upstreamCa().ca.certPem, ...(opts.upstreamCa ?? [])] });
+}
+
+/** The simulator as the upstream of both model API hosts (the routes of a MITM test run). */
+export function simulatedRoutes(sim: Simulator): Route[] {
+  return [
+    { host: "api.anthropic.com", upstream: sim.url },
+    { host: "api.openai.com", upstream: sim.url },
+  ];
+}
+
+/** fetch options (also the SDKs' `fetchOptions`) that send a request through a run's proxy, trusting bottle's CA. */
+export function viaProxy(h: RunHandle): Record<string, unknown> {
+  return { proxy: h.proxyUrl, tls: { ca: bottleCa().certPem } };
 }
 
 export interface CurlResult {
