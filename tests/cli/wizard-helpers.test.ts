@@ -35,6 +35,8 @@ describe("wizard helpers", () => {
     expect(labelProblem("two words")).toContain("letters, digits");
     expect(labelProblem("-x")).toContain("starting with a letter or digit");
     expect(labelProblem("a;rm")).toBeDefined();
+    expect(labelProblem("a".repeat(63))).toBeUndefined();
+    expect(labelProblem("a".repeat(64))).toContain("up to 63"); // the launcher's own rule
   });
 
   test("the default color is stable per label and never black, white or their bright forms", () => {

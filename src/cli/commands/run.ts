@@ -12,6 +12,9 @@ import { interactiveSession } from "../interactive.ts";
 import { reportOutcome } from "../report-outcome.ts";
 import { repeatedFlag } from "../repeated-flag.ts";
 
+/** Exit code when the wizard was cancelled (Ctrl-C, Esc, or No at the confirm): 128 + SIGINT, as shells do. */
+const EXIT_CANCELLED = 130;
+
 export default defineCommand({
   meta: { name: "run", description: "Run an agent in a bottle: headless with --headless --prompt, or through the wizard on a terminal." },
   args: {
@@ -54,7 +57,10 @@ export default defineCommand({
           fix: invocation(req.agent || "claude"),
         });
       }
-      throw new UsageError("the interactive wizard is not part of this build yet", { key: "--headless", fix: invocation(req.agent || "claude") });
+      const { runWizard } = await import("../wizard/index.ts");
+      const asked = await runWizard(req);
+      if (!asked) return EXIT_CANCELLED;
+      Object.assign(req, asked);
     }
     const plan = await resolveLaunch(req);
     if (req.dryRun) {

@@ -6,7 +6,8 @@
  * and again after the env answers; both start nothing, so a cancel at any point leaves nothing behind.
  */
 import { cancel, intro, log, outro } from "@clack/prompts";
-import type { AgentManifest, BottleManifest } from "../../manifest/types.ts";
+import type { Catalog } from "../../manifest/index.ts";
+import type { AgentManifest } from "../../manifest/types.ts";
 import type { DescribePlan, LaunchRequest, ResolveLaunch } from "../../launch/types.ts";
 import { WizardCancelled } from "./cancel.ts";
 import { askAgent } from "./steps/agent.ts";
@@ -15,14 +16,8 @@ import { askEnv } from "./steps/env.ts";
 import { askColor, askLabel } from "./steps/identity.ts";
 import { askLaunch } from "./steps/preflight.ts";
 
-export interface WizardCatalog {
-  agents: ReadonlyMap<string, AgentManifest>;
-  bottles: ReadonlyMap<string, BottleManifest>;
-  warnings: readonly string[];
-}
-
 export interface WizardDeps {
-  catalog: () => WizardCatalog;
+  catalog: () => Catalog;
   resolve: ResolveLaunch;
   describe: DescribePlan;
   hostEnv: Record<string, string | undefined>;
@@ -33,7 +28,7 @@ export interface WizardDeps {
   colorOn: boolean;
 }
 
-async function chooseAgent(partial: Partial<LaunchRequest>, catalog: WizardCatalog, deps: WizardDeps): Promise<AgentManifest> {
+async function chooseAgent(partial: Partial<LaunchRequest>, catalog: Catalog, deps: WizardDeps): Promise<AgentManifest> {
   const given = partial.agent ? catalog.agents.get(partial.agent) : undefined;
   if (given) return given;
   if (partial.agent) log.warn(`there is no agent called ${JSON.stringify(partial.agent)}; pick one`);

@@ -6,14 +6,20 @@
 import { select, text } from "@clack/prompts";
 import { ANSI_COLORS, type AnsiColor } from "../../../launch/types.ts";
 import { paint } from "../paint.ts";
+import { BottleError } from "../../../errors.ts";
+import { checkRequest } from "../../../launch/validate.ts";
 import { answered } from "../cancel.ts";
 
-const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
+/** The launcher's own label rule (checkRequest), so the wizard never accepts a label the launch refuses. */
 export function labelProblem(value: string | undefined): string | undefined {
-  const v = (value ?? "").trim();
-  if (v === "" || LABEL.test(v)) return undefined;
-  return "letters, digits, '.', '_' and '-' only, starting with a letter or digit";
+  const label = (value ?? "").trim();
+  if (label === "") return undefined;
+  try {
+    checkRequest({ agent: "wizard", headless: false, label });
+    return undefined;
+  } catch (e) {
+    return e instanceof BottleError ? (e.context.fix ?? e.message) : String(e);
+  }
 }
 
 export async function askLabel(agentName: string): Promise<string> {
