@@ -10,7 +10,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 function tmux(socket: string, args: string[]): { code: number; out: string; err: string } {
-  const r = Bun.spawnSync(["tmux", "-L", socket, ...args], { stdout: "pipe", stderr: "pipe" });
+  // The server's socket goes under the test's temporary tree (removed after the run), not /tmp/tmux-<uid>.
+  const r = Bun.spawnSync(["tmux", "-L", socket, ...args], { stdout: "pipe", stderr: "pipe", env: { ...process.env, TMUX_TMPDIR: tmpdir() } });
   return { code: r.exitCode ?? -1, out: r.stdout.toString(), err: r.stderr.toString() };
 }
 
