@@ -20,5 +20,7 @@ export const rootCommand = defineCommand({
     ps: () => import("./commands/ps.ts").then((m) => m.default),
     resume: () => import("./commands/resume.ts").then((m) => m.default),
     run: () => import("./commands/run.ts").then((m) => m.default),
+    stop: () => import("./commands/stop.ts").then((m) => m.default),
+    logs: () => import("./commands/logs.ts").then((m) => m.default),
   },
 });

@@ -8,7 +8,8 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { sql } from "kysely";
 import { applyCommand } from "../../src/enforce/cutoff.ts";
 import { pidAlive } from "../../src/enforce/run-control.ts";
-import { sqlCommandSender, sqlEnforceStore } from "../../src/enforce/sql-store.ts";
+import { sqlEnforceStore } from "../../src/enforce/sql-store.ts";
+import { getRun, type LedgerDb } from "../../src/ledger/index.ts";
 import { stopRun } from "../../src/runs/stop.ts";
 import { addRun, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
 import { killStandins, startStandin } from "../support/standin.ts";
@@ -27,7 +28,7 @@ describe("stopRun", () => {
     const file = ledgerFile();
     const s = await startStandin(file, "stop-live");
     const db = openTestLedger(file);
-    const out = await stopRun({ sender: sqlCommandSender(db), store: sqlEnforceStore(db) }, "stop-live");
+    const out = await stopRun(db as unknown as LedgerDb, "stop-live");
     expect(out).toEqual({ runId: "stop-live", via: "owner", result: "done" });
     expect(await s.proc.exited).toBe(0);
     expect(pidAlive(s.bottlePid)).toBe(false);
@@ -42,7 +43,7 @@ describe("stopRun", () => {
     const store = sqlEnforceStore(db);
     await applyCommand(store, undefined, "stop-cut", "cutoff", "budget");
     expect(pidAlive(s.bottlePid)).toBe(true);
-    expect((await stopRun({ sender: sqlCommandSender(db), store }, "stop-cut")).result).toBe("done");
+    expect((await stopRun(db as unknown as LedgerDb, "stop-cut")).result).toBe("done");
     expect(await s.proc.exited).toBe(0);
     expect(await actions(file, "stop-cut")).toEqual([
       { kind: "cutoff", trigger: "budget" },
@@ -58,12 +59,14 @@ describe("stopRun", () => {
     await dead.exited;
     await addRun(db, { id: "orphan", agent: "a", pid: dead.pid });
     let up = true;
-    const deps = { sender: sqlCommandSender(db), store: sqlEnforceStore(db), teardown: async () => up && !(up = false) };
-    expect(await stopRun(deps, "orphan")).toEqual({ runId: "orphan", via: "backend", result: "done" });
+    const opts = { teardown: async () => up && !(up = false) };
+    const ledger = db as unknown as LedgerDb;
+    expect(await stopRun(ledger, "orphan", opts)).toEqual({ runId: "orphan", via: "backend", result: "done" });
     expect(up).toBe(false);
     expect(await actions(file, "orphan")).toEqual([{ kind: "stop", trigger: "user" }]);
-    await expect(stopRun(deps, "orphan")).rejects.toThrow(/is not running/);
-    await expect(stopRun(deps, "nobody")).rejects.toThrow(/not in the ledger/);
+    expect(await getRun(ledger, "orphan")).toMatchObject({ state: "ended", stopReason: "user" });
+    await expect(stopRun(ledger, "orphan", opts)).rejects.toThrow(/is not running \(it has ended/);
+    await expect(stopRun(ledger, "nobody", opts)).rejects.toThrow(/no run "nobody"/);
     await db.destroy();
   });
 });

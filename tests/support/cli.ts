@@ -51,3 +51,10 @@ export async function runCli(args: string[], o: CliOptions = {}): Promise<CliRes
     if (proc.exitCode === null) proc.kill("SIGKILL");
   }
 }
+
+/** Runs the CLI with `--json` and parses its stdout, failing with stderr when it did not exit 0. */
+export async function runCliJson<T = unknown>(args: string[], o: CliOptions = {}): Promise<T> {
+  const r = await runCli([...args, "--json"], o);
+  if (r.code !== 0) throw new Error(`bottle ${args.join(" ")} exited ${r.code}${r.timedOut ? " (timed out)" : ""}: ${r.stderr}`);
+  return JSON.parse(r.stdout) as T;
+}

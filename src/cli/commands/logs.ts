@@ -1,0 +1,29 @@
+/**
+ * `bottle logs <run> [--follow] [--json]`: the run's egress audit log — what it reached and what it was
+ * refused. `--json` prints JSON Lines (one object a line), also with --follow.
+ */
+import { defineCommand } from "citty";
+import { UsageError } from "../../errors.ts";
+import { AUDIT_HEADER, auditLine, streamAudit } from "../../runs/logs.ts";
+import { findRun } from "../../runs/find.ts";
+import { withLedger } from "../ledger-session.ts";
+
+export default defineCommand({
+  meta: { name: "logs", description: "Show a run's egress audit log: time, host, method, path, status, decision, bytes, duration." },
+  args: {
+    run: { type: "positional", required: false, description: "Run id or label (see `bottle ps`)." },
+    follow: { type: "boolean", alias: "f", description: "Keep printing new records until the run ends." },
+    json: { type: "boolean", description: "One JSON object per record and line (JSON Lines)." },
+  },
+  run({ args }) {
+    const ref = args.run;
+    if (!ref) throw new UsageError("which run?", { key: "run", fix: "usage: bottle logs <run> [--follow] (run ids and labels are in `bottle ps`)" });
+    return withLedger(async ({ settings, db }) => {
+      const run = await findRun(db, ref);
+      if (!args.json) process.stdout.write(`${AUDIT_HEADER}\n`);
+      const emit = args.json ? (e: object) => process.stdout.write(`${JSON.stringify(e)}\n`) : (e: Parameters<typeof auditLine>[0]) => process.stdout.write(`${auditLine(e, settings.timezone)}\n`);
+      const n = await streamAudit(db, run.id, emit, { follow: !!args.follow });
+      if (n === 0 && !args.json) process.stderr.write(`no egress records for run ${run.id} (its bottles' egress.log level decides what is kept)\n`);
+    });
+  },
+});
