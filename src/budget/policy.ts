@@ -3,7 +3,7 @@
  * `--shutdown` → agent → bottle → settings.yml → `cutoff`; for several composed bottles the first one that
  * sets it wins (composition order). Pre-flight is a host setting a bottle may override. Pure.
  */
-import type { PreflightMode, ShutdownPolicy } from "../manifest/types.ts";
+import type { PreflightMode, Settings, ShutdownPolicy } from "../manifest/types.ts";
 
 export interface Sourced<T> {
   value: T;
@@ -16,6 +16,12 @@ export interface PolicySources {
   agent?: { file: string; shutdown?: ShutdownPolicy };
   bottles?: ReadonlyArray<{ file: string; shutdown?: ShutdownPolicy; preflight?: PreflightMode }>;
   settings?: { file: string; defaulted?: boolean; shutdown?: ShutdownPolicy; preflight?: PreflightMode };
+}
+
+/** The settings as a policy source: a value counts as set in settings.yml only when the file sets that key. */
+export function settingsSource(s: Pick<Settings, "file" | "defaulted" | "explicit" | "shutdown" | "preflight">): NonNullable<PolicySources["settings"]> {
+  const set = (k: "shutdown" | "preflight") => !s.defaulted && (s.explicit === undefined || s.explicit.includes(k));
+  return { file: s.file, defaulted: s.defaulted, ...(set("shutdown") ? { shutdown: s.shutdown } : {}), ...(set("preflight") ? { preflight: s.preflight } : {}) };
 }
 
 export function shutdownPolicy(src: PolicySources): Sourced<ShutdownPolicy> {

@@ -6,6 +6,7 @@
  */
 import type { EffectiveBudget } from "./precedence.ts";
 import { describeWindow, windowAt } from "./windows.ts";
+import { renderTable } from "../util/table.ts";
 import { isoInZone, wallText } from "./zoned-time.ts";
 
 export interface BudgetRow {
@@ -66,6 +67,11 @@ export function budgetRow(b: EffectiveBudget, s: RowStanding, timeZone: string, 
 
 const n = (x: number) => x.toLocaleString("en-US");
 
+/** A path as people write it: under the home directory as `~/…` (`--json` keeps absolute paths). */
+export function displayPath(file: string, home = process.env.HOME ?? ""): string {
+  return home.length > 1 && file.startsWith(`${home}/`) ? `~${file.slice(home.length)}` : file;
+}
+
 function windowCell(r: BudgetRow): string {
   const zone = (iso: string) => wallText(Date.parse(iso), r.timeZone);
   const base = r.windowStart && r.windowEnd ? `${r.per} ${zone(r.windowStart)} → ${zone(r.windowEnd)} ${r.timeZone}` : "none";
@@ -82,9 +88,7 @@ export function renderRows(rows: readonly BudgetRow[]): string {
     n(r.limit),
     n(r.remaining),
     windowCell(r),
-    r.file ?? "--budget",
+    r.file ? displayPath(r.file) : "--budget",
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...body.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join("  ");
-  return `${[line(head), ...body.map(line)].join("\n")}\n`;
+  return `${renderTable(head, body)}\n`;
 }

@@ -3,7 +3,7 @@
  * / `--shutdown` flags, the run's governing budget per provider, its cutoff policy and its pre-flight mode,
  * each with where it was set (for the launch summary and `bottle budget show`). Pure.
  */
-import { shutdownPolicy, preflightMode, type Sourced } from "../budget/policy.ts";
+import { preflightMode, settingsSource, shutdownPolicy, type Sourced } from "../budget/policy.ts";
 import { effectiveBudgets, layersFor } from "../budget/precedence.ts";
 import type { AgentManifest, BottleManifest, BudgetLayer, ComposedBottle, PreflightMode, Settings, ShutdownPolicy } from "../manifest/types.ts";
 import type { RunBudgetPlan } from "./admission.ts";
@@ -38,7 +38,7 @@ export function launchBudget(i: LaunchBudgetInput): LaunchBudget {
     ...(i.shutdownFlag ? { flag: i.shutdownFlag } : {}),
     agent: { file: i.agent.file, ...(i.agent.shutdown ? { shutdown: i.agent.shutdown } : {}) },
     bottles: bottles.map((b) => ({ file: b.file, ...(b.shutdown ? { shutdown: b.shutdown } : {}), ...(b.preflight ? { preflight: b.preflight } : {}) })),
-    settings: { file: i.settings.file, defaulted: i.settings.defaulted, shutdown: i.settings.shutdown, preflight: i.settings.preflight },
+    settings: settingsSource(i.settings),
   };
   const preflight = preflightMode(sources);
   const plan: RunBudgetPlan = {

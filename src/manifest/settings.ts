@@ -49,6 +49,7 @@ export function parseSettings(text: string, file: string, home: string): Setting
     s.ledger = isAbsolute(ledger) ? ledger : resolve(home, ledger);
   }
   if (data.backend !== undefined) s.backend = c.oneOf(data.backend, ["backend"], BACKENDS);
+  s.explicit = SETTINGS_KEYS.filter((k) => data[k] !== undefined);
   return s;
 }
 

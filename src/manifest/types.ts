@@ -134,6 +134,8 @@ export interface Settings {
   file: string;
   /** true when settings.yml did not exist and defaults apply. */
   defaulted: boolean;
+  /** The keys settings.yml sets; every other field holds its default (for saying where a value came from). */
+  explicit?: readonly string[];
   budget?: BudgetSpec;
   shutdown: ShutdownPolicy;
   preflight: PreflightMode;

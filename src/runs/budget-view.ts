@@ -8,9 +8,9 @@
  *     rebuilt from the files as they are now, plus its `--budget` when the launch recorded one.
  */
 import { hostname } from "node:os";
-import { preflightMode, shutdownPolicy, type PolicySources, type Sourced } from "../budget/policy.ts";
+import { preflightMode, settingsSource, shutdownPolicy, type PolicySources, type Sourced } from "../budget/policy.ts";
 import { layersFor, type LayerSources } from "../budget/precedence.ts";
-import { renderRows, type BudgetRow } from "../budget/report.ts";
+import { displayPath, renderRows, type BudgetRow } from "../budget/report.ts";
 import { isoInZone, wallText } from "../budget/zoned-time.ts";
 import { pidAlive } from "../enforce/run-control.ts";
 import { showDefined, showLayers, showRuns, type RunBudgets } from "../enforce/show.ts";
@@ -66,7 +66,7 @@ function sourcesFor(catalog: Catalog, settings: Settings, agentName: string | un
   const chain = composed ? composed.requested.flatMap((r) => [r, ...(composed.ancestors[r] ?? [])]) : [];
   const policy: PolicySources = {
     bottles: [...new Set(chain)].map((n) => catalog.bottles.get(n)!).map((b) => ({ file: b.file, ...(b.shutdown ? { shutdown: b.shutdown } : {}), ...(b.preflight ? { preflight: b.preflight } : {}) })),
-    settings: { file: settings.file, defaulted: settings.defaulted, shutdown: settings.shutdown, preflight: settings.preflight },
+    settings: settingsSource(settings),
   };
   if (agent) policy.agent = { file: agent.file, ...(agent.shutdown ? { shutdown: agent.shutdown } : {}) };
   return { layers, policy, names };
@@ -107,7 +107,7 @@ export async function budgetView(i: ViewInput): Promise<BudgetView> {
   return view;
 }
 
-const sourceText = (s: Sourced<string>) => (s.from === "flag" ? "--shutdown" : s.from === "default" ? "default" : `${s.from}, ${s.file}`);
+const sourceText = (s: Sourced<string>) => (s.from === "flag" ? "--shutdown" : s.from === "default" ? "default" : `${s.from}, ${displayPath(s.file ?? "")}`);
 
 /** The view as text for people: a table per section, newest facts only. */
 export function renderView(v: BudgetView): string {

@@ -1,14 +1,18 @@
 /**
- * 50 parallel requests against a budget that fits 10 (limit 1000, each request uses 100), in one process and
- * across 4 processes sharing one SQLite ledger. The bounds asserted are the ones documented in
- * src/enforce/admission.ts and the README:
- *   estimate/provider (reservation >= actual usage): charged <= limit, so at most 10 requests run;
- *   off (post-hoc): charged <= (limit - 1) + C * usage for C requests in flight, and never fewer than 10 run.
+ * 50 requests against a budget that fits 10 (limit L = 1000, each request uses u = 100), in one process and
+ * across 4 processes sharing one SQLite ledger. The bounds asserted are the ones derived in docs/budgets.md
+ * (and src/enforce/admission.ts), for C = the most requests ever in flight at once:
+ *   estimate/provider (reservation >= actual usage): charged <= L, so exactly 10 run, whatever C is;
+ *   off (post-hoc): admitted <= floor((L - 1) / u) + C = 9 + C, charged <= (L - 1) + C * u, and never fewer
+ *   than 10 run. With all 50 in flight at once that bound admits all 50 (post-hoc cannot stop requests
+ *   already sent), so the bound is also checked where it bites: 5 in flight (at most 14 of 50 run) and
+ *   4 processes x 2 in flight (at most 17 of 50).
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import { admit, settle, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import { sqlEnforceStore } from "../../src/enforce/sql-store.ts";
+import { runRequests, type PoolResult } from "../support/admit-pool.ts";
 import { addRun, charge, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
 
 const LIMIT = 1000;
@@ -24,25 +28,15 @@ async function totalCharged(file: string): Promise<number> {
   return Number(r?.n ?? 0);
 }
 
-async function inProcess(mode: "off" | "estimate"): Promise<{ admitted: number; charged: number }> {
+async function inProcess(mode: "off" | "estimate", inflight = N): Promise<PoolResult & { charged: number }> {
   const file = ledgerFile();
   const db = openTestLedger(file);
   const store = sqlEnforceStore(db);
   await addRun(db, { id: "solo", agent: "busy" });
   const plan: RunBudgetPlan = { runId: "solo", timeZone: "UTC", preflight: mode, budgets: { claude: { provider: "claude", tokens: LIMIT, scope: "agent", name: "busy" } } };
-  let admitted = 0;
-  await Promise.all(
-    Array.from({ length: N }, async () => {
-      const d = await admit(store, plan, { provider: "claude", ...(mode === "estimate" ? { reserve: USAGE } : {}) });
-      if (!d.allow) return;
-      admitted++;
-      await Bun.sleep(Math.random() * 5);
-      await charge(db, "solo", "claude", USAGE);
-      await settle(store, plan, { provider: "claude", ...(d.reservationId ? { reservationId: d.reservationId } : {}), charged: USAGE });
-    }),
-  );
+  const r = await runRequests({ db, store, plan, count: N, inflight, usage: USAGE, ...(mode === "estimate" ? { reserve: USAGE } : {}) });
   await db.destroy();
-  return { admitted, charged: await totalCharged(file) };
+  return { ...r, charged: await totalCharged(file) };
 }
 
 let procs: Subprocess[] = [];
@@ -51,12 +45,12 @@ afterEach(() => {
   procs = [];
 });
 
-async function acrossProcesses(mode: "off" | "estimate"): Promise<{ admitted: number; charged: number }> {
+async function acrossProcesses(mode: "off" | "estimate", inflight?: number): Promise<{ admitted: number; maxInFlight: number; charged: number }> {
   const file = ledgerFile();
   openTestLedger(file).destroy(); // create the schema once, before the workers race
   const counts = [13, 13, 12, 12];
   procs = counts.map((c, i) =>
-    Bun.spawn(["bun", "tests/support/admit-worker.ts", file, `run-${i}`, "busy", String(c), String(LIMIT), String(USAGE), mode, String(USAGE)], {
+    Bun.spawn(["bun", "tests/support/admit-worker.ts", file, `run-${i}`, "busy", String(c), String(LIMIT), String(USAGE), mode, String(USAGE), String(inflight ?? c)], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "inherit",
@@ -82,35 +76,54 @@ async function acrossProcesses(mode: "off" | "estimate"): Promise<{ admitted: nu
     stdin.write("go\n");
     stdin.end();
   }
-  const results = await Promise.all(readers.map(async (r, i) => JSON.parse(await readLine(r, bufs[i]!)) as { admitted: number }));
+  const results = await Promise.all(readers.map(async (r, i) => JSON.parse(await readLine(r, bufs[i]!)) as PoolResult));
   expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0, 0]);
-  return { admitted: results.reduce((a, r) => a + r.admitted, 0), charged: await totalCharged(file) };
+  // Requests in flight in different processes at once are at most the sum of each process's maximum.
+  return { admitted: results.reduce((a, r) => a + r.admitted, 0), maxInFlight: results.reduce((a, r) => a + r.maxInFlight, 0), charged: await totalCharged(file) };
 }
 
-describe("50 parallel requests, budget fits 10", () => {
-  test("estimate, one process: exactly 10 run and the budget is never exceeded", async () => {
+/** The post-hoc bound for C requests in flight: admitted <= floor((L - 1) / u) + C, charged <= L - 1 + C u. */
+function expectOffBound(r: { admitted: number; charged: number }, c: number): void {
+  expect(r.admitted).toBeGreaterThanOrEqual(LIMIT / USAGE);
+  expect(r.admitted).toBeLessThanOrEqual(Math.floor((LIMIT - 1) / USAGE) + c);
+  expect(r.charged).toBe(r.admitted * USAGE);
+  expect(r.charged).toBeLessThanOrEqual(LIMIT - 1 + c * USAGE);
+}
+
+describe("50 requests, budget fits 10", () => {
+  test("estimate, one process, all 50 at once: exactly 10 run and the budget is never exceeded", async () => {
     const r = await inProcess("estimate");
+    expect(r.maxInFlight).toBe(N);
     expect(r.admitted).toBe(10);
     expect(r.charged).toBeLessThanOrEqual(LIMIT);
   });
 
-  test("estimate, 4 processes: at most 10 run in total, charged <= limit", async () => {
+  test("estimate, 4 processes, all at once: exactly 10 run in total, charged <= limit", async () => {
     const r = await acrossProcesses("estimate");
     expect(r.admitted).toBe(10);
     expect(r.charged).toBeLessThanOrEqual(LIMIT);
   });
 
-  test("off, one process: within the post-hoc bound (limit - 1 + 50 x usage), never fewer than 10", async () => {
+  test("off, one process, all 50 at once: within 9 + C admitted for the C measured in flight", async () => {
     const r = await inProcess("off");
-    expect(r.admitted).toBeGreaterThanOrEqual(10);
-    expect(r.charged).toBeLessThanOrEqual(LIMIT - 1 + N * USAGE);
-    expect(r.charged).toBe(r.admitted * USAGE);
+    expectOffBound(r, r.maxInFlight);
   });
 
-  test("off, 4 processes: within the same bound", async () => {
+  test("off, 4 processes, all at once: within the same bound", async () => {
     const r = await acrossProcesses("off");
-    expect(r.admitted).toBeGreaterThanOrEqual(10);
-    expect(r.charged).toBeLessThanOrEqual(LIMIT - 1 + N * USAGE);
+    expectOffBound(r, r.maxInFlight);
+  });
+
+  test("off, one process, 5 in flight at a time: at most 9 + 5 = 14 of the 50 run", async () => {
+    const r = await inProcess("off", 5);
+    expect(r.maxInFlight).toBeLessThanOrEqual(5);
+    expectOffBound(r, 5);
+  });
+
+  test("off, 4 processes, 2 in flight each: at most 9 + 8 = 17 of the 50 run", async () => {
+    const r = await acrossProcesses("off", 2);
+    expect(r.maxInFlight).toBeLessThanOrEqual(8);
+    expectOffBound(r, 8);
   });
 
   test("off, serial: the crossing request completes and the next one is refused", async () => {

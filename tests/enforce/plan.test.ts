@@ -38,6 +38,13 @@ describe("launchBudget", () => {
     expect(launchBudget({ ...base, settings: { ...settings, defaulted: true, shutdown: "cutoff" } }).policy).toEqual({ value: "cutoff", from: "default" });
   });
 
+  test("a settings.yml that exists but does not set a key leaves that key's value to the default", () => {
+    const partial = { ...settings, shutdown: "cutoff" as const, preflight: "off" as const, explicit: ["budget", "timezone"] };
+    expect(launchBudget({ ...base, settings: partial }).policy).toEqual({ value: "cutoff", from: "default" });
+    expect(launchBudget({ ...base, settings: partial }).preflight).toEqual({ value: "off", from: "default" });
+    expect(launchBudget({ ...base, settings: { ...partial, explicit: ["shutdown"] } }).policy).toEqual({ value: "cutoff", from: "settings", file: "/h/settings.yml" });
+  });
+
   test("preflight: a bottle overrides settings", () => {
     expect(launchBudget(base).preflight).toEqual({ value: "estimate", from: "settings", file: "/h/settings.yml" });
     const r = launchBudget({ ...base, bottles: [{ file: "/h/bottles/web.md", preflight: "provider" }] });

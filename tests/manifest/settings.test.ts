@@ -38,11 +38,12 @@ describe("loadSettings", () => {
       timezone: "Europe/Berlin",
       ledger: join(HOME, "data/ledger.db"),
       backend: "sandbox",
+      explicit: ["budget", "shutdown", "preflight", "timezone", "ledger", "backend"],
     });
   });
 
   test("an empty file is valid and keeps the defaults, but is not 'defaulted'", () => {
-    expect(loadSettings(homeWith("# nothing yet\n"))).toMatchObject({ defaulted: false, shutdown: "cutoff", preflight: "off", timezone: "UTC" });
+    expect(loadSettings(homeWith("# nothing yet\n"))).toMatchObject({ defaulted: false, shutdown: "cutoff", preflight: "off", timezone: "UTC", explicit: [] });
   });
 
   test("an invalid file is an error, not the defaults", () => {
