@@ -74,11 +74,11 @@ export function displayPath(file: string, home = process.env.HOME ?? ""): string
 
 function windowCell(r: BudgetRow): string {
   const zone = (iso: string) => wallText(Date.parse(iso), r.timeZone);
-  const base = r.windowStart && r.windowEnd ? `${r.per} ${zone(r.windowStart)} → ${zone(r.windowEnd)} ${r.timeZone}` : "none";
+  const base = r.windowStart && r.windowEnd ? `${r.per} ${zone(r.windowStart)} → ${zone(r.windowEnd)}` : "none";
   return r.resetAt ? `${base}, reset ${zone(r.resetAt)}` : base;
 }
 
-/** A fixed-width table for people; `--json` prints the rows instead. */
+/** A fixed-width table for people, times in each row's zone (say which above it); `--json` prints the rows. */
 export function renderRows(rows: readonly BudgetRow[]): string {
   const head = ["SCOPE", "PROVIDER", "USED", "LIMIT", "LEFT", "WINDOW", "SET IN"];
   const body = rows.map((r) => [

@@ -112,11 +112,11 @@ const sourceText = (s: Sourced<string>) => (s.from === "flag" ? "--shutdown" : s
 /** The view as text for people: a table per section, newest facts only. */
 export function renderView(v: BudgetView): string {
   const out: string[] = [];
-  const when = `${wallText(Date.parse(v.at), v.timeZone)} ${v.timeZone}`;
+  const when = `at ${wallText(Date.parse(v.at), v.timeZone)} (times in ${v.timeZone})`;
   if (v.bottles !== undefined) {
     const who = v.agent ? `agent ${v.agent}` : "any agent";
-    out.push(`Budgets for a run of ${who}${v.bottles.length ? ` in ${v.bottles.join(", ")}` : ""} (* governs), counted at ${when}:`);
-  } else out.push(`Budgets, counted at ${when}:`);
+    out.push(`Budgets for a run of ${who}${v.bottles.length ? ` in ${v.bottles.join(", ")}` : ""} ${when}; * governs:`);
+  } else out.push(`Budgets ${when}:`);
   out.push(v.budgets.length ? renderRows(v.budgets) : "No budgets are set. Add one with `bottle budget set global claude 5000000`.\n");
   if (v.shutdown && v.preflight) out.push(`shutdown: ${v.shutdown.value} (${sourceText(v.shutdown)})\npreflight: ${v.preflight.value} (${sourceText(v.preflight)})\n`);
   for (const r of v.runs) {

@@ -4,6 +4,7 @@
  */
 import { defineCommand } from "citty";
 import { parsePer, parseTarget, setBudget } from "../../../budget/budget-files.ts";
+import { displayPath } from "../../../budget/report.ts";
 import { log } from "../../../log.ts";
 
 export default defineCommand({
@@ -19,6 +20,6 @@ export default defineCommand({
     const r = setBudget(target, { tokens: tokens!, ...(per !== undefined ? { per } : {}) });
     const out = { ...target, tokens, per, file: r.file, changed: r.changed };
     if (args.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-    else log.info(`${r.changed ? "set" : "unchanged:"} ${target.scope}${target.name ? ` ${target.name}` : ""} ${target.provider} budget to ${tokens}${per ? ` per ${per}` : ""} in ${r.file}`);
+    else log.info(`${r.changed ? "set" : "unchanged:"} ${target.scope}${target.name ? ` ${target.name}` : ""} ${target.provider} budget to ${tokens}${per ? ` per ${per}` : ""} in ${displayPath(r.file)}`);
   },
 });

@@ -1,6 +1,7 @@
 /** `bottle budget unset <global|agent NAME|bottle NAME> <provider>`: removes one budget from its file. */
 import { defineCommand } from "citty";
 import { parseTarget, unsetBudget } from "../../../budget/budget-files.ts";
+import { displayPath } from "../../../budget/report.ts";
 import { log } from "../../../log.ts";
 
 export default defineCommand({
@@ -13,6 +14,6 @@ export default defineCommand({
     const { target } = parseTarget(args._.map(String), false);
     const r = unsetBudget(target);
     if (args.json) process.stdout.write(`${JSON.stringify({ ...target, file: r.file, removed: r.removed })}\n`);
-    else log.info(r.removed ? `removed the ${target.provider} budget from ${r.file}` : `no ${target.provider} budget in ${r.file}; nothing to remove`);
+    else log.info(r.removed ? `removed the ${target.provider} budget from ${displayPath(r.file)}` : `no ${target.provider} budget in ${displayPath(r.file)}; nothing to remove`);
   },
 });
