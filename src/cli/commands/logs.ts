@@ -3,21 +3,20 @@
  * refused. `--json` prints JSON Lines (one object a line), also with --follow.
  */
 import { defineCommand } from "citty";
-import { UsageError } from "../../errors.ts";
 import { AUDIT_HEADER, auditLine, streamAudit } from "../../runs/logs.ts";
 import { findRun } from "../../runs/find.ts";
 import { withLedger } from "../ledger-session.ts";
+import { runArg, runRef } from "../run-arg.ts";
 
 export default defineCommand({
   meta: { name: "logs", description: "Show a run's egress audit log: time, host, method, path, status, decision, bytes, duration." },
   args: {
-    run: { type: "positional", required: false, description: "Run id or label (see `bottle ps`)." },
+    run: runArg,
     follow: { type: "boolean", alias: "f", description: "Keep printing new records until the run ends." },
     json: { type: "boolean", description: "One JSON object per record and line (JSON Lines)." },
   },
   run({ args }) {
-    const ref = args.run;
-    if (!ref) throw new UsageError("which run?", { key: "run", fix: "usage: bottle logs <run> [--follow] (run ids and labels are in `bottle ps`)" });
+    const ref = runRef(args.run, "bottle logs <run> [--follow]");
     return withLedger(async ({ settings, db }) => {
       const run = await findRun(db, ref);
       if (!args.json) process.stdout.write(`${AUDIT_HEADER}\n`);

@@ -4,20 +4,19 @@
  * bottle is torn down here through its backend.
  */
 import { defineCommand } from "citty";
-import { UsageError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import { stopRun } from "../../runs/stop.ts";
 import { printJson, withLedger } from "../ledger-session.ts";
+import { runArg, runRef } from "../run-arg.ts";
 
 export default defineCommand({
-  meta: { name: "stop", description: "Stop a live run and tear its bottle down (nothing is saved; see freeze for that)." },
+  meta: { name: "stop", description: "Stop a live run and tear its bottle down (nothing is saved)." },
   args: {
-    run: { type: "positional", required: false, description: "Run id or label (see `bottle ps`)." },
+    run: runArg,
     json: { type: "boolean", description: "Print {runId, via, result} as JSON; via is owner or backend." },
   },
   run({ args }) {
-    const ref = args.run;
-    if (!ref) throw new UsageError("which run?", { key: "run", fix: "usage: bottle stop <run> (run ids and labels are in `bottle ps`)" });
+    const ref = runRef(args.run, "bottle stop <run>");
     return withLedger(async ({ home, db }) => {
       const out = await stopRun(db, ref, { home });
       if (args.json) printJson(out);
