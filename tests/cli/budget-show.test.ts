@@ -5,14 +5,15 @@
  * window changed while usage exists recounts the same history; a reset mid-window restarts the count from
  * zero while every usage row stays; narrowing to an agent and bottles marks the governing layer.
  */
-import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BudgetRow } from "../../src/budget/report.ts";
 import { windowAt } from "../../src/budget/windows.ts";
 import { connectLedger, recordUsage, registerRun, type LedgerDb } from "../../src/ledger/index.ts";
 import type { BudgetView } from "../../src/runs/budget-view.ts";
-import { runCli, runCliJson, freshHome } from "../support/cli.ts";
+import { freshHome, runCli, runCliJson } from "../support/cli.ts";
+import { killStandins, startStandin } from "../support/standin.ts";
 
 const SETTINGS = `# Host settings for bottle.
 budget:            # tokens per provider
@@ -63,6 +64,7 @@ beforeAll(async () => {
   // The runs are over: live runs are listed separately.
   await db.updateTable("runs").set({ state: "ended", ended_at: now }).execute();
 });
+afterEach(killStandins);
 afterAll(() => db?.destroy());
 
 describe("set then show on a commented settings.yml", () => {
@@ -196,5 +198,32 @@ describe("show narrowed and its errors", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("No budgets are set.");
     expect(await runCliJson(["budget", "show"], { home: empty })).toMatchObject({ timeZone: "UTC", budgets: [], runs: [] });
+  });
+});
+
+describe("live runs", () => {
+  test("each live run is listed with the budget that governs it, counted for that run; a run whose owner has exited is not", async () => {
+    const s = await startStandin(join(home, "bottle.db"), "live-show", "reviewer", ["web"]);
+    await recordUsage(db, [{ runId: "live-show", provider: "claude", totalTokens: 55, at: Date.now() }]);
+    const view = await runCliJson<BudgetView>(["budget", "show"], { home });
+    expect(view.runs.map((r) => r.runId)).toEqual(["live-show"]);
+    const [run] = view.runs;
+    expect(run).toMatchObject({ runId: "live-show", label: "reviewer", agent: "reviewer", bottles: ["web"] });
+    // The agent's budget governs claude (its count covers every reviewer run); the global one governs codex.
+    expect(run!.budgets.map((r) => [r.provider, r.scope, r.limit])).toEqual([
+      ["claude", "agent", 50000],
+      ["codex", "global", 250000],
+    ]);
+    // Counted over the agent's scope, so it matches the agent's row, which includes the run's 55.
+    const agentRow = view.budgets.find((r) => r.scope === "agent")!;
+    expect(run!.budgets[0]!.used).toBe(agentRow.used);
+    expect(agentRow.used).toBeGreaterThanOrEqual(55);
+    const text = await runCli(["budget", "show"], { home });
+    expect(text.stdout).toContain("Live run live-show (reviewer: agent reviewer in web):");
+    // Narrowed to another agent, the run is not listed.
+    expect((await runCliJson<BudgetView>(["budget", "show", "--agent", "claude"], { home })).runs).toEqual([]);
+    process.kill(-s.bottlePid, "SIGKILL");
+    expect(await s.proc.exited).toBe(0);
+    expect((await runCliJson<BudgetView>(["budget", "show"], { home })).runs).toEqual([]);
   });
 });
