@@ -6,7 +6,7 @@
  */
 import type { EffectiveBudget } from "./precedence.ts";
 import { describeWindow, windowAt } from "./windows.ts";
-import { renderTable } from "../util/table.ts";
+import { renderColumns } from "../util/table.ts";
 import { isoInZone, wallText } from "./zoned-time.ts";
 
 export interface BudgetRow {
@@ -90,5 +90,5 @@ export function renderRows(rows: readonly BudgetRow[]): string {
     windowCell(r),
     r.file ? displayPath(r.file) : "--budget",
   ]);
-  return `${renderTable(head, body)}\n`;
+  return `${renderColumns([head, ...body], ["left", "left", "right", "right", "right"])}\n`;
 }

@@ -3,10 +3,11 @@
  * time zone budget windows use), open and migrate the ledger, run the command, and close the ledger
  * whatever happens, so a short command never leaves a connection (or a WAL lock) behind.
  */
-import { openLedger, type LedgerDb } from "../ledger/index.ts";
+import type { LedgerDb } from "../ledger/index.ts";
 import { loadSettings } from "../manifest/index.ts";
 import type { Settings } from "../manifest/types.ts";
 import { bottleHome } from "../paths.ts";
+import { openCliLedger } from "./ledger.ts";
 
 export interface LedgerSession {
   home: string;
@@ -17,7 +18,7 @@ export interface LedgerSession {
 export async function withLedger<T>(fn: (s: LedgerSession) => Promise<T>): Promise<T> {
   const home = bottleHome();
   const settings = loadSettings(home);
-  const db = await openLedger(settings.ledger ? { path: settings.ledger } : {});
+  const db = await openCliLedger(settings);
   try {
     return await fn({ home, settings, db });
   } finally {

@@ -36,7 +36,7 @@ export async function recordAudit(db: LedgerDb, records: readonly AuditRecord[])
   await immediate(db, (conn) => insertAudit(conn, records));
 }
 
-/** A run's audit log, oldest first. */
-export async function auditOf(db: LedgerDb, runId: string): Promise<EgressAuditRow[]> {
-  return db.selectFrom("egress_audit").selectAll().where("run_id", "=", runId).orderBy("created_at").orderBy("id").execute();
+/** A run's audit log, oldest first; `afterId` skips the records already read (for following a live run). */
+export async function auditOf(db: LedgerDb, runId: string, afterId = 0): Promise<EgressAuditRow[]> {
+  return db.selectFrom("egress_audit").selectAll().where("run_id", "=", runId).where("id", ">", afterId).orderBy("created_at").orderBy("id").execute();
 }

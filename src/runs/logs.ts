@@ -76,9 +76,9 @@ export async function streamAudit(db: LedgerDb, runId: string, emit: (e: AuditEn
   let last = 0;
   let count = 0;
   const drain = async () => {
-    for (const r of await auditOf(db, runId)) {
-      if (r.id <= last) continue;
-      last = r.id;
+    // Ids grow with every insert, so `id > last` is exactly what arrived since (a batch is in time order).
+    for (const r of await auditOf(db, runId, last)) {
+      last = Math.max(last, r.id);
       count++;
       emit(auditEntry(r));
     }
