@@ -41,7 +41,7 @@ export interface ViewInput {
   catalog: Catalog;
   agent?: string;
   bottles?: string[];
-  /** The `--budget` a live run was launched with, when the launch recorded it. */
+  /** The `--budget` a live run was launched with, when the launch recorded it (runs/<id>/launch.json). */
   runBudgetOf?: (runId: string) => number | undefined;
   now?: number;
 }

@@ -222,6 +222,16 @@ describe("live runs", () => {
     expect(text.stdout).toContain("Live run live-show (reviewer: agent reviewer in web):");
     // Narrowed to another agent, the run is not listed.
     expect((await runCliJson<BudgetView>(["budget", "show", "--agent", "claude"], { home })).runs).toEqual([]);
+    // A run launched with --budget (recorded in its launch.json) is held to it, for every provider.
+    mkdirSync(join(home, "runs", "live-show"), { recursive: true });
+    writeFileSync(join(home, "runs", "live-show", "launch.json"), JSON.stringify({ version: 1, request: { agent: "reviewer", budget: 777 } }));
+    const flagged = (await runCliJson<BudgetView>(["budget", "show"], { home })).runs[0]!;
+    expect(flagged.budgets.map((r) => [r.provider, r.scope, r.limit, r.used, r.file])).toEqual([
+      ["claude", "run", 777, 55, undefined],
+      ["codex", "run", 777, 0, undefined],
+      ["pi", "run", 777, 0, undefined],
+    ]);
+    expect((await runCli(["budget", "show"], { home })).stdout).toMatch(/run\s+claude\s+55\s+777\s+722\s+none\s+--budget/);
     process.kill(-s.bottlePid, "SIGKILL");
     expect(await s.proc.exited).toBe(0);
     expect((await runCliJson<BudgetView>(["budget", "show"], { home })).runs).toEqual([]);

@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, te
 import { join } from "node:path";
 import { sql } from "kysely";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
+import { readRecord } from "../../src/backends/state.ts";
 import type { BottleHandle, RunningProcess } from "../../src/backends/types.ts";
 import { admit, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import { pidAlive } from "../../src/enforce/run-control.ts";
@@ -100,6 +101,21 @@ describe("bottle stop", () => {
     expect(await actions("live-2")).toEqual([{ kind: "stop", trigger: "user" }]);
     // Once the stop is recorded the proxy refuses the run's requests, whatever else happens.
     expect(await admit(sqlEnforceStore(db), plan("live-2"), { provider: "claude" })).toMatchObject({ allow: false, kind: "cutoff" });
+  });
+
+  test("a live owner holding a real sandbox bottle tears it down through the backend (BackendRunControl)", async () => {
+    const s = await startStandin(ledgerFile(), "live-sandbox", "boxed", [], home);
+    const backend = new SandboxBackend({ home });
+    expect((await backend.list()).find((b) => b.runId === "live-sandbox")?.state).toBe("running");
+    try {
+      expect(await runCliJson(["stop", "live-sandbox"], { home })).toEqual({ runId: "live-sandbox", via: "owner", result: "done" });
+      expect(await s.proc.exited).toBe(0);
+      expect((await backend.list()).find((b) => b.runId === "live-sandbox")).toBeUndefined();
+      expect(await actions("live-sandbox")).toEqual([{ kind: "stop", trigger: "user" }]);
+    } finally {
+      const rec = readRecord("live-sandbox", home);
+      if (rec) await backend.teardown(rec.handle);
+    }
   });
 
   test("with the owner gone, a real sandbox bottle is torn down through its backend and the run ended", async () => {

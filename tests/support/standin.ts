@@ -14,8 +14,10 @@ export interface Standin {
 
 const live: Standin[] = [];
 
-export async function startStandin(ledger: string, runId: string, agent = "standin", bottles: string[] = []): Promise<Standin> {
-  const proc = Bun.spawn(["bun", "tests/support/standin-run.ts", ledger, runId, agent, ...bottles], { stdout: "pipe", stderr: "inherit", env: process.env });
+/** `sandboxHome`: the stand-in's bottle is a real sandbox bottle under that BOTTLE_HOME. */
+export async function startStandin(ledger: string, runId: string, agent = "standin", bottles: string[] = [], sandboxHome?: string): Promise<Standin> {
+  const env = { ...process.env, ...(sandboxHome ? { STANDIN_BACKEND: "sandbox", STANDIN_HOME: sandboxHome } : {}) };
+  const proc = Bun.spawn(["bun", "tests/support/standin-run.ts", ledger, runId, agent, ...bottles], { stdout: "pipe", stderr: "inherit", env });
   const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
   let text = "";
   while (!text.includes("\n")) {

@@ -5,6 +5,7 @@
  */
 import { defineCommand } from "citty";
 import { sqlEnforceStore } from "../../../enforce/sql-store.ts";
+import { readRequestFile } from "../../../launch/request-file.ts";
 import { loadCatalog } from "../../../manifest/index.ts";
 import { budgetView, renderView } from "../../../runs/budget-view.ts";
 import { printJson, withLedger } from "../../ledger-session.ts";
@@ -21,7 +22,8 @@ export default defineCommand({
     return withLedger(async ({ home, settings, db }) => {
       const catalog = loadCatalog({ home, cwd: process.cwd() });
       const bottles = repeatedFlag(rawArgs, "bottle");
-      const view = await budgetView({ db, store: sqlEnforceStore(db), settings, catalog, ...(args.agent ? { agent: args.agent } : {}), bottles });
+      const runBudgetOf = (runId: string) => readRequestFile(runId, home)?.budget;
+      const view = await budgetView({ db, store: sqlEnforceStore(db), settings, catalog, runBudgetOf, ...(args.agent ? { agent: args.agent } : {}), bottles });
       if (args.json) printJson(view);
       else process.stdout.write(renderView(view));
     });
