@@ -20,7 +20,7 @@ import { migrateSqlite } from "./migrate.ts";
 export interface OpenLedgerOptions {
   /** The SQLite file; default `$BOTTLE_HOME/bottle.db`. Pass settings.yml's `ledger:` here. */
   path?: string;
-  /** Create a missing parent directory (default: only for the default location under $BOTTLE_HOME). */
+  /** Create a missing parent directory (default: only when it is $BOTTLE_HOME itself). */
   createDir?: boolean;
   /** How long a writer waits for another process's write lock (ms). */
   busyTimeoutMs?: number;
@@ -105,7 +105,9 @@ export function ledgerFileOf(db: object): string | undefined {
 /** Opens the ledger without waiting: migrations run before the first query does. */
 export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
   const path = resolve(o.path ?? homePaths().ledger);
-  checkLocation(path, o.createDir ?? o.path === undefined);
+  // A missing $BOTTLE_HOME is created (a fresh install); a configured path elsewhere is not (a typo in
+  // settings.yml should not create directories).
+  checkLocation(path, o.createDir ?? dirname(path) === resolve(bottleHome()));
   const raw = openSqlite(path, o.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({

@@ -49,6 +49,11 @@ describe("a new ledger", () => {
       const db = await openLedger();
       await db.destroy();
       expect(existsSync(join(home, "bottle.db"))).toBe(true);
+      // The same for the path spelled out (a launcher passing ledgerPath(settings) with no `ledger:` set).
+      const other = join(mkdtempSync(join(process.env.TMPDIR!, "home-")), "fresh");
+      process.env.BOTTLE_HOME = other;
+      await (await openLedger({ path: join(other, "bottle.db") })).destroy();
+      expect(existsSync(join(other, "bottle.db"))).toBe(true);
     } finally {
       process.env.BOTTLE_HOME = saved;
     }
