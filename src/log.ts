@@ -30,3 +30,29 @@ export const log: Logger = {
 export function setLogger(l: Logger): void {
   current = l;
 }
+
+/**
+ * While an agent owns the terminal (an interactive PTY session), a log line would be drawn across its
+ * full-screen display. `holdLogs()` keeps every line from then on; `release()` restores the previous sink
+ * and prints what was held, in order, once the terminal is ours again.
+ */
+export function holdLogs(): { release(): void } {
+  const previous = current;
+  const held: Array<[keyof Logger, string]> = [];
+  const holding: Logger = {
+    debug: (m) => held.push(["debug", m]),
+    info: (m) => held.push(["info", m]),
+    warn: (m) => held.push(["warn", m]),
+    error: (m) => held.push(["error", m]),
+  };
+  current = holding;
+  let released = false;
+  return {
+    release() {
+      if (released) return;
+      released = true;
+      if (current === holding) current = previous;
+      for (const [level, m] of held) previous[level](m);
+    },
+  };
+}

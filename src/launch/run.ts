@@ -10,7 +10,7 @@ import { resolveEnvPrompts } from "../backends/env-prompts.ts";
 import { readRecord } from "../backends/state.ts";
 import type { BottleHandle, RunningProcess } from "../backends/types.ts";
 import { endRun, registerRun, setRunState, type LedgerDb } from "../ledger/index.ts";
-import { log } from "../log.ts";
+import { holdLogs, log } from "../log.ts";
 import { providerFor } from "../providers/index.ts";
 import { buildPlan } from "../providers/plan.ts";
 import { provisionAgent } from "../providers/provision.ts";
@@ -81,7 +81,14 @@ export async function runAgent(s: RunServices, plan: LaunchPlan, handle: BottleH
     ...(resume ? { resume: true } : {}),
   });
   log.info(`bottle: run ${plan.runId} (${plan.label}): ${plan.agent.name} in ${plan.bottle.requested.join(", ")} on ${plan.backend.name}${plan.headless ? ", headless" : ""}`);
-  return waitForAgent(s.backend.exec(handle, argv, { attach: o.attach ?? (plan.headless ? "inherit" : "pty") }));
+  const attach = o.attach ?? (plan.headless ? "inherit" : "pty");
+  // On a PTY the agent draws its own screen: hold bottle's log lines (denials, metering) until it exits.
+  const held = attach === "pty" ? holdLogs() : undefined;
+  try {
+    return await waitForAgent(s.backend.exec(handle, argv, { attach }));
+  } finally {
+    held?.release();
+  }
 }
 
 /** What `bottle resume` adds to a launch that continues an ended run. */
