@@ -39,7 +39,8 @@ for (const t of targets) {
   const result = await Bun.build({
     entrypoints: ["src/cli/main.ts"],
     compile: t === "host" ? { outfile } : { outfile, target: `bun-${t}` as Bun.Build.CompileTarget },
-    minify: true,
+    // Identifiers are kept: `--debug` stacks and error class names stay readable in the compiled binary.
+    minify: { whitespace: true, syntax: true, identifiers: false },
     sourcemap: "linked",
     define: { BOTTLE_BUILD_VERSION: JSON.stringify(pkg.version) },
   });

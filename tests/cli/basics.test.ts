@@ -54,6 +54,7 @@ describe("the compiled bottle binary", () => {
     expect(debug.code).toBe(1);
     expect(debug.stderr).toStartWith('error: unknown bottle "nope"');
     expect(debug.stderr).toContain("src/manifest/compose.ts"); // the stack, source-mapped
+    expect(debug.stderr).toContain("ManifestError: unknown bottle"); // class names survive the compiled build
     expect(debug.stderr.trim().split("\n").length).toBeGreaterThan(2);
   });
 });
