@@ -5,6 +5,7 @@
  * a user sees one sentence and a stable exit code.
  */
 import { createConsola } from "consola";
+import { colors } from "consola/utils";
 import { setLogger } from "../log.ts";
 import { VERSION } from "../version.ts";
 import { dispatch } from "./dispatch.ts";
@@ -18,16 +19,18 @@ export async function main(argv: string[]): Promise<number> {
   const debug = argv.includes("--debug") || !!process.env.BOTTLE_DEBUG;
   const args = argv.filter((a) => a !== "--debug");
   if (debug) process.env.BOTTLE_DEBUG = "1";
+  const useColor = !process.env.NO_COLOR && !!process.stderr.isTTY;
   const consola = createConsola({
     level: debug ? 4 : 3,
     stdout: process.stderr,
     stderr: process.stderr,
-    formatOptions: { colors: !process.env.NO_COLOR && !!process.stderr.isTTY, date: false },
+    formatOptions: { colors: useColor, date: false },
   });
   setLogger({
     debug: (m) => consola.debug(m),
     info: (m) => consola.info(m),
-    warn: (m) => consola.warn(m),
+    // One line per warning, like info: the default badge style adds blank lines around each warning.
+    warn: (m) => consola.log(`${useColor ? colors.yellow("⚠") : "⚠"} ${m}`),
     error: (m) => consola.error(m),
   });
   if (args[0] === "--version" || args[0] === "-v") {
