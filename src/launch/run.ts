@@ -58,7 +58,7 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
     await s.run.close();
     const frozen = await frozenSnapshot(s.db, plan, since);
     await s.ledger.flush();
-    s.enforcement.stop();
+    await s.enforcement.stop();
     const outcome = await readOutcome(s.db, plan.runId, exit.exitCode, frozen, since);
     if (frozen) {
       await setRunState(s.db, plan.runId, "frozen", null);
