@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { isValidName } from "../manifest/names.ts";
 import { PROVIDERS, WINDOWS, type BudgetWindow, type ProviderName } from "../manifest/types.ts";
+import { EMBEDDED_AGENTS, EMBEDDED_BOTTLES } from "../manifest/embedded.ts";
 import { homePaths } from "../paths.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
 import { editFrontmatter, setBudgetInYaml, unsetBudgetInYaml, type LimitEdit } from "./edit-yaml.ts";
@@ -89,21 +90,37 @@ export function parsePer(per: string | undefined): BudgetWindow | null | undefin
   return oneOf(per, WINDOWS, "--per", "use day, week or month (or none to remove the window).");
 }
 
-export function budgetFile(t: Pick<BudgetTarget, "scope" | "name">, cwd = process.cwd(), home = homePaths()): string {
-  if (t.scope === "global") return home.settings;
+/** The text of a built-in agent or bottle, if `name` is one (see src/manifest/embedded.ts). */
+function embeddedText(kind: "agents" | "bottles", name: string | undefined): string | undefined {
+  const list = kind === "agents" ? EMBEDDED_AGENTS : EMBEDDED_BOTTLES;
+  return list.find((m) => m.file === `embedded:${kind}/${name}.md`)?.text;
+}
+
+export interface BudgetFile {
+  file: string;
+  /** The file does not exist yet: it starts as a copy of this built-in manifest. */
+  seed?: string;
+}
+
+export function budgetFile(t: Pick<BudgetTarget, "scope" | "name">, cwd = process.cwd(), home = homePaths()): BudgetFile {
+  if (t.scope === "global") return { file: home.settings };
   if (t.scope === "agent") {
     const local = join(cwd, ".bottle", "agents", `${t.name}.md`);
     const file = existsSync(local) ? local : join(home.agents, `${t.name}.md`);
-    if (!existsSync(file)) throw new NotFoundError(`agent "${t.name}" not found`, { file, fix: "check `bottle agents` for the names." });
-    return file;
+    if (existsSync(file)) return { file };
+    const seed = embeddedText("agents", t.name);
+    if (seed !== undefined) return { file, seed };
+    throw new NotFoundError(`agent "${t.name}" not found`, { file, fix: "check `bottle agents` for the names." });
   }
   const file = join(home.bottles, `${t.name}.md`);
-  if (!existsSync(file)) throw new NotFoundError(`bottle "${t.name}" not found`, { file, fix: "check `bottle bottles` for the names." });
-  return file;
+  if (existsSync(file)) return { file };
+  const seed = embeddedText("bottles", t.name);
+  if (seed !== undefined) return { file, seed };
+  throw new NotFoundError(`bottle "${t.name}" not found`, { file, fix: "check `bottle bottles` for the names." });
 }
 
-function rewrite(file: string, transform: (text: string) => string): { before: string; after: string } {
-  const before = existsSync(file) ? readFileSync(file, "utf8") : "";
+function rewrite(file: string, transform: (text: string) => string, seed = ""): { before: string; after: string } {
+  const before = existsSync(file) ? readFileSync(file, "utf8") : seed;
   const after = transform(before);
   if (after !== before) {
     mkdirSync(dirname(file), { recursive: true });
@@ -114,15 +131,19 @@ function rewrite(file: string, transform: (text: string) => string): { before: s
   return { before, after };
 }
 
-export function setBudget(t: BudgetTarget, edit: LimitEdit, cwd?: string, home?: ReturnType<typeof homePaths>): { file: string; changed: boolean } {
-  const file = budgetFile(t, cwd, home);
+/**
+ * Sets one budget. For a built-in agent or bottle with no file of its own, the file is created as a copy
+ * of the built-in manifest plus the budget (`copiedBuiltIn`), and from then on it replaces the built-in one.
+ */
+export function setBudget(t: BudgetTarget, edit: LimitEdit, cwd?: string, home?: ReturnType<typeof homePaths>): { file: string; changed: boolean; copiedBuiltIn: boolean } {
+  const { file, seed } = budgetFile(t, cwd, home);
   const apply = (yaml: string) => setBudgetInYaml(yaml, t.provider, edit, file);
-  const r = rewrite(file, (text) => (t.scope === "global" ? apply(text) : editFrontmatter(text, apply)));
-  return { file, changed: r.before !== r.after };
+  const r = rewrite(file, (text) => (t.scope === "global" ? apply(text) : editFrontmatter(text, apply)), seed);
+  return { file, changed: r.before !== r.after || seed !== undefined, copiedBuiltIn: seed !== undefined };
 }
 
 export function unsetBudget(t: BudgetTarget, cwd?: string, home?: ReturnType<typeof homePaths>): { file: string; removed: boolean } {
-  const file = budgetFile(t, cwd, home);
+  const { file } = budgetFile(t, cwd, home);
   if (!existsSync(file)) return { file, removed: false };
   let removed = false;
   const apply = (yaml: string) => {

@@ -18,8 +18,11 @@ export default defineCommand({
     const { target, tokens } = parseTarget(args._.map(String), true);
     const per = parsePer(args.per);
     const r = setBudget(target, { tokens: tokens!, ...(per !== undefined ? { per } : {}) });
-    const out = { ...target, tokens, per, file: r.file, changed: r.changed };
+    const out = { ...target, tokens, per, file: r.file, changed: r.changed, copiedBuiltIn: r.copiedBuiltIn };
     if (args.json) process.stdout.write(`${JSON.stringify(out)}\n`);
-    else log.info(`${r.changed ? "set" : "unchanged:"} ${target.scope}${target.name ? ` ${target.name}` : ""} ${target.provider} budget to ${tokens}${per ? ` per ${per}` : ""} in ${displayPath(r.file)}`);
+    else {
+      if (r.copiedBuiltIn) log.info(`${target.scope} ${target.name} was built in: ${displayPath(r.file)} is now a copy of it that you own, and it replaces the built-in one`);
+      log.info(`${r.changed ? "set" : "unchanged:"} ${target.scope}${target.name ? ` ${target.name}` : ""} ${target.provider} budget to ${tokens}${per ? ` per ${per}` : ""} in ${displayPath(r.file)}`);
+    }
   },
 });
