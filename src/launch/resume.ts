@@ -20,7 +20,7 @@ import { applyCommand } from "../enforce/cutoff.ts";
 import { pidAlive } from "../enforce/run-control.ts";
 import { sqlEnforceStore } from "../enforce/sql-store.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
-import { getRun, ledgerPath, openLedger, setRunState, type RunInfo } from "../ledger/index.ts";
+import { endRun, getRun, ledgerPath, openLedger, setRunState, type RunInfo } from "../ledger/index.ts";
 import { loadSettings } from "../manifest/index.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
 import { bottleHome, runDir } from "../paths.ts";
@@ -47,6 +47,17 @@ async function lookup(runId: string, home: string): Promise<{ run: RunInfo; requ
     if (!run) throw new NotFoundError(`no run ${runId} in the ledger`, { key: "run", fix: "see `bottle ps` for live and frozen runs, or `bottle budget usage` for past ones" });
     const request: LaunchRequest = readRequestFile(runId, home) ?? { agent: run.agent, bottles: run.bottles, label: run.label, headless: true };
     return { run, request };
+  } finally {
+    await db.destroy();
+  }
+}
+
+/** The ledger stops showing a crashed run as running: it ended when its owner died (`stop_reason` crashed). */
+async function markCrashed(runId: string, home: string): Promise<void> {
+  const db = await openLedger({ path: ledgerPath(loadSettings(home), home) });
+  try {
+    await endRun(db, runId, { stopReason: "crashed" });
+    log.info(`bottle: run ${runId} had no live owner; it is recorded as ended (crashed)`);
   } finally {
     await db.destroy();
   }
@@ -119,6 +130,7 @@ export async function resumeRun(r: ResumeRequest, o: LaunchOptions & { home?: st
     const plan = await resolveLaunch(nextRequest(request, r), { ...deps, runId: r.runId, activeLabels: others });
     return resumeFrozen(plan, o);
   }
+  if (crashed) await markCrashed(r.runId, home);
   if (!rec) throw new NotFoundError(`run ${r.runId} has no saved home to continue from`, { fix: `its state under ${runDir(r.runId, home)} is gone; start a new run with \`bottle run\`` });
   const plan = await resolveLaunch(nextRequest(request, r), deps);
   return continueEnded({ ...plan, resumeOf: r.runId }, run, rec.handle, o);

@@ -115,6 +115,27 @@ test("an ended run is continued by a new run with the old home, and the agent co
   ]);
 });
 
+test("a run whose owner died while it was running is recorded as ended (crashed) and continued", async () => {
+  const o = setup();
+  const first = await runCli(RUN, o);
+  expect(first.code).toBe(EXIT_BUDGET_STOPPED);
+  const oldId = /bottle resume (\S+)/.exec(first.stderr)![1]!;
+  // What a crash leaves behind: the row still says running, and its owner's pid is gone.
+  const dead = Bun.spawn(["true"]);
+  await dead.exited;
+  const db = await ledger(o);
+  await db.updateTable("runs").set({ state: "running", pid: dead.pid, ended_at: null, stop_reason: null }).where("id", "=", oldId).execute();
+
+  sim.requests.length = 0;
+  sim.set({ toolUse: undefined });
+  const resumed = await runCli(["resume", oldId, "--headless", "--prompt", "Go on. MARKER-resume"], o);
+  expect(resumed.code).toBe(0);
+  expect(resumed.stderr).toContain(`run ${oldId} had no live owner`);
+  const old = await db.selectFrom("runs").select(["state", "stop_reason"]).where("id", "=", oldId).executeTakeFirstOrThrow();
+  expect(old).toEqual({ state: "ended", stop_reason: "crashed" });
+  expect(JSON.stringify(generations()[0]!.messages)).toContain("MARKER-first-prompt");
+});
+
 test("resume refuses what it cannot do, before anything starts", async () => {
   const o = setup();
   const unknown = await runCli(["resume", "no-such-run", "--headless", "--prompt", "x"], o);
