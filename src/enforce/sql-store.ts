@@ -150,6 +150,14 @@ export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
   return { transaction: (fn) => immediate(db, (conn) => fn(txOf(conn as Db))) };
 }
 
+/**
+ * A store whose transactions join one the caller already holds on `conn` (a read snapshot, say), so that
+ * budget standings are read alongside the caller's own queries in one consistent view. Takes no lock.
+ */
+export function sqlStoreOn(conn: Kysely<any>): EnforceStore {
+  return { transaction: (fn) => fn(txOf(conn as Db)) };
+}
+
 export function sqlCommandQueue(db: Kysely<any>): CommandQueue {
   const d = db as Db;
   return {

@@ -137,15 +137,26 @@ export async function getRun(db: LedgerDb, runId: string): Promise<RunInfo | und
   return r ? info(r) : undefined;
 }
 
-/** Runs, newest first; `state` filters (e.g. the labels of live runs, for picking a unique one). */
-export async function listRuns(db: LedgerDb, filter: { state?: RunState | RunState[] } = {}): Promise<RunInfo[]> {
+export interface RunFilter {
+  /** Only runs in these states (e.g. the labels of live runs, for picking a unique one). */
+  state?: RunState | RunState[];
+  /** Only runs that ended at or after this instant (ms); runs that have not ended are left out. */
+  endedSince?: number;
+  /** At most this many runs (the newest). */
+  limit?: number;
+}
+
+/** Runs, newest first, narrowed by `filter`. */
+export async function listRuns(db: LedgerDb, filter: RunFilter = {}): Promise<RunInfo[]> {
   const states = filter.state === undefined ? undefined : Array.isArray(filter.state) ? filter.state : [filter.state];
   const rows = await db
     .selectFrom("runs")
     .selectAll()
     .$if(states !== undefined, (q) => q.where("state", "in", states!))
+    .$if(filter.endedSince !== undefined, (q) => q.where("ended_at", ">=", filter.endedSince!))
     .orderBy("started_at", "desc")
     .orderBy("id")
+    .$if(filter.limit !== undefined, (q) => q.limit(filter.limit!))
     .execute();
   return rows.map(info);
 }

@@ -21,3 +21,19 @@ export async function immediate<T, DB>(db: Kysely<DB>, fn: (conn: Kysely<DB>) =>
     }
   });
 }
+
+/**
+ * Runs `fn` inside a deferred BEGIN … COMMIT: every read sees one consistent snapshot of the ledger, and
+ * since a WAL reader takes no write lock, a process that only watches (the dashboard) never delays a proxy
+ * that is charging usage. `fn` must only read.
+ */
+export async function snapshot<T, DB>(db: Kysely<DB>, fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
+  return db.connection().execute(async (conn) => {
+    await sql`begin`.execute(conn);
+    try {
+      return await fn(conn);
+    } finally {
+      await sql`commit`.execute(conn).catch(() => undefined);
+    }
+  });
+}

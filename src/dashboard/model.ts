@@ -1,0 +1,133 @@
+/**
+ * Building the dashboard's view model from the ledger. Every figure is read in one snapshot (a deferred
+ * read transaction: no write lock, so watching never delays a proxy charging usage), and budgets are counted
+ * by the same code enforcement uses (src/enforce/show.ts), so the bar on screen is the number admission
+ * will act on. Which runs show: every run that is not over, then the runs that ended in the last hour.
+ */
+import { hostname } from "node:os";
+import type { BudgetRow } from "../budget/report.ts";
+import { isoInZone } from "../budget/zoned-time.ts";
+import { pidAlive } from "../enforce/run-control.ts";
+import { showLayers, showRuns } from "../enforce/show.ts";
+import { sqlStoreOn } from "../enforce/sql-store.ts";
+import type { EnforceStore } from "../enforce/store.ts";
+import { listRuns, recentActions, runActivity, snapshot, type LedgerDb, type RunActivity, type RunInfo } from "../ledger/index.ts";
+import { PROVIDERS, type BudgetLayer, type BudgetSpec } from "../manifest/types.ts";
+import { runStatus } from "./status.ts";
+import type { DashboardModel, DashboardRun, Gauge, ProviderTotal, RecentAction } from "./types.ts";
+
+export interface DashboardInput {
+  timeZone: string;
+  /** settings.yml, for the global budgets the host totals are held against. */
+  settings?: { file: string; budget?: BudgetSpec };
+  /** The budget layers that govern a run (rebuilt from its manifests); none: the run shows no budget. */
+  layersOf?: (run: RunInfo) => readonly BudgetLayer[] | undefined;
+  now?: number;
+  isAlive?: (pid: number) => boolean;
+  /** This host's name: a run owned by a process on another host sharing the ledger is taken as alive. */
+  hostName?: string;
+  /** How long an ended run stays listed (default one hour), and how many of them at most (default 10). */
+  keepEndedMs?: number;
+  endedLimit?: number;
+  /** Recent enforcement actions to list (default 8). */
+  actionsLimit?: number;
+}
+
+const RATE_WINDOW_MS = 60_000;
+
+export function gauge(row: BudgetRow): Gauge {
+  const fraction = row.limit > 0 ? (row.used + row.held) / row.limit : 1;
+  return { ...row, fraction: Math.round(fraction * 10_000) / 10_000 };
+}
+
+/** Most at risk first; on a tie, the run's own provider. */
+function byRisk(provider: string | null) {
+  return (a: Gauge, b: Gauge) => b.fraction - a.fraction || Number(b.provider === provider) - Number(a.provider === provider) || a.provider.localeCompare(b.provider);
+}
+
+async function governing(store: EnforceStore, run: RunInfo, layers: readonly BudgetLayer[] | undefined, tz: string, now: number): Promise<Gauge[]> {
+  if (!layers || layers.length === 0) return [];
+  const [shown] = await showRuns(store, [{ runId: run.id, agent: run.agent, bottles: run.bottles, layers }], tz, now);
+  return (shown?.budgets ?? []).map(gauge).sort(byRisk(run.provider));
+}
+
+async function providerTotals(store: EnforceStore, settings: DashboardInput["settings"], tz: string, now: number): Promise<ProviderTotal[]> {
+  const global = settings?.budget ? await showLayers(store, [{ scope: "global", file: settings.file, budget: settings.budget }], tz, "", now) : [];
+  const out: ProviderTotal[] = [];
+  for (const provider of PROVIDERS) {
+    const tokens = await store.transaction((tx) => tx.usedTokens({ scope: "global", key: "", provider, since: 0 }));
+    const found = global.find((g) => g.provider === provider);
+    if (found) {
+      const { governs: _, ...row } = found; // a lone global layer always governs: not worth saying
+      out.push({ provider, tokens, budget: gauge(row) });
+    } else if (tokens > 0) out.push({ provider, tokens });
+  }
+  return out;
+}
+
+function runRow(run: RunInfo, act: RunActivity, status: ReturnType<typeof runStatus>, budgets: Gauge[], tz: string, now: number): DashboardRun {
+  const row: DashboardRun = {
+    runId: run.id,
+    label: run.label,
+    color: run.color,
+    agent: run.agent,
+    provider: run.provider,
+    backend: run.backend,
+    host: run.host,
+    pid: run.pid,
+    status: status.status,
+    startedAt: isoInZone(run.startedAt, tz),
+    ageSeconds: Math.max(0, Math.floor((now - run.startedAt) / 1000)),
+    tokens: act.tokens,
+    tokensByProvider: act.byProvider,
+    requests: act.requests,
+    requestsPerMinute: act.recentRequests,
+    budgets,
+  };
+  if (status.reason !== undefined) row.reason = status.reason;
+  if (run.endedAt !== null) row.endedAt = isoInZone(run.endedAt, tz);
+  if (act.lastAt !== undefined) {
+    row.lastRequestAt = isoInZone(act.lastAt, tz);
+    row.lastRequestSecondsAgo = Math.max(0, Math.floor((now - act.lastAt) / 1000));
+  }
+  return row;
+}
+
+/** Live runs in the order they started (rows keep their place), then ended runs, the latest first. */
+function order(rows: Array<{ run: RunInfo; row: DashboardRun }>, now: number): DashboardRun[] {
+  const live = rows.filter((r) => r.row.status !== "ended").sort((a, b) => a.run.startedAt - b.run.startedAt || a.run.id.localeCompare(b.run.id));
+  const over = rows.filter((r) => r.row.status === "ended").sort((a, b) => (b.run.endedAt ?? now) - (a.run.endedAt ?? now) || a.run.id.localeCompare(b.run.id));
+  return [...live, ...over].map((r) => r.row);
+}
+
+export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<DashboardModel> {
+  const now = i.now ?? Date.now();
+  const tz = i.timeZone;
+  const here = i.hostName ?? hostname();
+  const alive = i.isAlive ?? pidAlive;
+  return snapshot(db, async (conn) => {
+    const store = sqlStoreOn(conn);
+    const runs = [
+      ...(await listRuns(conn, { state: ["running", "frozen"] })),
+      ...(await listRuns(conn, { state: "ended", endedSince: now - (i.keepEndedMs ?? 3_600_000), limit: i.endedLimit ?? 10 })),
+    ];
+    const activity = await runActivity(conn, runs.map((r) => r.id), now - RATE_WINDOW_MS);
+    const rows: Array<{ run: RunInfo; row: DashboardRun }> = [];
+    for (const run of runs) {
+      const last = await store.transaction((tx) => tx.lastControlAction(run.id));
+      const ownerGone = run.state === "running" && run.pid !== null && (run.host === null || run.host === here) && !alive(run.pid);
+      const status = runStatus(run, last, ownerGone);
+      const budgets = await governing(store, run, i.layersOf?.(run), tz, now);
+      rows.push({ run, row: runRow(run, activity.get(run.id)!, status, budgets, tz, now) });
+    }
+    const actions: RecentAction[] = (await recentActions(conn, i.actionsLimit ?? 8)).map((a) => ({
+      at: isoInZone(a.at, tz),
+      runId: a.runId,
+      label: a.label,
+      kind: a.kind,
+      trigger: a.trigger,
+      ...(a.detail !== null ? { detail: a.detail } : {}),
+    }));
+    return { at: isoInZone(now, tz), timeZone: tz, runs: order(rows, now), providers: await providerTotals(store, i.settings, tz, now), actions };
+  });
+}
