@@ -72,6 +72,7 @@ function runRow(run: RunInfo, act: RunActivity, status: ReturnType<typeof runSta
     color: run.color,
     agent: run.agent,
     provider: run.provider,
+    bottles: run.bottles,
     backend: run.backend,
     host: run.host,
     pid: run.pid,

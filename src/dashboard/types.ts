@@ -22,6 +22,8 @@ export interface DashboardRun {
   color: string | null;
   agent: string;
   provider: string | null;
+  /** The bottles the run composed, in order. */
+  bottles: string[];
   backend: string | null;
   host: string | null;
   pid: number | null;

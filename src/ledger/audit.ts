@@ -40,3 +40,9 @@ export async function recordAudit(db: LedgerDb, records: readonly AuditRecord[])
 export async function auditOf(db: LedgerDb, runId: string, afterId = 0): Promise<EgressAuditRow[]> {
   return db.selectFrom("egress_audit").selectAll().where("run_id", "=", runId).where("id", ">", afterId).orderBy("created_at").orderBy("id").execute();
 }
+
+/** The latest `last` records of a run's audit log, oldest first (a tail, as the dashboard shows it). */
+export async function recentAudit(db: LedgerDb, runId: string, last: number): Promise<EgressAuditRow[]> {
+  const rows = await db.selectFrom("egress_audit").selectAll().where("run_id", "=", runId).orderBy("created_at", "desc").orderBy("id", "desc").limit(last).execute();
+  return rows.reverse();
+}

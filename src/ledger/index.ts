@@ -10,7 +10,7 @@ export { LATEST_MIGRATION } from "./migrations/index.ts";
 export { immediate, snapshot } from "./tx.ts";
 export { registerRun, endRun, setRunState, getRun, listRuns, type NewRun, type RunEnd, type RunFilter, type RunInfo, type RunState } from "./runs.ts";
 export { recordUsage, insertUsage, usageEventOf, type UsageEvent, type ExchangeFacts } from "./usage.ts";
-export { recordAudit, insertAudit, auditOf } from "./audit.ts";
+export { recordAudit, insertAudit, auditOf, recentAudit } from "./audit.ts";
 export { ledgerHooks, METER_STATE_KEY, type LedgerHooks, type LedgerRun } from "./run-hooks.ts";
 export { LedgerWriter } from "./writer.ts";
 export { usageReport, USAGE_GROUPS, type UsageGroupBy, type UsageGroup, type UsageQuery, type UsageReport, type UsageTotals } from "./usage-report.ts";

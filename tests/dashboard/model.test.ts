@@ -57,6 +57,7 @@ describe("runs", () => {
       color: "cyan",
       agent: "claude",
       provider: "claude",
+      bottles: ["anthropic"],
       backend: "sandbox",
       host: "this-host",
       pid: process.pid,
