@@ -72,6 +72,15 @@ function sourcesFor(catalog: Catalog, settings: Settings, agentName: string | un
   return { layers, policy, names };
 }
 
+/**
+ * The budget layers that govern a run, rebuilt from the manifests as they are now, plus its `--budget` when
+ * the launch recorded one. An agent or bottle deleted since the launch simply adds no layer.
+ */
+export function runLayers(catalog: Catalog, settings: Settings, run: Pick<RunInfo, "agent" | "bottles">, runBudget?: number): BudgetLayer[] {
+  const s = sourcesFor(catalog, settings, run.agent || undefined, run.bottles, false);
+  return layersFor({ ...s.layers, ...(runBudget !== undefined ? { runBudget: { tokens: runBudget } } : {}) });
+}
+
 /** Runs whose owner is alive (or on another host sharing the ledger, where this host cannot tell). */
 export async function liveRuns(db: LedgerDb, isAlive = pidAlive): Promise<RunInfo[]> {
   const here = hostname();
@@ -96,12 +105,7 @@ export async function budgetView(i: ViewInput): Promise<BudgetView> {
   let runs = await liveRuns(i.db);
   if (i.agent !== undefined) runs = runs.filter((r) => r.agent === i.agent);
   if (i.bottles?.length) runs = runs.filter((r) => i.bottles!.every((b) => r.chain.includes(b)));
-  const withLayers = runs.map((r) => {
-    const s = sourcesFor(i.catalog, i.settings, r.agent || undefined, r.bottles, false);
-    const flag = i.runBudgetOf?.(r.id);
-    const layers: BudgetLayer[] = layersFor({ ...s.layers, ...(flag !== undefined ? { runBudget: { tokens: flag } } : {}) });
-    return { runId: r.id, agent: r.agent, bottles: r.bottles, layers };
-  });
+  const withLayers = runs.map((r) => ({ runId: r.id, agent: r.agent, bottles: r.bottles, layers: runLayers(i.catalog, i.settings, r, i.runBudgetOf?.(r.id)) }));
   const shown = await showRuns(i.store, withLayers, tz, now);
   view.runs = shown.map((r, k) => ({ ...r, label: runs[k]!.label }));
   return view;
