@@ -16,6 +16,7 @@ export const rootCommand = defineCommand({
     bottles: () => import("./commands/bottles/index.ts").then((m) => m.default),
     budget: () => import("./commands/budget/index.ts").then((m) => m.default),
     ca: () => import("./commands/ca/index.ts").then((m) => m.default),
+    dashboard: () => import("./commands/dashboard.ts").then((m) => m.default),
     proxy: () => import("./commands/proxy.ts").then((m) => m.default),
     ps: () => import("./commands/ps.ts").then((m) => m.default),
     resume: () => import("./commands/resume.ts").then((m) => m.default),

@@ -45,10 +45,15 @@ function byRisk(provider: string | null) {
   return (a: Gauge, b: Gauge) => b.fraction - a.fraction || Number(b.provider === provider) - Number(a.provider === provider) || a.provider.localeCompare(b.provider);
 }
 
-async function governing(store: EnforceStore, run: RunInfo, layers: readonly BudgetLayer[] | undefined, tz: string, now: number): Promise<Gauge[]> {
+/**
+ * The budgets that govern the run for the providers it uses: its own, and any it has spent tokens with (a pi
+ * agent calling Anthropic's API is metered as claude). A global claude budget says nothing about a codex run.
+ */
+async function governing(store: EnforceStore, run: RunInfo, used: RunActivity, layers: readonly BudgetLayer[] | undefined, tz: string, now: number): Promise<Gauge[]> {
   if (!layers || layers.length === 0) return [];
   const [shown] = await showRuns(store, [{ runId: run.id, agent: run.agent, bottles: run.bottles, layers }], tz, now);
-  return (shown?.budgets ?? []).map(gauge).sort(byRisk(run.provider));
+  const relevant = (shown?.budgets ?? []).filter((b) => b.provider === run.provider || used.byProvider[b.provider] !== undefined);
+  return relevant.map(gauge).sort(byRisk(run.provider));
 }
 
 async function providerTotals(store: EnforceStore, settings: DashboardInput["settings"], tz: string, now: number): Promise<ProviderTotal[]> {
@@ -118,8 +123,9 @@ export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<Da
       const last = await store.transaction((tx) => tx.lastControlAction(run.id));
       const ownerGone = run.state === "running" && run.pid !== null && (run.host === null || run.host === here) && !alive(run.pid);
       const status = runStatus(run, last, ownerGone);
-      const budgets = await governing(store, run, i.layersOf?.(run), tz, now);
-      rows.push({ run, row: runRow(run, activity.get(run.id)!, status, budgets, tz, now) });
+      const used = activity.get(run.id)!;
+      const budgets = await governing(store, run, used, i.layersOf?.(run), tz, now);
+      rows.push({ run, row: runRow(run, used, status, budgets, tz, now) });
     }
     const actions: RecentAction[] = (await recentActions(conn, i.actionsLimit ?? 8)).map((a) => ({
       at: isoInZone(a.at, tz),

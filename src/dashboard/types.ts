@@ -42,7 +42,10 @@ export interface DashboardRun {
   lastRequestSecondsAgo?: number;
   /** Requests recorded in the last minute. */
   requestsPerMinute: number;
-  /** The budgets that govern this run, one per provider, the nearest to its limit first. */
+  /**
+   * The budgets that govern this run, one per provider it uses (its own, and any it has spent tokens with),
+   * the nearest to its limit first.
+   */
   budgets: Gauge[];
 }
 

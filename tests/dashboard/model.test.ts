@@ -10,7 +10,7 @@ import { sql } from "kysely";
 import { layersFor } from "../../src/budget/precedence.ts";
 import { readDashboard, type DashboardInput } from "../../src/dashboard/model.ts";
 import type { DashboardModel } from "../../src/dashboard/types.ts";
-import { connectLedger, recordUsage, snapshot, type LedgerDb, type RunInfo } from "../../src/ledger/index.ts";
+import { connectLedger, recordUsage, registerRun, snapshot, type LedgerDb, type RunInfo } from "../../src/ledger/index.ts";
 import type { BudgetSpec } from "../../src/manifest/types.ts";
 import { ledgerFile } from "../support/enforce-db.ts";
 import { deadPid, seedDashboard } from "../support/dashboard-seed.ts";
@@ -84,9 +84,21 @@ describe("governing budgets", () => {
     ]);
   });
 
-  test("a --budget run budget covers every provider; the one nearest its limit comes first", () => {
-    expect(run("r-cut").budgets.map((b) => `${b.scope}:${b.provider}:${b.used}/${b.limit}:${b.fraction}`)).toEqual(["run:codex:50000/40000:1.25", "run:claude:0/40000:0", "run:pi:0/40000:0"]);
+  test("a --budget run budget, shown for the providers the run uses", () => {
+    expect(run("r-cut").budgets.map((b) => `${b.scope}:${b.provider}:${b.used}/${b.limit}:${b.fraction}`)).toEqual(["run:codex:50000/40000:1.25"]);
     expect(run("r-cut").budgets[0]!.remaining).toBe(0);
+  });
+
+  test("several providers: the one nearest its limit comes first", async () => {
+    const own = connectLedger({ path: ledgerFile() });
+    await registerRun(own, { id: "two", agent: "claude", provider: "claude", pid: process.pid, host: "this-host", startedAt: NOW - 60_000 });
+    const layers = () => layersFor({ runBudget: { tokens: 50_000 } });
+    const gauges = async () => (await readDashboard(own, { ...input(), layersOf: layers })).runs[0]!.budgets.map((b) => `${b.provider}:${b.fraction}`);
+    await recordUsage(own, [{ runId: "two", provider: "claude", totalTokens: 45_000, at: NOW - 2000 }]);
+    expect(await gauges()).toEqual(["claude:0.9"]);
+    await recordUsage(own, [{ runId: "two", provider: "codex", totalTokens: 49_000, at: NOW - 1000 }]);
+    expect(await gauges()).toEqual(["codex:0.98", "claude:0.9"]);
+    await own.destroy();
   });
 
   test("a pi agent metered as claude is held to its claude budget", () => {
