@@ -24,6 +24,10 @@ export function isBlocking(a: EnforcementActionRow | undefined): boolean {
 function redundant(row: EnforcementActionRow, last: EnforcementActionRow | undefined): boolean {
   // A user's stop still tears down a run that a budget only cut off (or froze in place).
   if (row.kind === "stop") return last?.kind === "stop" || last?.kind === "kill";
+  // A user may escalate by hand (the dashboard's f and k keys): a run that is only cut off can still be
+  // frozen or killed, and one frozen in place can still be killed.
+  if (row.trigger === "user" && row.kind === "kill") return last?.kind === "kill" || last?.kind === "stop";
+  if (row.trigger === "user" && row.kind === "freeze") return last?.kind === "freeze" || last?.kind === "kill" || last?.kind === "stop";
   return BLOCKING.has(row.kind) ? isBlocking(last) : !isBlocking(last);
 }
 

@@ -80,6 +80,7 @@ describe("the live view", () => {
     expect(lines).toContain("  budget  run: 50,000 of 40,000 codex tokens used, 0 left, no window");
     expect(lines).toContain("  state   cut off (cutoff by user) · last request 11:56:40");
     expect(lines).toContain("  sent    cutoff: done");
+    expect(lines).toHaveLength(40); // the keys sit on the last line however long the body is
     expect(lines.slice(-2)).toEqual(["cutter: cutoff: done", "↑↓/Kj select  c cutoff  f freeze  k kill  r restore  l egress log  q quit"]);
   });
 
@@ -124,15 +125,17 @@ describe("the egress log view", () => {
   test("the latest records, newest last, and an empty log explained", () => {
     const log = [rec(1, "mitm", 200, "/v1/messages"), rec(2, "refuse", 429, "/v1/messages", "budget"), rec(3, "deny", 403, "/", "no route")];
     const view = { selected: "r-rev", notes: {}, log: { runId: "r-rev", label: "reviewer" } };
-    const lines = renderFrame(model, view, live({ height: 7 }), log);
+    const lines = renderFrame(model, view, live({ height: 9 }), log);
     expect(lines).toEqual([
       "bottle dashboard · 5 runs, 3 live · 2026-11-24 12:00:00 UTC",
       "",
       "EGRESS LOG  reviewer (run r-rev), latest last",
       "TIME      DECISION  STATUS  METHOD        UP     DOWN      MS  HOST / PATH",
+      "11:59:52  refuse    429     POST        2.0K     512B      42  api.anthropic.com/v1/messages  (budget)",
       "11:59:53  deny      403     POST        2.0K     512B      43  api.anthropic.com/  (no route)",
       "",
       "",
+      "l/Esc back to the runs  q quit",
     ]);
     const none = renderFrame(model, view, live(), []);
     expect(none[3]).toStartWith("no egress records for this run yet; with `egress.log: blocks` (the default)");

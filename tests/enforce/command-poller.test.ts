@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { sql } from "kysely";
 import { admit, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import { startCommandPoller } from "../../src/enforce/command-poller.ts";
+import { applyCommand } from "../../src/enforce/cutoff.ts";
 import { ProcessRunControl } from "../../src/enforce/run-control.ts";
 import { sqlCommandQueue, sqlCommandSender, sqlEnforceStore } from "../../src/enforce/sql-store.ts";
 import { sendControl } from "../../src/enforce/control.ts";
@@ -75,6 +76,31 @@ describe("commands written to the ledger are carried out by the run", () => {
     await until(() => (procState(pid) === "T" ? true : undefined));
     const action = await until(() => db.selectFrom("enforcement_actions").selectAll().where("run_id", "=", "frozen").executeTakeFirst());
     expect(action).toMatchObject({ kind: "freeze", trigger: "user" });
+    await db.destroy();
+  });
+
+  test("a user escalates by hand: cut off, then freeze, then kill each act; a repeat changes nothing", async () => {
+    const file = ledgerFile();
+    const db = openTestLedger(file);
+    child = spawn("sleep", ["60"], { detached: true, stdio: "ignore" });
+    const pid = child.pid!;
+    const exited = new Promise((r) => child!.once("exit", r));
+    await addRun(db, { id: "esc", agent: "a", pid });
+    const store = sqlEnforceStore(db);
+    const control = new ProcessRunControl(() => pid);
+    // Not by a budget: a budget crossing after a cutoff is already enforced and acts once.
+    expect(await applyCommand(store, control, "esc", "cutoff")).toMatchObject({ kind: "cutoff" });
+    expect(await applyCommand(store, control, "esc", "freeze", "budget")).toBeUndefined();
+    expect(await applyCommand(store, control, "esc", "freeze")).toMatchObject({ kind: "freeze", trigger: "user" });
+    await until(() => (procState(pid) === "T" ? true : undefined));
+    expect(await applyCommand(store, control, "esc", "freeze")).toBeUndefined();
+    expect(await applyCommand(store, control, "esc", "kill")).toMatchObject({ kind: "kill", trigger: "user" });
+    await exited;
+    expect(child.signalCode).toBe("SIGKILL");
+    expect(await applyCommand(store, control, "esc", "kill")).toBeUndefined();
+    expect(await applyCommand(store, control, "esc", "freeze")).toBeUndefined();
+    const kinds = await db.selectFrom("enforcement_actions").select("kind").where("run_id", "=", "esc").orderBy(sql`rowid`).execute();
+    expect(kinds.map((k) => k.kind)).toEqual(["cutoff", "freeze", "kill"]);
     await db.destroy();
   });
 });

@@ -155,11 +155,11 @@ export function renderFrame(model: DashboardModel, view: ViewState, screen: Scre
   const foot = screen.interactive ? ["", ...footer(view, screen, paint)] : [];
   if (view.log && screen.interactive) {
     const room = screen.height === undefined ? undefined : Math.max(1, screen.height - 2 - foot.length);
-    return [title, "", ...logLines(view.log, log ?? [], model.timeZone, screen.width, room, paint), ...foot].slice(0, screen.height);
+    return pinned([title, "", ...logLines(view.log, log ?? [], model.timeZone, screen.width, room, paint)], foot, screen);
   }
   if (model.runs.length === 0) {
     const empty = paint(fit("no runs on the ledger in the last hour: start one with `bottle run`", screen.width), SGR.gray);
-    return [title, "", empty, ...section(totals(model, screen, paint)), ...section(actions(model, screen, paint)), ...foot].slice(0, screen.height);
+    return pinned([title, "", empty, ...section(totals(model, screen, paint)), ...section(actions(model, screen, paint))], foot, screen);
   }
   const table = runTable(model, view, screen, paint);
   const selected = model.runs.find((r) => r.runId === view.selected);
@@ -173,9 +173,17 @@ export function renderFrame(model: DashboardModel, view: ViewState, screen: Scre
     const need = (k: number) => fixed + parts.slice(0, k).flat().length + Math.min(table.rows.length, MIN_ROWS);
     for (let k = parts.length; k > 0 && need(k) > screen.height; k--) parts = parts.slice(0, k - 1);
     const room = screen.height - fixed - parts.flat().length;
-    return [title, "", table.head, ...window(table.rows, model, view.selected, room), ...parts.flat(), ...foot].slice(0, screen.height);
+    return pinned([title, "", table.head, ...window(table.rows, model, view.selected, room), ...parts.flat()], foot, screen);
   }
   return [title, "", table.head, ...table.rows, ...parts.flat(), ...foot];
 }
 
 const section = (lines: string[]) => (lines.length ? ["", ...lines] : []);
+
+/** The body, then the footer on the last lines of the screen (the keys stay put as the body grows). */
+function pinned(body: string[], foot: string[], screen: Screen): string[] {
+  if (screen.height === undefined) return [...body, ...foot];
+  const room = Math.max(0, screen.height - foot.length);
+  const top = body.slice(0, room);
+  return [...top, ...Array<string>(room - top.length).fill(""), ...foot].slice(0, screen.height);
+}
