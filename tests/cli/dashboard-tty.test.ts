@@ -4,6 +4,8 @@
  * command queue as a launch does (tests/support/standin-run.ts). Pressing `c` makes that process cut the run
  * off (the ledger records the action, admission refuses, the row changes), `k` asks before it kills, and
  * `q`, like SIGTERM, gives the terminal back: the main screen with what was on it, the cursor shown.
+ * NO_COLOR (which every test sets) leaves the screen without a single escape of color; without it, the
+ * run's label is drawn in the run's color.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -75,6 +77,7 @@ afterAll(async () => {
 describe("the live dashboard in a terminal", () => {
   test("c cuts a live run off through its own process; k asks first; q restores the terminal", async () => {
     const run = await startStandin(join(where.home, "bottle.db"), "tty-run", "claude", ["anthropic"]);
+    await db.updateTable("runs").set({ color: "magenta" }).where("id", "=", "tty-run").execute();
     await recordUsage(db, [{ runId: "tty-run", provider: "claude", totalTokens: 61_000, at: Date.now() }]);
 
     type("echo BEFORE-DASHBOARD");
@@ -84,6 +87,8 @@ describe("the live dashboard in a terminal", () => {
     const first = await until("the run's row", () => rowOf("claude"));
     expect(first.replace(/\s+/g, " ")).toMatch(/^› claude claude - - running \d+s 61,000 \d+s 1\/m █+░+ 30% global$/);
     expect(modes()).toBe("1 0"); // alternate screen on, cursor hidden
+    // NO_COLOR (set for every test) is respected on a terminal too: no color or attribute at all.
+    expect(tmux("capture-pane", "-p", "-e", "-t", "dash")).not.toContain("\x1b[");
 
     press("c");
     const cut = await until("the row to show the cutoff", () => (rowOf("claude")?.includes("cut off") && rowOf("claude")?.includes("← cutoff: done") ? rowOf("claude") : undefined));
@@ -109,11 +114,15 @@ describe("the live dashboard in a terminal", () => {
     expect(modes()).toBe("0 1"); // main screen, cursor shown
   });
 
-  test("SIGTERM ends it and gives the terminal back too", async () => {
+  test("in color without NO_COLOR; SIGTERM ends it and gives the terminal back too", async () => {
     tmux("send-keys", "-t", "dash", "clear", "Enter");
-    type(`${bin} dashboard; echo EXIT=$?`);
+    type(`env -u NO_COLOR ${bin} dashboard; echo EXIT=$?`);
     press("Enter");
     await until("the dashboard", () => rowOf("claude"));
+    const colored = tmux("capture-pane", "-p", "-e", "-t", "dash");
+    const row = colored.split("\n").find((l) => l.includes("cut off"))!;
+    expect(row).toContain("\x1b[35mclaude"); // the run's own color on its label
+    expect(row).toContain("\x1b[31mcut off"); // and its state in red
     const pid = await until("the dashboard's pid", dashboardPid);
     process.kill(pid, "SIGTERM");
     await until("the shell to be back", () => screen().includes("EXIT=143"));

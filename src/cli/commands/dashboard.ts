@@ -8,7 +8,7 @@ import { constants } from "node:os";
 import { defineCommand } from "citty";
 import { readDashboard } from "../../dashboard/model.ts";
 import { UsageError } from "../../errors.ts";
-import { auditOf } from "../../ledger/index.ts";
+import { recentAudit } from "../../ledger/index.ts";
 import { log } from "../../log.ts";
 import { loadCatalog } from "../../manifest/index.ts";
 import { runLayers } from "../../runs/budget-view.ts";
@@ -46,7 +46,7 @@ export default defineCommand({
       }
       const exit = await runTui({
         read,
-        readLog: (runId) => auditOf(db, runId, { last: LOG_RECORDS }),
+        readLog: (runId) => recentAudit(db, runId, LOG_RECORDS),
         send: (runId, command) => controlLiveRun(db, runId, command),
         input: process.stdin,
         output: process.stdout,
