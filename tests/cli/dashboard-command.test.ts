@@ -6,13 +6,15 @@
  * command refuses with a usage error instead of waiting for keys that never come.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { readDashboard } from "../../src/dashboard/model.ts";
 import type { DashboardModel } from "../../src/dashboard/types.ts";
-import { connectLedger, type LedgerDb } from "../../src/ledger/index.ts";
+import { readRequestFile } from "../../src/launch/request-file.ts";
+import { connectLedger, type LedgerDb, type RunInfo } from "../../src/ledger/index.ts";
 import { loadCatalog, loadSettings } from "../../src/manifest/index.ts";
+import { runDir } from "../../src/paths.ts";
 import { runLayers } from "../../src/runs/budget-view.ts";
 import { cliEnv, runCompiled, type CliEnv } from "../helpers/compiled-cli.ts";
 import { deadPid, seedDashboard } from "../support/dashboard-seed.ts";
@@ -23,6 +25,9 @@ let db: LedgerDb;
 beforeAll(async () => {
   where = cliEnv();
   writeFileSync(join(where.home, "settings.yml"), "budget:\n  claude: 5000000\n");
+  // cutter was launched with --budget 40000: its launch.json says so.
+  mkdirSync(runDir("r-cut", where.home), { recursive: true });
+  writeFileSync(join(runDir("r-cut", where.home), "launch.json"), JSON.stringify({ version: 1, request: { agent: "codex", headless: true, budget: 40_000 } }));
   db = connectLedger({ path: join(where.home, "bottle.db") });
   await seedDashboard(db, Date.now(), { alive: process.pid, dead: await deadPid(), host: hostname() });
 });
@@ -40,12 +45,13 @@ describe("bottle dashboard --json", () => {
     const printed = JSON.parse(r.stdout) as DashboardModel;
     const settings = loadSettings(where.home);
     const catalog = loadCatalog(where);
-    const mine = await readDashboard(db, { timeZone: "UTC", settings, layersOf: (run) => runLayers(catalog, settings, run), now: Date.parse(printed.at) });
+    const layersOf = (run: RunInfo) => runLayers(catalog, settings, run, readRequestFile(run.id, where.home)?.budget);
+    const mine = await readDashboard(db, { timeZone: "UTC", settings, layersOf, now: Date.parse(printed.at) });
     expect(stable(printed)).toEqual(stable(mine));
     expect(printed.runs.map((x) => `${x.label}:${x.status}`)).toEqual(["freezer:frozen", "reviewer:running", "cutter:cut off", "crashed:ended", "old:ended"]);
-    // A claude run with no agent or bottle budget is governed by settings.yml's; codex has none.
+    // A claude run with no agent or bottle budget is governed by settings.yml's; cutter by its --budget.
     expect(printed.runs[1]!.budgets).toMatchObject([{ scope: "global", provider: "claude", limit: 5_000_000, used: 55_000, file: join(where.home, "settings.yml") }]);
-    expect(printed.runs[2]!.budgets).toEqual([]);
+    expect(printed.runs[2]!.budgets).toMatchObject([{ scope: "run", provider: "codex", limit: 40_000, used: 50_000, remaining: 0, fraction: 1.25 }]);
     expect(printed.runs[1]!.ageSeconds).toBeGreaterThanOrEqual(750);
   });
 });
@@ -60,7 +66,7 @@ describe("bottle dashboard --once", () => {
       "LABEL AGENT PROVIDER BACKEND STATE AGE TOKENS LAST RATE BUDGET",
       expect.stringMatching(/^freezer pi pi sandbox frozen 50m 1,000 41m 0\/m ░+ 1% global$/),
       expect.stringMatching(/^reviewer claude claude sandbox running 12m 45,000 2\ds 1\/m ░+ 1% global$/),
-      "cutter codex codex docker cut off 5m 50,000 3m 0/m no budget",
+      expect.stringMatching(/^cutter codex codex docker cut off 5m 50,000 3m 0\/m █+ 125% run$/),
       expect.stringMatching(/^crashed claude claude sandbox ended 6m 0 - 0\/m ░+ 1% global$/),
       expect.stringMatching(/^old claude claude sandbox ended 20m 2,000 11m 0\/m ░+ 1% global$/),
     ]);

@@ -8,7 +8,8 @@ import { constants } from "node:os";
 import { defineCommand } from "citty";
 import { readDashboard } from "../../dashboard/model.ts";
 import { UsageError } from "../../errors.ts";
-import { recentAudit } from "../../ledger/index.ts";
+import { readRequestFile } from "../../launch/request-file.ts";
+import { recentAudit, type RunInfo } from "../../ledger/index.ts";
 import { log } from "../../log.ts";
 import { loadCatalog } from "../../manifest/index.ts";
 import { runLayers } from "../../runs/budget-view.ts";
@@ -36,7 +37,11 @@ export default defineCommand({
       // The manifests as they are when the dashboard starts: they say which budget governs each run.
       const catalog = loadCatalog({ home, cwd: process.cwd() });
       for (const w of catalog.warnings) log.warn(w);
-      const read = () => readDashboard(db, { timeZone: settings.timezone, settings, layersOf: (run) => runLayers(catalog, settings, run) });
+      // A run's `--budget` is in its launch.json, which never changes: read it once per run.
+      const flags = new Map<string, number | undefined>();
+      const runBudget = (runId: string) => (flags.has(runId) ? flags.get(runId) : flags.set(runId, readRequestFile(runId, home)?.budget).get(runId));
+      const layersOf = (run: RunInfo) => runLayers(catalog, settings, run, runBudget(run.id));
+      const read = () => readDashboard(db, { timeZone: settings.timezone, settings, layersOf });
       if (args.json) return printJson(await read());
       const color = colorWanted(process.env, !!process.stdout.isTTY);
       if (args.once) {
