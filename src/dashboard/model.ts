@@ -133,6 +133,10 @@ export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<Da
       label: a.label,
       kind: a.kind,
       trigger: a.trigger,
+      ...(a.scope !== null ? { scope: a.scope } : {}),
+      ...(a.provider !== null ? { provider: a.provider } : {}),
+      ...(a.used !== null ? { used: a.used } : {}),
+      ...(a.limit !== null ? { limit: a.limit } : {}),
       ...(a.detail !== null ? { detail: a.detail } : {}),
     }));
     return { at: isoInZone(now, tz), timeZone: tz, runs: order(rows, now), providers: await providerTotals(store, i.settings, tz, now), actions };

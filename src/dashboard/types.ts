@@ -64,6 +64,11 @@ export interface RecentAction {
   kind: string;
   /** budget, user, startup (crash recovery), or `…-fallback` when a freeze or kill failed. */
   trigger: string;
+  /** For a budget's action: the budget ("agent reviewer budget from …"), its provider, used and limit. */
+  scope?: string;
+  provider?: string;
+  used?: number;
+  limit?: number;
   detail?: string;
 }
 

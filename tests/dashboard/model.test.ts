@@ -140,7 +140,7 @@ describe("host totals and actions", () => {
   test("recent enforcement actions, newest first, with the run's label", () => {
     expect(model.actions).toEqual([
       { at: "2026-11-24T11:58:20Z", runId: "r-cut", label: "cutter", kind: "cutoff", trigger: "user", detail: "cutoff by user" },
-      { at: "2026-11-24T11:20:00Z", runId: "r-frz", label: "freezer", kind: "freeze", trigger: "budget", detail: "budget used up" },
+      { at: "2026-11-24T11:20:00Z", runId: "r-frz", label: "freezer", kind: "freeze", trigger: "budget", scope: "agent pi budget", provider: "claude", used: 1_000, limit: 1_000, detail: "budget used up" },
     ]);
     expect(model.at).toBe("2026-11-24T12:00:00Z");
   });

@@ -61,7 +61,7 @@ describe("--once", () => {
         "",
         "RECENT ACTIONS",
         "11:58:20  cutter   cutoff   by user",
-        "11:20:00  freezer  freeze   by budget: budget used up",
+        "11:20:00  freezer  freeze   by budget, 1,000 of 1,000 claude tokens, agent pi budget",
       ].join("\n"),
     );
   });

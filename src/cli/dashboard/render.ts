@@ -6,10 +6,10 @@
  * exceed the width; in the live view the frame never exceeds the height (the sections that matter least
  * give way first, then the rows scroll with the selection). Pure: the same input gives the same frame.
  */
-import type { DashboardModel, DashboardRun, RunStatus } from "../../dashboard/types.ts";
+import type { DashboardModel, DashboardRun, RecentAction, RunStatus } from "../../dashboard/types.ts";
 import type { EgressAuditRow } from "../../ledger/index.ts";
 import { colorCode, fit, pad, painter, SGR, type Paint } from "./ansi.ts";
-import { age, bar, clock, gaugeText, percent, riskTone, stamp, tokens } from "./format.ts";
+import { age, bar, clock, gaugeText, percent, riskTone, stamp, thousands, tokens } from "./format.ts";
 import type { Note, ViewState } from "./keys.ts";
 import { logLines } from "./log-view.ts";
 
@@ -122,11 +122,17 @@ function actions(model: DashboardModel, screen: Screen, paint: Paint): string[] 
   if (model.actions.length === 0) return [];
   const lw = Math.max(...model.actions.map((a) => Math.min(16, (a.label || a.runId).length)));
   const out = [paint(fit("RECENT ACTIONS", screen.width), SGR.bold)];
-  for (const a of model.actions) {
-    const by = a.trigger === "user" ? "by user" : `by ${a.trigger}`;
-    out.push(compose([[`${clock(a.at)}  `], [pad(a.label || a.runId, lw), SGR.bold], [`  ${pad(a.kind, 7)}  ${by}${a.detail && a.detail !== `${a.kind} by ${a.trigger}` ? `: ${a.detail}` : ""}`]], screen.width, paint));
-  }
+  for (const a of model.actions) out.push(compose([[`${clock(a.at)}  `], [pad(a.label || a.runId, lw), SGR.bold], [`  ${pad(a.kind, 7)}  ${why(a)}`]], screen.width, paint));
   return out;
+}
+
+/** "by user", "by budget, 111 of 100 claude tokens, run budget (--budget)", "by startup: …". */
+function why(a: RecentAction): string {
+  if (a.trigger === "budget" && a.used !== undefined && a.limit !== undefined) {
+    return `by budget, ${thousands(a.used)} of ${thousands(a.limit)}${a.provider ? ` ${a.provider}` : ""} tokens${a.scope ? `, ${a.scope}` : ""}`;
+  }
+  const detail = a.detail && a.detail !== `${a.kind} by ${a.trigger}` ? `: ${a.detail}` : "";
+  return `by ${a.trigger}${detail}`;
 }
 
 const KEYS = "↑↓/Kj select  c cutoff  f freeze  k kill  r restore  l egress log  q quit";
