@@ -4,6 +4,7 @@
  * command queue as a launch does (tests/support/standin-run.ts). Pressing `c` makes that process cut the run
  * off (the ledger records the action, admission refuses, the row changes), `k` asks before it kills, and
  * `q`, like SIGTERM, gives the terminal back: the main screen with what was on it, the cursor shown.
+ * So does an error while it runs (the ledger losing a table under it), before the error is printed.
  * NO_COLOR (which every test sets) leaves the screen without a single escape of color; without it, the
  * run's label is drawn in the run's color.
  */
@@ -16,7 +17,7 @@ import { pidAlive } from "../../src/enforce/run-control.ts";
 import { sqlEnforceStore } from "../../src/enforce/sql-store.ts";
 import { connectLedger, recordUsage, type LedgerDb } from "../../src/ledger/index.ts";
 import { cliEnv, compiledBottle, type CliEnv } from "../helpers/compiled-cli.ts";
-import { killStandins, startStandin } from "../support/standin.ts";
+import { killStandins, startStandin, type Standin } from "../support/standin.ts";
 
 setDefaultTimeout(60_000);
 
@@ -24,6 +25,7 @@ const SOCKET = `bottle-dash-${process.pid}`;
 let where: CliEnv;
 let db: LedgerDb;
 let bin: string;
+let run: Standin;
 
 function tmux(...args: string[]): string {
   // Its own server, with its socket in the test's temp tree (removed with it), whatever tmux the user runs.
@@ -63,6 +65,9 @@ beforeAll(async () => {
   where = cliEnv();
   writeFileSync(join(where.home, "settings.yml"), "budget:\n  claude: 200000\n");
   db = connectLedger({ path: join(where.home, "bottle.db") });
+  run = await startStandin(join(where.home, "bottle.db"), "tty-run", "claude", ["anthropic"]);
+  await db.updateTable("runs").set({ color: "magenta" }).where("id", "=", "tty-run").execute();
+  await recordUsage(db, [{ runId: "tty-run", provider: "claude", totalTokens: 61_000, at: Date.now() }]);
   tmux("new-session", "-d", "-s", "dash", "-x", "120", "-y", "40", "-c", where.cwd, "-e", `BOTTLE_HOME=${where.home}`, "-e", "TZ=UTC", "-e", "PS1=$ ", "bash", "--norc", "--noprofile");
 });
 
@@ -76,10 +81,6 @@ afterAll(async () => {
 
 describe("the live dashboard in a terminal", () => {
   test("c cuts a live run off through its own process; k asks first; q restores the terminal", async () => {
-    const run = await startStandin(join(where.home, "bottle.db"), "tty-run", "claude", ["anthropic"]);
-    await db.updateTable("runs").set({ color: "magenta" }).where("id", "=", "tty-run").execute();
-    await recordUsage(db, [{ runId: "tty-run", provider: "claude", totalTokens: 61_000, at: Date.now() }]);
-
     type("echo BEFORE-DASHBOARD");
     press("Enter");
     type(`${bin} dashboard; echo EXIT=$?`);
@@ -128,5 +129,22 @@ describe("the live dashboard in a terminal", () => {
     await until("the shell to be back", () => screen().includes("EXIT=143"));
     expect(screen()).not.toContain("bottle dashboard ·");
     expect(modes()).toBe("0 1");
+  });
+
+  test("an error while it runs gives the terminal back, then says what went wrong", async () => {
+    tmux("send-keys", "-t", "dash", "clear", "Enter");
+    type(`${bin} dashboard; echo EXIT=$?`);
+    press("Enter");
+    await until("the dashboard", () => rowOf("claude"));
+    // The ledger loses a table under the running dashboard: its next read fails.
+    await sql`alter table enforcement_actions rename to enforcement_actions_gone`.execute(db);
+    try {
+      const after = await until("the shell to be back", () => (/EXIT=[1-9]/.test(screen()) ? screen() : undefined));
+      expect(after).toContain("enforcement_actions");
+      expect(after).not.toContain("bottle dashboard ·");
+      expect(modes()).toBe("0 1");
+    } finally {
+      await sql`alter table enforcement_actions_gone rename to enforcement_actions`.execute(db);
+    }
   });
 });
