@@ -14,6 +14,7 @@ import { holdLogs, log } from "../log.ts";
 import { providerFor } from "../providers/index.ts";
 import { buildPlan } from "../providers/plan.ts";
 import { provisionAgent } from "../providers/provision.ts";
+import { sqlEnforceStore } from "../enforce/sql-store.ts";
 import { budgetStop, readOutcome } from "./outcome.ts";
 import { writeRequestFile } from "./request-file.ts";
 import { openServices, type RunServices } from "./services.ts";
@@ -63,7 +64,7 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
     if (frozen) {
       await setRunState(s.db, plan.runId, "frozen", null);
     } else {
-      const reason = outcome.stoppedBy ? "budget" : exit.signal ? "signal" : undefined;
+      const reason = outcome.stoppedBy ? "budget" : (await stoppedByUser(s.db, plan.runId, since)) ? "user" : exit.signal ? "signal" : undefined;
       await endRun(s.db, plan.runId, { exitCode: exit.exitCode, ...(reason ? { stopReason: reason } : {}) });
       await s.backend.teardown(handle);
     }
@@ -71,6 +72,12 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
   } finally {
     await s.close();
   }
+}
+
+/** `bottle stop` (or the dashboard) ended this run: its last control action since launch is a user's stop. */
+async function stoppedByUser(db: LedgerDb, runId: string, since: number): Promise<boolean> {
+  const last = await sqlEnforceStore(db).transaction((tx) => tx.lastControlAction(runId));
+  return last?.kind === "stop" && last.at >= since;
 }
 
 /** Starts the agent of `plan` in `handle` and waits for it. */

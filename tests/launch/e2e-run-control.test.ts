@@ -76,8 +76,8 @@ test("cutoff, restore, logs and stop act on a real running launch", async () => 
   const r = await launched;
   expect(r.timedOut).toBe(false);
   expect(r.stderr).toContain(`bottle: to continue this run: bottle resume ${run.id}`);
-  const after = await ledger.selectFrom("runs").select(["state"]).where("id", "=", run.id).executeTakeFirstOrThrow();
-  expect(after.state).toBe("ended");
+  const after = await ledger.selectFrom("runs").select(["state", "stop_reason"]).where("id", "=", run.id).executeTakeFirstOrThrow();
+  expect(after).toEqual({ state: "ended", stop_reason: "user" });
   const actions = await ledger.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", run.id).orderBy(sql`rowid`).execute();
   expect(actions).toEqual([
     { kind: "cutoff", trigger: "user" },
