@@ -4,7 +4,7 @@
  * order, budget parsing, exit codes, and the simulator's bounded tool turns.
  */
 import { afterAll, describe, expect, test } from "bun:test";
-import { parseBudget } from "../../src/cli/commands/run.ts";
+import { parseBudget } from "../../src/cli/budget-flag.ts";
 import { repeatedFlag } from "../../src/cli/repeated-flag.ts";
 import { UsageError } from "../../src/errors.ts";
 import { uniqueLabel } from "../../src/launch/label.ts";

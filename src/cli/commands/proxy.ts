@@ -2,7 +2,9 @@
  * `bottle proxy`: run the metering proxy in the foreground for an agent outside any sandbox. Prints the
  * `export` lines (proxy URL, CA variables) to stdout and audit lines to stderr; stops on Ctrl-C / SIGTERM.
  * The session is a run in the ledger: every metered exchange lands in usage_events under its id, and every
- * audit record the `--log` level keeps in egress_audit.
+ * audit record the `--log` level keeps in egress_audit. Budgets apply as to any run: the global budget in
+ * settings.yml and `--budget N` for this session. There is no bottle to freeze or kill, so crossing one
+ * always cuts the session off (its requests are refused; `bottle budget restore <run>` lifts it).
  */
 import { defineCommand } from "citty";
 import { UsageError } from "../../errors.ts";
@@ -10,8 +12,15 @@ import { EGRESS_LOG_LEVELS, PROVIDERS, type EgressLogLevel, type ProviderName } 
 import { homePaths } from "../../paths.ts";
 import { PROVIDER_TABLE, providerRoutes } from "../../providers/index.ts";
 import { runProxyCommand } from "../../proxy/foreground.ts";
+import { parseBudget } from "../budget-flag.ts";
 import { openCliLedger } from "../ledger.ts";
 import { endRun, ledgerHooks, registerRun, type LedgerHooks } from "../../ledger/index.ts";
+import { composeHooks } from "../../enforce/compose-hooks.ts";
+import { launchBudget } from "../../enforce/plan.ts";
+import { sqlCommandQueue, sqlEnforceStore } from "../../enforce/sql-store.ts";
+import { startEnforcement, type Enforcement } from "../../enforce/start.ts";
+import { loadSettings } from "../../manifest/index.ts";
+import { log } from "../../log.ts";
 
 export default defineCommand({
   meta: { name: "proxy", description: "Run the metering proxy in the foreground and print the environment an agent needs." },
@@ -22,6 +31,7 @@ export default defineCommand({
     log: { type: "string", description: "Audit lines to print: blocks (denials only) or full (default)." },
     port: { type: "string", description: "Listen on this loopback port (default: a free one)." },
     json: { type: "boolean", description: "Print {runId, port, socketPath, env} as JSON instead of export lines." },
+    budget: { type: "string", description: "Cut this session off after N tokens per provider (the global budget applies too)." },
   },
   async run({ args }) {
     const providers = args.provider ? [parseProvider(args.provider)] : [...PROVIDERS];
@@ -33,8 +43,11 @@ export default defineCommand({
     const port = args.port === undefined ? undefined : Number(args.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) throw new UsageError(`--port ${args.port} is not a port number`, { key: "--port", fix: "use 1-65535, or omit it" });
     const provider = providers.length === 1 ? providers[0] : undefined;
+    const budget = parseBudget(args.budget);
+    const settings = loadSettings();
     const db = await openCliLedger();
     let hooks: LedgerHooks | undefined;
+    let enforcement: Enforcement | undefined;
     let runId: string | undefined;
     return runProxyCommand({
       caDir: homePaths().ca,
@@ -42,9 +55,20 @@ export default defineCommand({
         runId = run.runId;
         await registerRun(db, { id: run.runId, label: "proxy", agent: "", ...(provider ? { provider } : {}) });
         hooks = ledgerHooks(db, { id: run.runId, agent: "", ...(provider ? { provider } : {}) });
-        return hooks;
+        const b = launchBudget({
+          runId: run.runId,
+          settings,
+          agent: { name: "", file: "" },
+          composed: { budgetLayers: [], requested: [] },
+          bottles: [],
+          ...(budget !== undefined ? { budgetFlag: budget } : {}),
+        });
+        for (const g of Object.values(b.plan.budgets)) if (g) log.info(`budget: ${g.provider} ${g.tokens} tokens${g.per ? ` per ${g.per}` : ""} (${g.scope === "run" ? "--budget" : g.scope}${g.file ? `, ${g.file}` : ""}); crossing it cuts this session off`);
+        enforcement = await startEnforcement({ store: sqlEnforceStore(db), queue: sqlCommandQueue(db), plan: b.plan, policy: "cutoff", env: process.env });
+        return composeHooks(hooks, enforcement.hooks);
       },
       async onStop() {
+        enforcement?.stop();
         await hooks?.close();
         if (runId) await endRun(db, runId, { exitCode: 0, stopReason: "signal" });
         await db.destroy();

@@ -9,7 +9,7 @@ import { resumeRun } from "../../launch/index.ts";
 import type { ShutdownPolicy } from "../../manifest/types.ts";
 import { interactiveSession } from "../interactive.ts";
 import { reportOutcome } from "../report-outcome.ts";
-import { parseBudget } from "./run.ts";
+import { parseBudget } from "../budget-flag.ts";
 
 export default defineCommand({
   meta: { name: "resume", description: "Continue a frozen or ended run (its id is printed when a run ends; see `bottle ps`)." },

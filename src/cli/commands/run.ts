@@ -5,6 +5,7 @@
  * the agent's own, or 75 when a budget stopped the run; usage totals and the resume command go to stderr.
  */
 import { defineCommand } from "citty";
+import { parseBudget } from "../budget-flag.ts";
 import { UsageError } from "../../errors.ts";
 import { describePlan, launch, resolveLaunch, type LaunchRequest } from "../../launch/index.ts";
 import { invocation } from "../../launch/validate.ts";
@@ -72,11 +73,3 @@ export default defineCommand({
     return reportOutcome(outcome);
   },
 });
-
-/** `--budget 50000` (also 50_000 or 50,000): a positive whole number of tokens. */
-export function parseBudget(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v.replace(/[_,]/g, ""));
-  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--budget ${JSON.stringify(v)} is not a positive whole number of tokens`, { key: "--budget", fix: "e.g. --budget 50000" });
-  return n;
-}
