@@ -48,7 +48,11 @@ export function describePlan(plan: LaunchPlan): PlanDescription {
   row("backend", `${plan.backend.name} (${plan.backend.via === "auto" ? "auto" : plan.backend.via === "flag" ? "--backend" : plan.backend.via})`);
   row("workspace", `${plan.cwd} (${plan.workspace === "bind" ? "bind: the agent edits it in place" : "copy: the agent edits a copy"})`);
   row("mode", plan.headless ? `headless, prompt ${JSON.stringify(plan.prompt ?? "")}` : "interactive");
-  for (const p of plan.pendingEnv) row("asks", `$${p.name}: ${p.message}${p.hostHasValue ? " (set on the host)" : ""}`);
+  const answered = plan.request.envAnswers ?? {};
+  for (const p of plan.pendingEnv) {
+    if (answered[p.name] !== undefined) row("env", `$${p.name}: answered (${p.message})`);
+    else row("asks", `$${p.name}: ${p.message}${p.hostHasValue ? " (set on the host)" : ""}`);
+  }
   if (plan.simulated) row("provider", "SIMULATED: bottle's built-in fake provider answers; no real API is called and nothing is billed");
   for (const w of plan.warnings) row("warning", w);
   const json = {

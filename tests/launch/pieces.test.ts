@@ -1,7 +1,8 @@
 /**
  * The launcher's pure pieces: label uniquification, the run's route list (bottle routes first, the
  * provider's hosts after; the simulator takes every model API host without its key), repeated flags in
- * order, budget parsing, exit codes, and the simulator's bounded tool turns.
+ * order, budget parsing, exit codes, the simulator's bounded tool turns, and how the preflight summary shows
+ * env prompts before and after they are answered.
  */
 import { afterAll, describe, expect, test } from "bun:test";
 import { parseBudget } from "../../src/cli/budget-flag.ts";
@@ -13,6 +14,11 @@ import { runRoutes } from "../../src/launch/routes.ts";
 import { routesToSimulator } from "../../src/launch/simulated.ts";
 import { EXIT_BUDGET_STOPPED, type RunOutcome } from "../../src/launch/types.ts";
 import { startSimulator } from "../../src/simulator/server.ts";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { describePlan } from "../../src/launch/describe.ts";
+import { resolveLaunch } from "../../src/launch/resolve.ts";
+import { AGENTS_BIN } from "../helpers/agent-suite.ts";
 
 describe("uniqueLabel", () => {
   test("keeps a free label, and counts up from -2 past every taken one", () => {
@@ -81,5 +87,22 @@ describe("simulator toolTurns", () => {
     }
     expect(stops).toEqual(["tool_use", "tool_use", "end_turn", "end_turn"]);
     expect(sim.generations).toBe(4);
+  });
+});
+
+describe("describePlan env prompts", () => {
+  test("a prompt is listed as asked until the wizard has its answer, then as answered (never the value)", async () => {
+    const home = mkdtempSync(join(process.env.TMPDIR!, "home-"));
+    mkdirSync(join(home, "bottles"));
+    writeFileSync(join(home, "bottles", "asks.md"), '---\nextends: [anthropic]\nenv:\n  TICKET: "?Which ticket are you on?"\n---\n');
+    const deps = { home, env: { ANTHROPIC_API_KEY: "k", PATH: `${AGENTS_BIN}:${process.env.PATH}` }, activeLabels: async () => [], probe: async () => ({ ok: true as const }) };
+    const base = { agent: "claude", bottles: ["asks"], headless: false, backend: "sandbox" as const, cwd: home };
+    const before = describePlan(await resolveLaunch(base, deps)).lines.join("\n");
+    expect(before).toContain("$TICKET: Which ticket are you on?");
+    expect(before).toMatch(/asks\s+\$TICKET/);
+    const after = describePlan(await resolveLaunch({ ...base, envAnswers: { TICKET: "SECRET-123" } }, deps)).lines.join("\n");
+    expect(after).toMatch(/env\s+\$TICKET: answered/);
+    expect(after).not.toMatch(/asks\s+\$TICKET/);
+    expect(after).not.toContain("SECRET-123");
   });
 });
