@@ -4,7 +4,7 @@
  * the command tree itself, rejects unknown commands and flags with a did-you-mean suggestion (exit 2), and
  * then hands the leaf to citty's runCommand.
  */
-import { runCommand, showUsage, type ArgsDef, type CommandDef } from "citty";
+import { renderUsage, runCommand, type ArgsDef, type CommandDef } from "citty";
 import { UsageError } from "../errors.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
 
@@ -83,7 +83,7 @@ export async function dispatch(root: AnyCommand, rawArgs: string[], path = "bott
     }
     if (!root.run) {
       if (rawArgs.includes("--help") || rawArgs.includes("-h") || rawArgs.length === 0) {
-        await showUsage(root);
+        await printUsage(root, path);
         return undefined;
       }
       checkFlags(path, args, rawArgs);
@@ -91,10 +91,20 @@ export async function dispatch(root: AnyCommand, rawArgs: string[], path = "bott
     }
   }
   if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-    await showUsage(root);
+    await printUsage(root, path);
     return undefined;
   }
   checkFlags(path, args, rawArgs);
   const { result } = await runCommand(root, { rawArgs });
   return result;
+}
+
+/** Help goes to stdout, in color only on a terminal that did not ask for NO_COLOR (pipes and files get plain text). */
+async function printUsage(cmd: AnyCommand, path: string): Promise<void> {
+  // The parent's name makes the USAGE line the full invocation (`bottle budget set`, not `set`).
+  const parentPath = path.split(" ").slice(0, -1).join(" ");
+  const parent = parentPath ? ({ meta: { name: parentPath } } as CommandDef<ArgsDef>) : undefined;
+  const text = await renderUsage(cmd as CommandDef<ArgsDef>, parent);
+  const plain = !process.stdout.isTTY || (process.env.NO_COLOR ?? "") !== "";
+  process.stdout.write(`${plain ? text.replace(/\x1b\[[0-9;]*m/g, "") : text}\n`);
 }

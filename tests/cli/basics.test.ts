@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import pkg from "../../package.json" with { type: "json" };
+import { join } from "node:path";
 import { cliEnv, runCompiled } from "../helpers/compiled-cli.ts";
 
 describe("the compiled bottle binary", () => {
@@ -23,6 +24,15 @@ describe("the compiled bottle binary", () => {
     const sub = await runCompiled(["bottles", "show", "--help"], cliEnv());
     expect(sub.code).toBe(0);
     expect(sub.stdout).toContain("--json");
+  });
+
+  test("help piped to a file is plain text even without NO_COLOR, and names the full invocation", async () => {
+    const env: Record<string, string> = { PATH: process.env.PATH!, HOME: process.env.HOME!, TMPDIR: process.env.TMPDIR!, BOTTLE_HOME: cliEnv().home };
+    const p = Bun.spawn(["bun", join(import.meta.dir, "../../src/cli/main.ts"), "budget", "set", "--help"], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    const [out, code] = await Promise.all([new Response(p.stdout).text(), p.exited]);
+    expect(code).toBe(0);
+    expect(out).not.toContain("\u001b[");
+    expect(out).toContain("USAGE bottle budget set [OPTIONS]");
   });
 
   test("an unknown command gets a did-you-mean and exit 2", async () => {
