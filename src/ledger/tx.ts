@@ -1,16 +1,46 @@
 /**
  * Atomic ledger writes. `BEGIN IMMEDIATE` takes SQLite's write lock before the first read, so two writers
  * (in one process or several) never both read the same state and both act on it, and a writer that finds
- * the lock taken waits `busy_timeout` instead of failing. Within a process, kysely's single SQLite
+ * the lock taken waits up to the connection's `busy_timeout` instead of failing. That wait is asynchronous:
+ * SQLite's own busy handler sleeps inside the call and would freeze the event loop — every stream the
+ * proxy is relaying — while another process holds the lock, so BEGIN IMMEDIATE is tried with no busy
+ * timeout and retried from a timer (1 ms doubling to 25 ms) until the same deadline. Within a process, kysely's single SQLite
  * connection is serialised by its mutex, which `connection()` holds for the whole callback. (A Postgres
  * ledger would run the same callback in a SERIALIZABLE transaction instead; this is the SQLite half.)
  */
 import { sql, type Kysely } from "kysely";
 
+const busy = (e: unknown) => /SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? ""));
+
+/** BEGIN IMMEDIATE, waiting for another process's write lock on timers instead of on the event loop. */
+async function beginImmediate<DB>(conn: Kysely<DB>): Promise<void> {
+  const current = await sql<{ timeout: number }>`pragma busy_timeout`.execute(conn);
+  const waitMs = Number(current.rows[0]?.timeout ?? 0);
+  if (waitMs <= 0) {
+    await sql`begin immediate`.execute(conn);
+    return;
+  }
+  await sql.raw("pragma busy_timeout = 0").execute(conn);
+  try {
+    const deadline = Date.now() + waitMs;
+    for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
+      try {
+        await sql`begin immediate`.execute(conn);
+        return;
+      } catch (e) {
+        if (!busy(e) || Date.now() >= deadline) throw e;
+      }
+      await Bun.sleep(delay);
+    }
+  } finally {
+    await sql.raw(`pragma busy_timeout = ${Math.floor(waitMs)}`).execute(conn);
+  }
+}
+
 /** Runs `fn` inside BEGIN IMMEDIATE … COMMIT on one connection; rolls back on any error. */
 export async function immediate<T, DB>(db: Kysely<DB>, fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
-    await sql`begin immediate`.execute(conn);
+    await beginImmediate(conn);
     try {
       const out = await fn(conn);
       await sql`commit`.execute(conn);
