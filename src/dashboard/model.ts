@@ -6,6 +6,7 @@
  */
 import { hostname } from "node:os";
 import type { BudgetRow } from "../budget/report.ts";
+import { windowAt } from "../budget/windows.ts";
 import { isoInZone } from "../budget/zoned-time.ts";
 import { pidAlive } from "../enforce/run-control.ts";
 import { showLayers, showRuns } from "../enforce/show.ts";
@@ -46,21 +47,31 @@ function byRisk(provider: string | null) {
 }
 
 /**
- * The budgets that govern the run for the providers it uses: its own, and any it has spent tokens with (a pi
- * agent calling Anthropic's API is metered as claude). A global claude budget says nothing about a codex run.
+ * The budgets that govern each run for the providers it uses: its own, and any it has spent tokens with (a
+ * pi agent calling Anthropic's API is metered as claude). A global claude budget says nothing about a codex
+ * run. Counted for all runs at once, so runs that share a budget share its count.
  */
-async function governing(store: EnforceStore, run: RunInfo, used: RunActivity, layers: readonly BudgetLayer[] | undefined, tz: string, now: number): Promise<Gauge[]> {
-  if (!layers || layers.length === 0) return [];
-  const [shown] = await showRuns(store, [{ runId: run.id, agent: run.agent, bottles: run.bottles, layers }], tz, now);
-  const relevant = (shown?.budgets ?? []).filter((b) => b.provider === run.provider || used.byProvider[b.provider] !== undefined);
-  return relevant.map(gauge).sort(byRisk(run.provider));
+async function governing(store: EnforceStore, runs: readonly RunInfo[], activity: Map<string, RunActivity>, layersOf: DashboardInput["layersOf"], tz: string, now: number): Promise<Map<string, Gauge[]>> {
+  const withLayers = runs.flatMap((r) => {
+    const layers = layersOf?.(r);
+    return layers?.length ? [{ runId: r.id, agent: r.agent, bottles: r.bottles, layers }] : [];
+  });
+  const out = new Map<string, Gauge[]>(runs.map((r) => [r.id, []]));
+  for (const shown of await showRuns(store, withLayers, tz, now)) {
+    const run = runs.find((r) => r.id === shown.runId)!;
+    const used = activity.get(run.id)!;
+    const relevant = shown.budgets.filter((b) => b.provider === run.provider || used.byProvider[b.provider] !== undefined);
+    out.set(run.id, relevant.map(gauge).sort(byRisk(run.provider)));
+  }
+  return out;
 }
 
 async function providerTotals(store: EnforceStore, settings: DashboardInput["settings"], tz: string, now: number): Promise<ProviderTotal[]> {
   const global = settings?.budget ? await showLayers(store, [{ scope: "global", file: settings.file, budget: settings.budget }], tz, "", now) : [];
   const out: ProviderTotal[] = [];
   for (const provider of PROVIDERS) {
-    const tokens = await store.transaction((tx) => tx.usedTokens({ scope: "global", key: "", provider, since: 0 }));
+    // Today's tokens, not all time: a count bounded by the day stays cheap however long the ledger's history.
+    const tokens = await store.transaction((tx) => tx.usedTokens({ scope: "global", key: "", provider, since: windowAt(now, "day", tz).start }));
     const found = global.find((g) => g.provider === provider);
     if (found) {
       const { governs: _, ...row } = found; // a lone global layer always governs: not worth saying
@@ -118,14 +129,12 @@ export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<Da
       ...(await listRuns(conn, { state: "ended", endedSince: now - (i.keepEndedMs ?? 3_600_000), limit: i.endedLimit ?? 10 })),
     ];
     const activity = await runActivity(conn, runs.map((r) => r.id), now - RATE_WINDOW_MS);
+    const budgets = await governing(store, runs, activity, i.layersOf, tz, now);
     const rows: Array<{ run: RunInfo; row: DashboardRun }> = [];
     for (const run of runs) {
       const last = await store.transaction((tx) => tx.lastControlAction(run.id));
       const ownerGone = run.state === "running" && run.pid !== null && (run.host === null || run.host === here) && !alive(run.pid);
-      const status = runStatus(run, last, ownerGone);
-      const used = activity.get(run.id)!;
-      const budgets = await governing(store, run, used, i.layersOf?.(run), tz, now);
-      rows.push({ run, row: runRow(run, used, status, budgets, tz, now) });
+      rows.push({ run, row: runRow(run, activity.get(run.id)!, runStatus(run, last, ownerGone), budgets.get(run.id)!, tz, now) });
     }
     const actions: RecentAction[] = (await recentActions(conn, i.actionsLimit ?? 8)).map((a) => ({
       at: isoInZone(a.at, tz),

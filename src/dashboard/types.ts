@@ -51,7 +51,7 @@ export interface DashboardRun {
 
 export interface ProviderTotal {
   provider: string;
-  /** Tokens every run on the ledger has charged to this provider, all time. */
+  /** Tokens every run on the ledger has charged to this provider today (since midnight in the zone). */
   tokens: number;
   /** The global budget (settings.yml) for this provider, counted over its window since its last reset. */
   budget?: Gauge;

@@ -8,6 +8,7 @@
  *   - for each live run, the budget that governs it per provider (a `--budget` run budget only shows here).
  * Each view reads one consistent snapshot inside a ledger transaction.
  */
+import { scopeKeyFor } from "../budget/counting.ts";
 import { budgetsByScope, effectiveBudgets, type EffectiveBudget } from "../budget/precedence.ts";
 import { budgetRow, type BudgetRow } from "../budget/report.ts";
 import type { AgentManifest, BottleManifest, BudgetLayer, BudgetSpec, ProviderName, Settings } from "../manifest/types.ts";
@@ -77,11 +78,24 @@ export interface RunBudgets {
   budgets: BudgetRow[];
 }
 
+/**
+ * Every run's governing budgets, in one snapshot. Runs of one agent, or under one global budget, share the
+ * budget and so its count: each distinct budget (a run budget is distinct per run) is counted once.
+ */
 export async function showRuns(store: EnforceStore, runs: readonly LiveRunLayers[], timeZone: string, now = Date.now()): Promise<RunBudgets[]> {
-  const out: RunBudgets[] = [];
-  for (const r of runs) {
-    const budgets = await rowsFor(store, effectiveBudgets(r.layers).map((budget) => ({ budget })), r.runId, timeZone, now);
-    out.push({ runId: r.runId, agent: r.agent, bottles: r.bottles, budgets });
-  }
-  return out;
+  return store.transaction(async (tx) => {
+    const counted = new Map<string, BudgetRow>();
+    const out: RunBudgets[] = [];
+    for (const r of runs) {
+      const budgets: BudgetRow[] = [];
+      for (const b of effectiveBudgets(r.layers)) {
+        const key = JSON.stringify([scopeKeyFor(b, r.runId), b.provider, b.tokens, b.per ?? null, b.file ?? null]);
+        let row = counted.get(key);
+        if (!row) counted.set(key, (row = budgetRow(b, await standing(tx, b, r.runId, now, timeZone), timeZone, now)));
+        budgets.push({ ...row });
+      }
+      out.push({ runId: r.runId, agent: r.agent, bottles: r.bottles, budgets });
+    }
+    return out;
+  });
 }

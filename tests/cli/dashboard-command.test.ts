@@ -70,8 +70,9 @@ describe("bottle dashboard --once", () => {
       expect.stringMatching(/^crashed claude claude sandbox ended 6m 0 - 0\/m ░+ 1% global$/),
       expect.stringMatching(/^old claude claude sandbox ended 20m 2,000 11m 0\/m ░+ 1% global$/),
     ]);
-    expect(lines).toContain("HOST TOTALS  tokens all time · the global budget over its window");
-    expect(lines.some((l) => /^claude {4}55,000 {2}░+ {3}1% {2}55,000 of 5,000,000 tokens used, 4,945,000 left, no window$/.test(l))).toBe(true);
+    expect(lines).toContain("HOST TOTALS  tokens today · the global budget over its window");
+    // Today's tokens (the seed's usage is minutes old, the ancient run's two days; near midnight, less of it is today).
+    expect(lines.some((l) => /^claude {4}[\d,]+ {2}░+ {3}1% {2}55,000 of 5,000,000 tokens used, 4,945,000 left, no window$/.test(l))).toBe(true);
     expect(lines).toContain("RECENT ACTIONS");
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(100);
     expect(r.stdout).not.toContain("\x1b[");

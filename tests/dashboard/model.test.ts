@@ -112,11 +112,11 @@ describe("governing budgets", () => {
 });
 
 describe("host totals and actions", () => {
-  test("per provider: all-time tokens, and the global budget counted over today", () => {
+  test("per provider: today's tokens (not the ancient run's), and the global budget counted over today", () => {
     expect(model.providers).toEqual([
       {
         provider: "claude",
-        tokens: 55_000,
+        tokens: 48_000,
         budget: {
           scope: "global",
           provider: "claude",

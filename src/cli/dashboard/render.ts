@@ -106,7 +106,7 @@ function detail(r: DashboardRun, note: Note | undefined, screen: Screen, paint: 
 
 function totals(model: DashboardModel, screen: Screen, paint: Paint): string[] {
   if (model.providers.length === 0) return [];
-  const out = [compose([["HOST TOTALS", SGR.bold], ["  tokens all time · the global budget over its window", SGR.dim]], screen.width, paint)];
+  const out = [compose([["HOST TOTALS", SGR.bold], ["  tokens today · the global budget over its window", SGR.dim]], screen.width, paint)];
   const tw = Math.max(6, ...model.providers.map((p) => tokens(p.tokens).length));
   for (const p of model.providers) {
     const segs: Seg[] = [[`${pad(p.provider, 8)}  ${pad(tokens(p.tokens), tw, "right")}  `]];
