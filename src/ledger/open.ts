@@ -73,13 +73,31 @@ function checkLocation(path: string, createDir: boolean): void {
   }
 }
 
+/**
+ * `journal_mode = wal`, retried while another process is switching the same new file: SQLite answers
+ * SQLITE_BUSY at once there (its busy handler is not used for that lock), which the busy timeout cannot
+ * absorb. Opening is synchronous, so the retry sleeps synchronously, a few ms at a time, up to the timeout.
+ */
+function walMode(raw: Sqlite, busyTimeoutMs: number): string | undefined {
+  const deadline = Date.now() + Math.max(busyTimeoutMs, 1000);
+  for (let delay = 1; ; delay = Math.min(delay * 2, 50)) {
+    try {
+      return raw.query<{ journal_mode: string }, []>("pragma journal_mode = wal").get()?.journal_mode;
+    } catch (e) {
+      const code = String((e as { code?: unknown }).code ?? "");
+      if (!/SQLITE_(BUSY|LOCKED)/.test(code) || Date.now() >= deadline) throw e;
+    }
+    Bun.sleepSync(delay);
+  }
+}
+
 function openSqlite(path: string, busyTimeoutMs: number): Sqlite {
   let raw: Sqlite | undefined;
   try {
     raw = new Sqlite(path, { create: true });
     // busy_timeout first: switching to WAL needs a lock another process may hold for a moment.
     raw.exec(`pragma busy_timeout = ${Math.max(0, Math.floor(busyTimeoutMs))}`);
-    const mode = raw.query<{ journal_mode: string }, []>("pragma journal_mode = wal").get()?.journal_mode;
+    const mode = walMode(raw, busyTimeoutMs);
     if (mode !== "wal") throw new Error(`the file system refused WAL mode (journal_mode is ${mode})`);
     // WAL + NORMAL: a commit survives the process being killed at any point; only an OS crash or power loss
     // can lose the last commits (never corrupt the file).
