@@ -93,7 +93,9 @@ export function parsePer(per: string | undefined): BudgetWindow | null | undefin
 /** The text of a built-in agent or bottle, if `name` is one (see src/manifest/embedded.ts). */
 function embeddedText(kind: "agents" | "bottles", name: string | undefined): string | undefined {
   const list = kind === "agents" ? EMBEDDED_AGENTS : EMBEDDED_BOTTLES;
-  return list.find((m) => m.file === `embedded:${kind}/${name}.md`)?.text;
+  const text = list.find((m) => m.file === `embedded:${kind}/${name}.md`)?.text;
+  // The built-in's "copy this file to … to change it" is done by now: say what the copy is instead.
+  return text?.replace(/Copy this file to \S+ to change\s+it\./, "This copy (made by `bottle budget set`) replaces the built-in one.");
 }
 
 export interface BudgetFile {

@@ -27,6 +27,9 @@ test("setting a budget on a built-in agent writes a copy of it, with the budget,
   expect(after.budget).toEqual({ claude: { tokens: 1000 } });
   // Everything else is the built-in agent's.
   expect({ provider: after.provider, bottle: after.bottle, prompt: after.prompt }).toEqual({ provider: before.provider, bottle: before.bottle, prompt: before.prompt });
+  const copied = readFileSync(r.file, "utf8");
+  expect(copied).toContain("This copy (made by `bottle budget set`) replaces the built-in one.");
+  expect(copied).not.toContain("Copy this file to");
   // A second set edits the user's file in place.
   const again = setBudget({ scope: "agent", name: "claude", provider: "claude" }, { tokens: 2000 }, cwd, paths);
   expect(again.copiedBuiltIn).toBe(false);
