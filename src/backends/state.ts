@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFile
 import { join } from "node:path";
 import { bottleHome, runDir } from "../paths.ts";
 import { isAlive, readStat } from "./procs.ts";
-import type { ActiveBottle, BottleHandle, BottleState, Snapshot } from "./types.ts";
+import type { ActiveBottle, BottleHandle, BottleState, RunningProcess, Snapshot } from "./types.ts";
 
 export interface TrackedProcess {
   pid: number;
@@ -65,6 +65,20 @@ export function track(pid: number): TrackedProcess {
 
 export function liveProcesses(rec: BottleRecord): TrackedProcess[] {
   return rec.processes.filter((p) => isAlive(p.pid, p.startTime));
+}
+
+/**
+ * Records a process started in a bottle in the run's state file for as long as it lives, so `bottle ps`,
+ * stop and teardown see it from any process. Both backends' `exec` go through here.
+ */
+export function trackInRecord(runId: string, proc: RunningProcess, home = bottleHome()): RunningProcess {
+  const tracked = track(proc.pid);
+  updateRecord(runId, (r) => ({ ...r, processes: [...liveProcesses(r), tracked] }), home);
+  const exited = proc.exited.then((res) => {
+    updateRecord(runId, (r) => ({ ...r, processes: r.processes.filter((p) => p.pid !== tracked.pid) }), home);
+    return res;
+  });
+  return { pid: proc.pid, exited, kill: proc.kill };
 }
 
 /** running: a tracked process is alive; frozen: a snapshot waits for resume; stopped: neither. */

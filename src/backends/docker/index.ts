@@ -18,7 +18,7 @@ import { copyTree, insideToHost, validateRunId } from "../files.ts";
 import { BRIDGE_READY } from "../bridge.ts";
 import { selfCommand } from "../self.ts";
 import { spawnBottleProcess } from "../spawn.ts";
-import { allRecords, readRecord, stateOf, toActive, track, updateRecord, writeRecord } from "../state.ts";
+import { allRecords, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import type { ActiveBottle, Availability, Backend, BottleHandle, BottlePlan, ExecOptions, ExecResult, RunningProcess, Snapshot } from "../types.ts";
 import { containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
 import { docker, dockerClientEnv, dockerOk, engineStatus } from "./cli.ts";
@@ -99,14 +99,7 @@ export class DockerBackend implements Backend {
     const attach = opts.attach ?? "inherit";
     const { args, clientEnv } = execArgs({ container: handle.container, env, attach, cwd: opts.cwd ?? handle.workspace, argv, withStdin: opts.stdin !== undefined });
     const bin = Bun.which("docker") ?? "docker";
-    const proc = spawnBottleProcess({ argv: [bin, ...args], env: dockerClientEnv(clientEnv), attach, stdin: opts.stdin });
-    const tracked = track(proc.pid);
-    updateRecord(handle.runId, (r) => ({ ...r, processes: [...r.processes, tracked] }), this.home);
-    const exited = proc.exited.then((res) => {
-      updateRecord(handle.runId, (r) => ({ ...r, processes: r.processes.filter((p) => p.pid !== tracked.pid) }), this.home);
-      return res;
-    });
-    return { pid: proc.pid, exited, kill: proc.kill };
+    return trackInRecord(handle.runId, spawnBottleProcess({ argv: [bin, ...args], env: dockerClientEnv(clientEnv), attach, stdin: opts.stdin }), this.home);
   }
 
   provision(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {

@@ -19,7 +19,7 @@ import { bottleEnv } from "../env.ts";
 import { isAlive, processTree, signalTree, stopTree, waitGone } from "../procs.ts";
 import { selfCommand } from "../self.ts";
 import { spawnBottleProcess } from "../spawn.ts";
-import { allRecords, liveProcesses, readRecord, stateOf, toActive, track, updateRecord, writeRecord } from "../state.ts";
+import { allRecords, liveProcesses, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import { type ActiveBottle, type Availability, type Backend, type BottleHandle, type BottlePlan, type ExecOptions, type ExecResult, type RunningProcess, type Snapshot } from "../types.ts";
 import { bwrapArgs, groupText, passwdText } from "./args.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
@@ -101,14 +101,7 @@ export class SandboxBackend implements Backend {
 
   exec(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): RunningProcess {
     const cmd = this.commandFor(handle, argv, opts);
-    const proc = spawnBottleProcess({ argv: cmd.argv, env: cmd.env, attach: opts.attach ?? "inherit", stdin: opts.stdin });
-    const tracked = track(proc.pid);
-    updateRecord(handle.runId, (r) => ({ ...r, processes: [...liveProcesses(r), tracked] }), this.home);
-    const exited = proc.exited.then((res) => {
-      updateRecord(handle.runId, (r) => ({ ...r, processes: r.processes.filter((p) => p.pid !== tracked.pid) }), this.home);
-      return res;
-    });
-    return { pid: proc.pid, exited, kill: proc.kill };
+    return trackInRecord(handle.runId, spawnBottleProcess({ argv: cmd.argv, env: cmd.env, attach: opts.attach ?? "inherit", stdin: opts.stdin }), this.home);
   }
 
   provision(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
