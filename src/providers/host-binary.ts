@@ -3,7 +3,9 @@
  * sandbox hides $HOME and /tmp, where user-level installs live (`~/.local/bin`, `~/.npm-global`), so
  * besides the executable this returns the directories the bottle must see read-only: the PATH entry that
  * holds it, and the install it resolves to (the enclosing node_modules for npm packages, whose
- * dependencies sit beside it).
+ * dependencies sit beside it). Both are real paths: a PATH entry reached through a symlinked directory
+ * cannot be a bind target (bubblewrap will not create a mount point through a symlink), so the bottle gets
+ * the real directory, and `binDir` is put first on its PATH.
  */
 import { realpathSync } from "node:fs";
 import { dirname, sep } from "node:path";
@@ -15,6 +17,8 @@ export interface HostBinary {
   path: string;
   /** Host directories to expose read-only inside the bottle. */
   expose: string[];
+  /** The real directory holding the executable (first on the bottle's PATH). */
+  binDir: string;
 }
 
 function installRoot(real: string): string {
@@ -32,5 +36,6 @@ export function hostBinary(provider: Provider, PATH: string = process.env.PATH ?
     });
   }
   const real = realpathSync(found);
-  return { path: found, expose: [...new Set([dirname(found), installRoot(real)])] };
+  const binDir = realpathSync(dirname(found));
+  return { path: found, binDir, expose: [...new Set([binDir, installRoot(real)])] };
 }

@@ -44,8 +44,11 @@ export function buildPlan(i: PlanInput): BottlePlan {
   };
   if (i.backend === "sandbox") {
     const PATH = i.hostPath ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";
-    plan.expose = hostBinary(p, PATH).expose;
-    if (i.hostPath) env.PATH = i.hostPath;
+    const bin = hostBinary(p, PATH);
+    plan.expose = bin.expose;
+    const entries = PATH.split(":");
+    if (!entries.includes(bin.binDir)) env.PATH = [bin.binDir, ...entries].join(":");
+    else if (i.hostPath) env.PATH = i.hostPath;
   }
   return plan;
 }
