@@ -15,6 +15,7 @@ import { echoProxy, freshWorkspace, REPO } from "../helpers/bottles.ts";
 const backend = new SandboxBackend();
 const proxy = echoProxy();
 // The link must sit where the bottle sees the host read-only (not under /tmp or $HOME, which it hides).
+mkdirSync(join(REPO, ".cache"), { recursive: true });
 const linkRoot = mkdtempSync(join(REPO, ".cache", "path-link-"));
 let handle: BottleHandle | undefined;
 
