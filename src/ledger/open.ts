@@ -16,6 +16,7 @@ import { LedgerError } from "../errors.ts";
 import { bottleHome, homePaths } from "../paths.ts";
 import type { Database, LedgerDb } from "./database.ts";
 import { appliedMigrations, migrateSqlite } from "./migrate.ts";
+import { isBusy } from "./tx.ts";
 
 export interface OpenLedgerOptions {
   /** The SQLite file; default `$BOTTLE_HOME/bottle.db`. Pass settings.yml's `ledger:` here. */
@@ -84,8 +85,7 @@ function walMode(raw: Sqlite, busyTimeoutMs: number): string | undefined {
     try {
       return raw.query<{ journal_mode: string }, []>("pragma journal_mode = wal").get()?.journal_mode;
     } catch (e) {
-      const code = String((e as { code?: unknown }).code ?? "");
-      if (!/SQLITE_(BUSY|LOCKED)/.test(code) || Date.now() >= deadline) throw e;
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
     }
     Bun.sleepSync(delay);
   }

@@ -10,7 +10,8 @@
  */
 import { sql, type Kysely } from "kysely";
 
-const busy = (e: unknown) => /SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? ""));
+/** SQLite refused for a lock another connection holds (the cases worth retrying). */
+export const isBusy = (e: unknown): boolean => /SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? ""));
 
 /** BEGIN IMMEDIATE, waiting for another process's write lock on timers instead of on the event loop. */
 async function beginImmediate<DB>(conn: Kysely<DB>): Promise<void> {
@@ -28,7 +29,7 @@ async function beginImmediate<DB>(conn: Kysely<DB>): Promise<void> {
         await sql`begin immediate`.execute(conn);
         return;
       } catch (e) {
-        if (!busy(e) || Date.now() >= deadline) throw e;
+        if (!isBusy(e) || Date.now() >= deadline) throw e;
       }
       await Bun.sleep(delay);
     }

@@ -14,7 +14,7 @@ import type { AuditRecord } from "../proxy/hooks.ts";
 import { auditRow, insertAudit } from "./audit.ts";
 import type { LedgerDb } from "./database.ts";
 import { ledgerFileOf } from "./open.ts";
-import { immediate } from "./tx.ts";
+import { immediate, isBusy } from "./tx.ts";
 import { insertUsage, usageRow, type UsageEvent } from "./usage.ts";
 
 interface Pending {
@@ -28,7 +28,6 @@ export interface LedgerWriterOptions {
   giveUpMs?: number;
 }
 
-const busy = (e: unknown) => /SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? ""));
 
 export class LedgerWriter {
   private usageQueue: Pending[] = [];
@@ -125,7 +124,7 @@ export class LedgerWriter {
         this.commit(file, queries);
         return;
       } catch (e) {
-        if (!busy(e) || Date.now() > deadline) throw e;
+        if (!isBusy(e) || Date.now() > deadline) throw e;
         this.busyRetries++;
         await Bun.sleep(delay);
       }
