@@ -14,7 +14,7 @@ import { holdLogs, log } from "../log.ts";
 import { providerFor } from "../providers/index.ts";
 import { buildPlan } from "../providers/plan.ts";
 import { provisionAgent } from "../providers/provision.ts";
-import { sqlEnforceStore } from "../enforce/sql-store.ts";
+import { sqlStoreOn } from "../enforce/sql-store.ts";
 import { budgetStop, readOutcome } from "./outcome.ts";
 import { writeRequestFile } from "./request-file.ts";
 import { openServices, type RunServices } from "./services.ts";
@@ -76,7 +76,8 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
 
 /** `bottle stop` (or the dashboard) ended this run: its last control action since launch is a user's stop. */
 async function stoppedByUser(db: LedgerDb, runId: string, since: number): Promise<boolean> {
-  const last = await sqlEnforceStore(db).transaction((tx) => tx.lastControlAction(runId));
+  // A read: no BEGIN IMMEDIATE (no write lock) is needed to see the last action.
+  const last = await sqlStoreOn(db).transaction((tx) => tx.lastControlAction(runId));
   return last?.kind === "stop" && last.at >= since;
 }
 

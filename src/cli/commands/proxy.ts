@@ -16,6 +16,7 @@ import { parseBudget } from "../budget-flag.ts";
 import { openCliLedger } from "../ledger.ts";
 import { endRun, ledgerHooks, registerRun, type LedgerHooks } from "../../ledger/index.ts";
 import { composeHooks } from "../../enforce/compose-hooks.ts";
+import { describeScope } from "../../budget/precedence.ts";
 import { launchBudget } from "../../enforce/plan.ts";
 import { sqlCommandQueue, sqlEnforceStore } from "../../enforce/sql-store.ts";
 import { startEnforcement, type Enforcement } from "../../enforce/start.ts";
@@ -63,7 +64,7 @@ export default defineCommand({
           bottles: [],
           ...(budget !== undefined ? { budgetFlag: budget } : {}),
         });
-        for (const g of Object.values(b.plan.budgets)) if (g) log.info(`budget: ${g.provider} ${g.tokens} tokens${g.per ? ` per ${g.per}` : ""} (${g.scope === "run" ? "--budget" : g.scope}${g.file ? `, ${g.file}` : ""}); crossing it cuts this session off`);
+        for (const g of Object.values(b.plan.budgets)) if (g) log.info(`budget: ${g.provider} ${g.tokens} tokens${g.per ? ` per ${g.per}` : ""} (${describeScope(g)}); crossing it cuts this session off`);
         enforcement = await startEnforcement({ store: sqlEnforceStore(db), queue: sqlCommandQueue(db), plan: b.plan, policy: "cutoff", env: process.env });
         return composeHooks(hooks, enforcement.hooks);
       },
