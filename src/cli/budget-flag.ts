@@ -8,6 +8,6 @@ import { UsageError } from "../errors.ts";
 export function parseBudget(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v.replace(/[_,]/g, ""));
-  if (v.trim() === "" || !Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--budget ${JSON.stringify(v)} is not a positive whole number of tokens`, { key: "--budget", fix: "e.g. --budget 50000" });
+  if (!Number.isSafeInteger(n) || n <= 0) throw new UsageError(`--budget ${JSON.stringify(v)} is not a positive whole number of tokens`, { key: "--budget", fix: "e.g. --budget 50000" });
   return n;
 }
