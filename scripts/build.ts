@@ -1,10 +1,15 @@
 /**
  * Compiles the self-contained `dist/bottle` executable with Bun.build({ compile }). By default it builds for
- * the host; `--all` builds the release matrix, `--target <t>` one target. The version is embedded with a
- * compile-time define so the binary needs no package.json beside it.
+ * the host; `--all` builds the release matrix, `--target <t>` one target. The version, the commit and the
+ * target are embedded with compile-time defines so the binary needs no package.json (or git) beside it.
+ *
+ * A release (`--all`) is what a user downloads: the binaries, a SHA256SUMS file over exactly those binaries
+ * (`sha256sum --check SHA256SUMS` verifies them), and the source maps kept apart in sourcemaps/ so that
+ * nobody downloads 8 MB of maps by mistake and a glob over bottle-* finds only executables.
  */
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { mkdirSync, readFileSync, renameSync, existsSync, writeFileSync } from "node:fs";
+import { basename, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
 
 const TARGETS = ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64"] as const;
@@ -32,8 +37,20 @@ function parse(argv: string[]): { targets: (Target | "host")[]; outdir: string }
   return { targets, outdir };
 }
 
+/** The commit being built (short hash, `-dirty` when the tree has changes), or "unknown" outside git. */
+function commit(): string {
+  const rev = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: join(import.meta.dir, ".."), stderr: "ignore" });
+  if (rev.exitCode !== 0) return "unknown";
+  const dirty = Bun.spawnSync(["git", "status", "--porcelain", "--untracked-files=no"], { cwd: join(import.meta.dir, ".."), stderr: "ignore" });
+  return `${rev.stdout.toString().trim()}${dirty.exitCode === 0 && dirty.stdout.toString().trim() !== "" ? "-dirty" : ""}`;
+}
+
+const hostTarget = `${process.platform}-${process.arch}`;
 const { targets, outdir } = parse(process.argv.slice(2));
-mkdirSync(outdir, { recursive: true });
+const rev = commit();
+const maps = join(outdir, "sourcemaps");
+mkdirSync(maps, { recursive: true });
+const built: string[] = [];
 for (const t of targets) {
   const outfile = t === "host" ? join(outdir, "bottle") : join(outdir, `bottle-${t}`);
   const result = await Bun.build({
@@ -42,11 +59,23 @@ for (const t of targets) {
     // Identifiers are kept: `--debug` stacks and error class names stay readable in the compiled binary.
     minify: { whitespace: true, syntax: true, identifiers: false },
     sourcemap: "linked",
-    define: { BOTTLE_BUILD_VERSION: JSON.stringify(pkg.version) },
+    define: {
+      BOTTLE_BUILD_VERSION: JSON.stringify(pkg.version),
+      BOTTLE_BUILD_COMMIT: JSON.stringify(rev),
+      BOTTLE_BUILD_TARGET: JSON.stringify(t === "host" ? hostTarget : t),
+    },
   });
   if (!result.success) {
     for (const l of result.logs) console.error(l);
     process.exit(1);
   }
+  // The map is written beside the binary; it belongs with the other maps, not with what users download.
+  if (existsSync(`${outfile}.map`)) renameSync(`${outfile}.map`, join(maps, `${basename(outfile)}.map`));
+  built.push(outfile);
   console.error(`built ${outfile}`);
+}
+if (targets.length > 1) {
+  const sums = built.map((f) => `${createHash("sha256").update(readFileSync(f)).digest("hex")}  ${basename(f)}\n`).join("");
+  writeFileSync(join(outdir, "SHA256SUMS"), sums);
+  console.error(`wrote ${join(outdir, "SHA256SUMS")} (${built.length} binaries; source maps in ${maps})`);
 }

@@ -7,7 +7,7 @@
 import { createConsola } from "consola";
 import { colors } from "consola/utils";
 import { setLogger } from "../log.ts";
-import { VERSION } from "../version.ts";
+import { versionLine } from "../version.ts";
 import { dispatch } from "./dispatch.ts";
 import { formatError } from "./format-error.ts";
 import { rootCommand } from "./root.ts";
@@ -34,7 +34,7 @@ export async function main(argv: string[]): Promise<number> {
     error: (m) => consola.error(m),
   });
   if (args[0] === "--version" || args[0] === "-v") {
-    process.stdout.write(`${VERSION}\n`);
+    process.stdout.write(`${versionLine()}\n`);
     return 0;
   }
   try {

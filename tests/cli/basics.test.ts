@@ -9,9 +9,14 @@ import { join } from "node:path";
 import { cliEnv, runCompiled } from "../helpers/compiled-cli.ts";
 
 describe("the compiled bottle binary", () => {
-  test("--version prints the embedded version", async () => {
+  test("--version prints the embedded version, commit and target", async () => {
+    const head = Bun.spawnSync(["git", "rev-parse", "--short=12", "HEAD"], { cwd: join(import.meta.dir, "../..") }).stdout.toString().trim();
     for (const flag of ["--version", "-v"]) {
-      expect(await runCompiled([flag], cliEnv())).toEqual({ code: 0, stdout: `${pkg.version}\n`, stderr: "" });
+      const r = await runCompiled([flag], cliEnv());
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+      // The commit is the built one (with -dirty when the tree had changes), the target the host's.
+      expect(r.stdout).toMatch(new RegExp(`^${pkg.version.replace(/\./g, "\\.")} \\(commit ${head}(-dirty)?, ${process.platform}-${process.arch}\\)\n$`));
     }
   });
 
