@@ -61,7 +61,9 @@ export interface ProxyHooks {
   /**
    * Each decoded response chunk, as it arrives. Returning bytes replaces what the client receives for this
    * chunk (used to strip an injected usage-only chunk); returning undefined forwards the chunk unchanged.
-   * Must be fast and must never throw (the proxy guards it anyway).
+   * Must be fast and must never throw (the proxy guards it anyway). The chunk is the very buffer the client
+   * receives next (no copy is made for the hook): read it, keep it if needed (it is never reused), never
+   * write into it.
    */
   onResponseChunk?(ctx: ProxyRequestContext, chunk: Uint8Array): Uint8Array | void;
   /** The response finished normally. */

@@ -1,7 +1,8 @@
 /**
  * Streaming passthrough of an upstream response body. Each chunk is forwarded the moment it arrives (nothing
- * is buffered to be read), and the metering hook sees a copy of it first; it may replace the chunk (to strip
- * a usage-only chunk the proxy asked for). The stream ends in exactly one of three ways, each reported once:
+ * is buffered to be read), and the metering hook sees that very chunk first, not a copy: the bytes are
+ * read where they pass, so a stream costs no allocation per chunk here. The hook may replace the chunk (to
+ * strip a usage-only chunk the proxy asked for); it must not write into it, since the client gets it next. The stream ends in exactly one of three ways, each reported once:
  * the upstream finished (onResponseEnd), the upstream broke (onAbort "upstream") or the client went away
  * (onAbort "client").
  */
@@ -56,8 +57,7 @@ export function passthrough(upstream: ReadableStream<Uint8Array>, o: Passthrough
         }
         let chunk = r.value;
         if (hooks.onResponseChunk) {
-          const copy = chunk.slice();
-          const replaced = guard("onResponseChunk", () => hooks.onResponseChunk!(ctx, copy));
+          const replaced = guard("onResponseChunk", () => hooks.onResponseChunk!(ctx, chunk));
           if (replaced instanceof Uint8Array) chunk = replaced;
         }
         if (chunk.byteLength === 0) continue;

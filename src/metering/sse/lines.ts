@@ -20,10 +20,13 @@ const LF = 0x0a;
 /** A line longer than this is dropped rather than buffered without bound (it cannot be a usage event). */
 export const MAX_LINE_BYTES = 32 * 1024 * 1024;
 
+/** The shared empty buffer: never written to. */
+const NOTHING = new Uint8Array(0);
+
 const decoder = new TextDecoder("utf-8", { fatal: false, ignoreBOM: true });
 
 export class LineSplitter {
-  private pending: Uint8Array = new Uint8Array(0);
+  private pending: Uint8Array = NOTHING;
   /** Absolute offset of pending[0]. */
   private pendingStart = 0;
   /** Set when a line overflowed MAX_LINE_BYTES: skip bytes until its terminator. */
@@ -53,7 +56,7 @@ export class LineSplitter {
       lines.push(this.line(0, this.pending.length, this.pending.length));
     }
     this.pendingStart += this.pending.length;
-    this.pending = new Uint8Array(0);
+    this.pending = NOTHING;
     return lines;
   }
 
@@ -77,12 +80,13 @@ export class LineSplitter {
       else lines.push(this.line(from, i, termEnd));
       from = termEnd;
     }
-    // Copy what is kept: the caller may reuse its chunk buffer once push returns.
-    this.pending = buf.slice(from);
+    // Copy what is kept: the caller may reuse its chunk buffer once push returns. A chunk that ends on a line
+    // boundary (the usual SSE case) keeps nothing, so it costs no allocation.
+    this.pending = from === buf.length ? NOTHING : buf.slice(from);
     this.pendingStart += from;
     if (this.pending.length > MAX_LINE_BYTES) {
       this.pendingStart += this.pending.length;
-      this.pending = new Uint8Array(0);
+      this.pending = NOTHING;
       this.discarding = true;
     }
     return lines;
