@@ -1,7 +1,8 @@
 /**
  * CONNECT handling on a run's listener. Bun.serve cannot tunnel CONNECT, so node:http accepts it and this
  * module decides: deny (a readable 403), tunnel (`mitm: false`: raw bytes piped to the target, so the agent
- * sees the real server's certificate), or MITM (the TLS stream is piped into the host's Bun.serve listener).
+ * sees the real server's certificate; only to port 443 and only after tunnel-gate.ts has checked the
+ * ClientHello's server name), or MITM (the TLS stream is piped into the host's Bun.serve listener).
  * Before piping a MITM tunnel it reads the ClientHello: anything that is not TLS is dropped, and an SNI that
  * differs from the CONNECT host gets a fatal TLS alert. Every outcome is audited; no input can crash it.
  */
@@ -13,6 +14,7 @@ import type { ExchangeTarget } from "./exchange.ts";
 import type { AuditRecord, ProxyRequestContext } from "./hooks.ts";
 import { decide, normalizeHost, tunnelTarget } from "./routes.ts";
 import { emitAudit, exchangeId, type RunContext } from "./run-context.ts";
+import { readClientHello, tunnelHelloVerdict, tunnelPortVerdict } from "./tunnel-gate.ts";
 
 export interface ConnectDeps {
   run: RunContext;
@@ -128,6 +130,12 @@ function awaitHello(deps: ConnectDeps, socket: Duplex, head: Buffer, host: strin
 
 async function tunnel(deps: ConnectDeps, socket: Duplex, head: Buffer, auth: { host: string; port: number }, route: ExchangeTarget["route"], audit: (r: Omit<AuditRecord, "time" | "runId" | "method" | "durationMs" | "path">) => void): Promise<void> {
   const { run } = deps;
+  const port = tunnelPortVerdict(auth.host, auth.port);
+  if (!port.ok) {
+    audit({ host: auth.host, status: port.status, decision: "refuse", reason: port.reason, bytesUp: 0, bytesDown: 0 });
+    socket.end(rawResponse(port.status, "Forbidden", port.reason));
+    return;
+  }
   if (run.hooks.admit) {
     const ctx: ProxyRequestContext = {
       id: exchangeId(run.runId), runId: run.runId, method: "CONNECT", host: auth.host, port: auth.port, path: "",
@@ -146,22 +154,29 @@ async function tunnel(deps: ConnectDeps, socket: Duplex, head: Buffer, auth: { h
       return;
     }
   }
+  // The ClientHello comes only after the 200, and nothing reaches the upstream before it is checked.
+  socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
+  const { hello, bytes } = await readClientHello(socket, head, run.limits.helloTimeoutMs);
+  const gate = tunnelHelloVerdict(auth.host, hello);
+  if (!gate.ok) {
+    audit({ host: auth.host, status: gate.status, decision: "refuse", reason: gate.reason, bytesUp: bytes.length, bytesDown: 0 });
+    if (gate.status === 421) socket.end(TLS_ALERT_UNRECOGNIZED_NAME);
+    else socket.destroy();
+    return;
+  }
   const dest = tunnelTarget(route, auth.host, auth.port);
-  let up = 0;
+  let up = bytes.length;
   let down = 0;
   let established = false;
   const upstream: Socket = netConnect(dest.port, dest.host);
   upstream.on("connect", () => {
     established = true;
-    socket.write("HTTP/1.1 200 Connection Established\r\n\r\n");
-    if (head.length) {
-      up += head.length;
-      upstream.write(head);
-    }
+    upstream.write(bytes);
     socket.on("data", (d: Buffer) => void (up += d.length));
     upstream.on("data", (d: Buffer) => void (down += d.length));
     socket.pipe(upstream);
     upstream.pipe(socket);
+    socket.resume();
   });
   let done = false;
   const finish = (err?: Error): void => {
@@ -170,7 +185,7 @@ async function tunnel(deps: ConnectDeps, socket: Duplex, head: Buffer, auth: { h
     if (!established) {
       const reason = `cannot reach ${dest.host}:${dest.port}: ${err?.message ?? "closed"}`;
       audit({ host: auth.host, status: 502, decision: "error", reason, bytesUp: 0, bytesDown: 0 });
-      socket.end(rawResponse(502, "Bad Gateway", reason));
+      socket.destroy();
       return;
     }
     audit({ host: auth.host, status: 200, decision: "tunnel", bytesUp: up, bytesDown: down });
