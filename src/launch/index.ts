@@ -6,5 +6,5 @@ export { resolveLaunch } from "./resolve.ts";
 export { describePlan } from "./describe.ts";
 export { launch } from "./run.ts";
 export { resumeRun, type ResumeRequest } from "./resume.ts";
-export { exitCodeFor, stopLine, usageLine } from "./outcome.ts";
+export { exitCodeFor, stopLine, usageLine, userStopLine } from "./outcome.ts";
 export * from "./types.ts";

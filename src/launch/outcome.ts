@@ -70,6 +70,12 @@ export function stopLine(o: RunOutcome): string | undefined {
   return `bottle: run ${o.runId} was ${what} by its budget: ${s.scope}: ${s.used} of ${s.limit}${s.provider ? ` ${s.provider}` : ""} tokens used (exit ${EXIT_BUDGET_STOPPED}; the agent exited ${o.exitCode})`;
 }
 
+/** The one-line reason printed when a user (the dashboard, `bottle stop`) froze, killed or stopped the run. */
+export function userStopLine(o: RunOutcome): string {
+  const what = o.stoppedByUser === "freeze" ? "frozen" : o.stoppedByUser === "kill" ? "killed (torn down without saving)" : "stopped";
+  return `bottle: run ${o.runId} was ${what} by the user (the agent exited ${o.exitCode})`;
+}
+
 export function usageLine(o: RunOutcome): string {
   const u = o.usage;
   return `bottle: run ${o.runId}: ${u.requests} metered request${u.requests === 1 ? "" : "s"}, ${u.totalTokens} tokens (${u.inputTokens} in, ${u.outputTokens} out)`;

@@ -25,7 +25,7 @@ import { loadSettings } from "../manifest/index.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
 import { bottleHome, runDir } from "../paths.ts";
 import { log } from "../log.ts";
-import { readRequestFile } from "./request-file.ts";
+import { readRequestFile, writeRequestFile } from "./request-file.ts";
 import { resolveLaunch } from "./resolve.ts";
 import { finishRun, launch, runAgent } from "./run.ts";
 import { openServices } from "./services.ts";
@@ -96,6 +96,8 @@ async function resumeFrozen(plan: LaunchPlan, o: LaunchOptions): Promise<RunOutc
     await s.close();
     throw e;
   }
+  // What this stretch runs under (a new --budget, --shutdown): `budget show` and the dashboard read it here.
+  writeRequestFile(plan);
   log.info(`bottle: resuming frozen run ${plan.runId} from its snapshot`);
   return finishRun(s, plan, handle, await runAgent(s, plan, handle, o, true), since);
 }
@@ -132,6 +134,9 @@ export async function resumeRun(r: ResumeRequest, o: LaunchOptions & { home?: st
   }
   if (crashed) await markCrashed(r.runId, home);
   if (!rec) throw new NotFoundError(`run ${r.runId} has no saved home to continue from`, { fix: `its state under ${runDir(r.runId, home)} is gone; start a new run with \`bottle run\`` });
+  if (!existsSync(rec.handle.hostHome)) {
+    throw new NotFoundError(`run ${r.runId} was killed, and a kill saves nothing to continue from`, { key: "run", fix: "start a new run with `bottle run`" });
+  }
   const plan = await resolveLaunch(nextRequest(request, r), deps);
   return continueEnded({ ...plan, resumeOf: r.runId }, run, rec.handle, o);
 }

@@ -7,6 +7,7 @@
  * ended (or frozen, keeping its snapshot for `bottle resume`) before the bottle is torn down.
  */
 import { resolveEnvPrompts } from "../backends/env-prompts.ts";
+import { rmSync } from "node:fs";
 import { readRecord } from "../backends/state.ts";
 import type { BottleHandle, RunningProcess } from "../backends/types.ts";
 import { endRun, registerRun, setRunState, type LedgerDb } from "../ledger/index.ts";
@@ -15,7 +16,8 @@ import { providerFor } from "../providers/index.ts";
 import { buildPlan } from "../providers/plan.ts";
 import { provisionAgent } from "../providers/provision.ts";
 import { sqlStoreOn } from "../enforce/sql-store.ts";
-import { budgetStop, readOutcome } from "./outcome.ts";
+import type { EnforcementActionRow } from "../enforce/store.ts";
+import { readOutcome } from "./outcome.ts";
 import { writeRequestFile } from "./request-file.ts";
 import { openServices, type RunServices } from "./services.ts";
 import type { LaunchOptions, LaunchPlan, RunOutcome } from "./types.ts";
@@ -38,10 +40,19 @@ export async function waitForAgent(proc: RunningProcess): Promise<{ exitCode: nu
   }
 }
 
-/** After the agent died of a freeze, the backend is still saving; wait (bounded) for its snapshot. */
-async function frozenSnapshot(db: LedgerDb, plan: LaunchPlan, since: number): Promise<boolean> {
-  const stop = await budgetStop(db, plan.runId, since);
-  if (stop?.policy !== "freeze") return false;
+/**
+ * What ended this stretch of the run, whoever asked: the last freeze, kill or stop recorded since `since`
+ * (a budget's policy, the dashboard's f and k keys, `bottle stop`). A freeze or kill that failed is followed
+ * by its `cutoff` fallback, so it does not count. A read: no write lock is taken.
+ */
+async function lastStop(db: LedgerDb, runId: string, since: number): Promise<EnforcementActionRow | undefined> {
+  const last = await sqlStoreOn(db).transaction((tx) => tx.lastControlAction(runId));
+  return last && last.at >= since && (last.kind === "freeze" || last.kind === "kill" || last.kind === "stop") ? last : undefined;
+}
+
+/** After the agent died of a freeze (a budget's or a user's), the backend is still saving; wait (bounded) for its snapshot. */
+async function frozenSnapshot(plan: LaunchPlan, stop: EnforcementActionRow | undefined): Promise<boolean> {
+  if (stop?.kind !== "freeze") return false;
   for (let i = 0; i < 600; i++) {
     if (readRecord(plan.runId, plan.home)?.snapshot) return true;
     await Bun.sleep(50);
@@ -51,34 +62,42 @@ async function frozenSnapshot(db: LedgerDb, plan: LaunchPlan, since: number): Pr
 }
 
 /**
+ * A kill saves nothing (DESIGN §2): once the bottle is down, the run's home (the agent's sessions) and a
+ * copied workspace are deleted, so nothing is left to resume. launch.json and the state record stay: they
+ * say what the run was.
+ */
+function discardRunState(handle: BottleHandle): void {
+  rmSync(handle.hostHome, { recursive: true, force: true });
+  if (handle.plan.workspace === "copy") rmSync(handle.hostWorkspace, { recursive: true, force: true });
+}
+
+/**
  * Closes the run after its agent exited; returns the outcome. Shared by launch and resume; `since` is when
  * this stretch of the run started (a resumed run was stopped before, and that stop is history).
  */
 export async function finishRun(s: RunServices, plan: LaunchPlan, handle: BottleHandle, exit: { exitCode: number; signal?: string }, since: number): Promise<RunOutcome> {
   try {
     await s.run.close();
-    const frozen = await frozenSnapshot(s.db, plan, since);
+    const stop = await lastStop(s.db, plan.runId, since);
+    const frozen = await frozenSnapshot(plan, stop);
     await s.ledger.flush();
     await s.enforcement.stop();
     const outcome = await readOutcome(s.db, plan.runId, exit.exitCode, frozen, since);
+    const byUser = stop && !stop.trigger.startsWith("budget") ? (stop.kind as "freeze" | "kill" | "stop") : undefined;
     if (frozen) {
       await setRunState(s.db, plan.runId, "frozen", null);
     } else {
-      const reason = outcome.stoppedBy ? "budget" : (await stoppedByUser(s.db, plan.runId, since)) ? "user" : exit.signal ? "signal" : undefined;
+      const reason = outcome.stoppedBy ? "budget" : byUser ? "user" : exit.signal ? "signal" : undefined;
       await endRun(s.db, plan.runId, { exitCode: exit.exitCode, ...(reason ? { stopReason: reason } : {}) });
       await s.backend.teardown(handle);
+      if (stop?.kind === "kill") discardRunState(handle);
     }
-    return outcome;
+    const killed = !frozen && stop?.kind === "kill";
+    const { resumeCommand: _r, ...rest } = outcome;
+    return { ...rest, ...(killed ? { killed: true } : { resumeCommand: outcome.resumeCommand }), ...(byUser ? { stoppedByUser: byUser } : {}) };
   } finally {
     await s.close();
   }
-}
-
-/** `bottle stop` (or the dashboard) ended this run: its last control action since launch is a user's stop. */
-async function stoppedByUser(db: LedgerDb, runId: string, since: number): Promise<boolean> {
-  // A read: no BEGIN IMMEDIATE (no write lock) is needed to see the last action.
-  const last = await sqlStoreOn(db).transaction((tx) => tx.lastControlAction(runId));
-  return last?.kind === "stop" && last.at >= since;
 }
 
 /** Starts the agent of `plan` in `handle` and waits for it. */

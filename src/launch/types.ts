@@ -129,9 +129,13 @@ export interface RunOutcome {
   exitCode: number;
   stoppedBy?: StoppedBy;
   usage: UsageTotals;
-  /** The command that continues this run. */
-  resumeCommand: string;
+  /** The command that continues this run; none after a kill, which saves nothing. */
+  resumeCommand?: string;
   frozen: boolean;
+  /** The run was killed (by its budget or a user): torn down without saving. */
+  killed?: boolean;
+  /** A user (the dashboard, `bottle stop`), not a budget, froze, killed or stopped the run. */
+  stoppedByUser?: "freeze" | "kill" | "stop";
 }
 
 export interface LaunchOptions {

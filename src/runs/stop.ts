@@ -5,14 +5,18 @@
  * ends as it does when the agent exits. If the owner is gone (crashed, killed) nobody reads the queue, so the
  * bottle (a container, or sandbox processes that outlived it) is torn down here through its backend, found
  * in the run's state file, and the stop is recorded and the run ended in the ledger on the owner's behalf.
+ * A frozen run is stopped the same way, and what its freeze kept is dropped (discardFrozen).
  */
 import { createBackend } from "../backends/select.ts";
-import { readRecord } from "../backends/state.ts";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { readRecord, updateRecord } from "../backends/state.ts";
 import { sendControl } from "../enforce/control.ts";
 import { pidAlive } from "../enforce/run-control.ts";
 import { sqlCommandSender, sqlEnforceStore } from "../enforce/sql-store.ts";
 import { BackendError, NotFoundError } from "../errors.ts";
 import { endRun, type LedgerDb } from "../ledger/index.ts";
+import { runDir } from "../paths.ts";
 import { findRun } from "./find.ts";
 
 export interface StopOutcome {
@@ -42,6 +46,23 @@ export async function teardownThroughBackend(runId: string, home?: string): Prom
   return true;
 }
 
+/**
+ * A frozen run has no process to ask: stopping it drops what the freeze kept (the sandbox's saved home, the
+ * docker snapshot image) through its backend, so nothing frozen is left behind. The run's home stays, as
+ * after any stop, so `bottle resume` can still continue it as an ended run.
+ */
+export async function discardFrozen(runId: string, home?: string): Promise<boolean> {
+  const rec = readRecord(runId, home);
+  if (!rec?.snapshot) return false;
+  const snapshot = rec.snapshot;
+  updateRecord(runId, (r) => ({ ...r, snapshot: undefined }), home);
+  // Teardown of a record without a snapshot removes the run's snapshot images (docker) and processes.
+  await createBackend(rec.handle.backend, home).teardown(rec.handle);
+  rmSync(join(runDir(runId, home), "snapshot"), { recursive: true, force: true });
+  if (snapshot.backend === "sandbox") rmSync(snapshot.ref, { recursive: true, force: true });
+  return true;
+}
+
 export async function stopRun(db: LedgerDb, ref: string, o: StopOptions = {}): Promise<StopOutcome> {
   const run = await findRun(db, ref);
   const alive = o.isAlive ?? pidAlive;
@@ -51,7 +72,7 @@ export async function stopRun(db: LedgerDb, ref: string, o: StopOptions = {}): P
     if (out.result.startsWith("error:")) throw new BackendError(`run ${run.id} could not stop: ${out.result.slice(6).trim()}`, { key: "run", fix: "check `bottle ps`; the run stays cut off." });
     return { runId: run.id, via: "owner", result: out.result };
   }
-  const teardown = o.teardown ?? ((id: string) => teardownThroughBackend(id, o.home));
+  const teardown = o.teardown ?? ((id: string) => (run.state === "frozen" ? discardFrozen(id, o.home) : teardownThroughBackend(id, o.home)));
   if (!(await teardown(run.id))) {
     const why = run.state === "ended" ? "it has ended" : run.state === "frozen" ? "it is frozen" : `its process ${run.pid} has ended`;
     throw new NotFoundError(`run ${run.id} is not running (${why}, and no bottle of it is left)`, { key: "run", fix: "list live runs with `bottle ps`." });

@@ -37,10 +37,14 @@ export default defineCommand({
       // The manifests as they are when the dashboard starts: they say which budget governs each run.
       const catalog = loadCatalog({ home, cwd: process.cwd() });
       for (const w of catalog.warnings) log.warn(w);
-      // A run's `--budget` is in its launch.json, which never changes: read it once per run.
+      // A run's `--budget` is in its launch.json, which changes only when a frozen run is resumed (maybe with
+      // a new --budget): read it once per run and state.
       const flags = new Map<string, number | undefined>();
-      const runBudget = (runId: string) => (flags.has(runId) ? flags.get(runId) : flags.set(runId, readRequestFile(runId, home)?.budget).get(runId));
-      const layersOf = (run: RunInfo) => runLayers(catalog, settings, run, runBudget(run.id));
+      const runBudget = (run: RunInfo) => {
+        const key = `${run.id} ${run.state}`;
+        return flags.has(key) ? flags.get(key) : flags.set(key, readRequestFile(run.id, home)?.budget).get(key);
+      };
+      const layersOf = (run: RunInfo) => runLayers(catalog, settings, run, runBudget(run));
       const read = () => readDashboard(db, { timeZone: settings.timezone, settings, layersOf });
       if (args.json) return printJson(await read());
       const color = colorWanted(process.env, !!process.stdout.isTTY);
