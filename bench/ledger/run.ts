@@ -69,7 +69,7 @@ async function latencyCell(urls: { off: string; on: string }, ca: string[], conc
   let sent = 0;
   const order = ["off", "on", "on", "off"] as const;
   for (const which of quick ? order : [...order, ...order]) {
-    const spec = JSON.stringify({ url: "https://api.anthropic.com/v1/messages", proxy: urls[which], concurrency, requests: requests / (quick ? 2 : 4), keepAlive: true, ca });
+    const spec = JSON.stringify({ url: "https://api.anthropic.com/v1/messages", proxy: urls[which], workload: "sse", concurrency, requests: requests / (quick ? 2 : 4), keepAlive: true, ca });
     const p = Bun.spawn(["bun", join(root, "bench/proxy/client.ts"), spec], { env, stdout: "pipe", stderr: "inherit" });
     const out = await new Response(p.stdout).text();
     if ((await p.exited) !== 0) throw new Error(`client failed (${which}, c=${concurrency})`);
@@ -97,7 +97,7 @@ try {
   const upstreamCaDir = join(work, "upstream-ca");
   const bottleCaDir = join(work, "bottle-ca");
   const ca = [loadOrCreateCa(upstreamCaDir).certPem, loadOrCreateCa(bottleCaDir).certPem];
-  const up = Bun.spawn(["bun", join(root, "bench/proxy/servers.ts"), "upstream", upstreamCaDir, bottleCaDir], { env, stdout: "pipe", stderr: "inherit" });
+  const up = Bun.spawn(["bun", join(root, "bench/proxy/upstream.ts"), upstreamCaDir, "30"], { env, stdout: "pipe", stderr: "inherit" });
   procs.push(up);
   const { port } = JSON.parse(await lines(up)()) as { port: number };
   const px = Bun.spawn(["bun", join(import.meta.dir, "proxy.ts"), upstreamCaDir, bottleCaDir, String(port), join(work, "latency.db")], { env, stdout: "pipe", stderr: "inherit" });

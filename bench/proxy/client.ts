@@ -1,11 +1,14 @@
 /**
- * The client side of the proxy benchmark: runs one cell (a setup, a concurrency, keep-alive or a new
- * connection per request) with Bun's fetch and prints every request's time to first body byte and total
- * time as JSON. Each request is a streamed Anthropic Messages call, read to the end.
+ * The client side of the proxy benchmark: runs one cell (a setup, a workload, a concurrency, keep-alive or a
+ * new connection per request) with Bun's fetch and prints every request's time to first body byte and to the
+ * last byte as JSON. The workload is an Anthropic Messages call: `json` (stream: false, one JSON body) or
+ * `sse` (a streamed reply of ~200 events), read to the end. A short warm-up (not recorded) opens the
+ * connections first; `served` counts it, since the proxy's CPU is read around the whole cell.
  */
 interface Cell {
   url: string;
   proxy?: string;
+  workload: "json" | "sse";
   concurrency: number;
   requests: number;
   keepAlive: boolean;
@@ -13,14 +16,15 @@ interface Cell {
 }
 
 const cell = JSON.parse(process.argv[2]!) as Cell;
-const body = JSON.stringify({ model: "bench", max_tokens: 64, stream: true, messages: [{ role: "user", content: "hi" }] });
+const stream = cell.workload === "sse";
+const body = JSON.stringify({ model: "bench", max_tokens: 64, stream, messages: [{ role: "user", content: "hi" }] });
 
 async function once(): Promise<[number, number]> {
   const t0 = performance.now();
   const res = await fetch(cell.url, {
     method: "POST",
     body,
-    headers: { "content-type": "application/json", "x-api-key": "bench" },
+    headers: { "content-type": "application/json", "x-api-key": "bench", "anthropic-version": "2023-06-01" },
     keepalive: cell.keepAlive,
     proxy: cell.proxy ?? false,
     tls: { ca: cell.ca },
@@ -34,7 +38,7 @@ async function once(): Promise<[number, number]> {
     if (ttfb < 0) ttfb = performance.now() - t0;
     bytes += value.byteLength;
   }
-  if (res.status !== 200 || bytes < 1000) throw new Error(`bad response ${res.status} (${bytes} bytes)`);
+  if (res.status !== 200 || bytes < 500) throw new Error(`bad response ${res.status} (${bytes} bytes)`);
   return [ttfb, performance.now() - t0];
 }
 
@@ -53,5 +57,6 @@ async function worker(): Promise<void> {
 }
 const start = performance.now();
 await Promise.all(Array.from({ length: cell.concurrency }, () => worker()));
-console.log(JSON.stringify({ ttfb, total, wallMs: performance.now() - start }));
+console.log(JSON.stringify({ ttfb, total, wallMs: performance.now() - start, served: cell.requests + warm }));
+process.exit(0);
 export {};

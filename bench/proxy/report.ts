@@ -1,23 +1,63 @@
 /**
- * Turning the proxy benchmark's raw timings into percentiles, added latency and ratios against the direct
- * and TCP-relay baselines of the same cell, and rendering them as the docs section. Pure.
+ * The proxy benchmark's cells, and turning its per-round samples into the docs section: absolute figures
+ * are medians over rounds, and every ratio is the median of the per-round ratios against the TLS relay
+ * measured in the same round (a ratio of medians would mix rounds that ran under different load). Pure.
  */
 
 export interface Summary {
   p50: number;
   p99: number;
-  mean: number;
 }
 
-export interface CellResult {
-  setup: string;
+export interface Setup {
+  name: string;
+  url: string;
+  proxy?: string;
+  /** The proxy's process, for CPU and memory; none for direct. */
+  pid?: number;
+}
+
+export interface Cell {
+  id: string;
+  workload: "json" | "sse";
   concurrency: number;
   keepAlive: boolean;
   requests: number;
-  wallMs: number;
+}
+
+export interface Sample {
+  round: number;
+  setup: string;
+  cell: string;
+  requests: number;
   ttfb: Summary;
   total: Summary;
+  rps: number;
+  cpuMsPerRequest: number;
+  peakRssMb: number;
 }
+
+const cell = (workload: "json" | "sse", concurrency: number, keepAlive: boolean, requests: number): Cell => ({
+  id: `${workload} c=${concurrency} ${keepAlive ? "ka" : "new"}`,
+  workload,
+  concurrency,
+  keepAlive,
+  requests,
+});
+
+export const CELLS: Cell[] = [
+  cell("json", 1, true, 300),
+  cell("json", 10, true, 600),
+  cell("json", 50, true, 1500),
+  cell("json", 100, true, 1500),
+  cell("json", 1, false, 150),
+  cell("json", 10, false, 300),
+  cell("json", 100, false, 500),
+  cell("sse", 1, true, 60),
+  cell("sse", 100, true, 300),
+];
+
+export const FLOOR = "tls relay";
 
 export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
@@ -27,42 +67,112 @@ export function percentile(sorted: number[], p: number): number {
 
 export function summarize(xs: number[]): Summary {
   const s = [...xs].sort((a, b) => a - b);
-  return { p50: percentile(s, 50), p99: percentile(s, 99), mean: s.reduce((a, b) => a + b, 0) / Math.max(1, s.length) };
+  return { p50: percentile(s, 50), p99: percentile(s, 99) };
 }
 
-const f = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : "–");
-const r = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : "–");
+export function median(xs: number[]): number {
+  const s = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
-export function renderMarkdown(meta: Record<string, unknown>, results: CellResult[]): string {
+type Metric = (s: Sample) => number;
+
+/** Median over rounds of a setup's metric in a cell. */
+export function med(samples: Sample[], setup: string, cellId: string, m: Metric): number {
+  return median(samples.filter((s) => s.setup === setup && s.cell === cellId).map(m));
+}
+
+/** Median over rounds of (setup's metric / base's metric in the same round and cell). */
+export function ratio(samples: Sample[], setup: string, cellId: string, m: Metric, base = FLOOR): number {
+  const rs: number[] = [];
+  for (const s of samples.filter((x) => x.setup === setup && x.cell === cellId)) {
+    const b = samples.find((x) => x.setup === base && x.cell === cellId && x.round === s.round);
+    if (b) rs.push(m(s) / m(b));
+  }
+  return median(rs);
+}
+
+const f = (n: number, d = 2) => (Number.isFinite(n) ? n.toFixed(d) : "–");
+const x = (n: number) => (Number.isFinite(n) ? `${n.toFixed(2)}×` : "–");
+const int = (n: number) => (Number.isFinite(n) ? Math.round(n).toLocaleString("en-US") : "–");
+
+export interface Goal {
+  what: string;
+  cell: string;
+  metric: Metric;
+  unit: string;
+  digits: number;
+  /** The ratio bottle/floor must be at most (or, with atLeast, at least) this. */
+  limit: number;
+  atLeast?: boolean;
+}
+
+export const GOALS: Goal[] = [
+  { what: "JSON keep-alive, c=1, p50", cell: "json c=1 ka", metric: (s) => s.total.p50, unit: "ms", digits: 2, limit: 2 },
+  { what: "requests/s at c=50 (JSON, keep-alive)", cell: "json c=50 ka", metric: (s) => s.rps, unit: "req/s", digits: 0, limit: 0.5, atLeast: true },
+  { what: "SSE time to first byte at c=100, p50", cell: "sse c=100 ka", metric: (s) => s.ttfb.p50, unit: "ms", digits: 2, limit: 1.5 },
+  { what: "proxy CPU per 200-event SSE stream (c=100)", cell: "sse c=100 ka", metric: (s) => s.cpuMsPerRequest, unit: "ms", digits: 2, limit: 1.5 },
+];
+
+export function goalRows(samples: Sample[]): { goal: Goal; bottle: number; floor: number; ratio: number; met: boolean }[] {
+  return GOALS.map((goal) => {
+    const r = ratio(samples, "bottle", goal.cell, goal.metric);
+    return { goal, bottle: med(samples, "bottle", goal.cell, goal.metric), floor: med(samples, FLOOR, goal.cell, goal.metric), ratio: r, met: goal.atLeast ? r >= goal.limit : r <= goal.limit };
+  });
+}
+
+export function renderMarkdown(meta: Record<string, unknown>, samples: Sample[]): string {
+  const load = meta.load as { min: number; max: number };
+  const setups = [...new Set(samples.map((s) => s.setup))];
   const lines = [
     "<!-- proxy-bench:start -->",
-    "## Proxy: added latency and SSE time to first byte",
+    "## Proxy: bottle against the floor",
     "",
-    `Generated by \`bun bench/proxy/run.ts\` (${String(meta.date).slice(0, 10)}, Bun ${meta.bun}, ${meta.cpus} CPUs, ${meta.durationS} s).`,
-    "Each request is a streamed Anthropic Messages call (~35 SSE events) to the simulated provider over TLS on",
-    "loopback, read to the end with Bun's fetch; the upstream sends the first event at once and the rest after a",
-    "5 ms pause, so TTFB is the time to the first SSE event. Upstream, proxies and client are separate processes.",
-    "\"added\" is the p50 (p99) total time minus the direct setup's in the same cell; ratios divide p50 total time",
-    "by the direct and by the plain TCP relay baselines. The relay is a CONNECT proxy that only pipes bytes; the",
-    "MITM setup terminates TLS, re-encrypts upstream and runs the real metering hooks on every chunk.",
+    `Generated by \`bun bench/proxy/run.ts\` (${String(meta.date).slice(0, 10)}, Bun ${meta.bun}, ${meta.cpus} CPUs shared with other work, ${meta.rounds} rounds after a warm-up, ${meta.durationS} s; 1-minute load average ${f(load.min, 1)}–${f(load.max, 1)}). Floor relays ran on ${meta.floorRuntime}; bottle as \`${meta.bottle} proxy --upstream … --budget …\`.`,
     "",
+    "Each request is an Anthropic Messages call to the simulated provider over TLS on loopback, made with Bun's",
+    "fetch: `json` is a non-streamed reply (~2 KB), `sse` a streamed one of ~200 events (the first at once, the",
+    "rest after a 5 ms pause, so time to first byte is the first event). Setups: **direct**; a **tcp relay**",
+    "(a CONNECT proxy that pipes bytes); a **tls relay**, the floor for any intercepting proxy (terminates the",
+    "client's TLS, re-encrypts upstream, no HTTP parsing); and **bottle**, the real `bottle proxy` command",
+    "with the hooks it installs (metering, ledger, budgets). Upstream, each proxy and the client are separate",
+    "processes. The setups are interleaved in every cell, their order rotating each round; absolute figures are",
+    "medians over rounds, and every ratio is the median of per-round ratios against the tls relay.",
+    "",
+    "### Goals (bottle against the tls relay, same run)",
+    "",
+    "| metric | bottle | tls relay | ratio | goal | met |",
+    "|---|---|---|---|---|---|",
   ];
-  for (const keepAlive of [true, false]) {
-    lines.push(`### ${keepAlive ? "Keep-alive" : "New connection per request"}`, "");
-    lines.push("| setup | streams | total p50 ms | total p99 ms | added p50 (p99) ms | × direct | × relay | TTFB p50 ms | TTFB p99 ms | TTFB × direct | TTFB × relay |");
-    lines.push("|---|---|---|---|---|---|---|---|---|---|---|");
-    for (const c of [1, 10, 100]) {
-      const cell = results.filter((x) => x.keepAlive === keepAlive && x.concurrency === c);
-      const direct = cell.find((x) => x.setup === "direct");
-      const relay = cell.find((x) => x.setup === "tcp relay");
-      for (const x of cell) {
-        const added = direct ? `${f(x.total.p50 - direct.total.p50)} (${f(x.total.p99 - direct.total.p99)})` : "–";
-        const ratio = (a: number, b: Summary | undefined) => r(b ? a / b.p50 : NaN);
-        lines.push(`| ${x.setup} | ${c} | ${f(x.total.p50)} | ${f(x.total.p99)} | ${added} | ${ratio(x.total.p50, direct?.total)} | ${ratio(x.total.p50, relay?.total)} | ${f(x.ttfb.p50)} | ${f(x.ttfb.p99)} | ${ratio(x.ttfb.p50, direct?.ttfb)} | ${ratio(x.ttfb.p50, relay?.ttfb)} |`);
-      }
-    }
-    lines.push("");
+  for (const g of goalRows(samples)) {
+    lines.push(`| ${g.goal.what} | ${f(g.bottle, g.goal.digits)} ${g.goal.unit} | ${f(g.floor, g.goal.digits)} ${g.goal.unit} | ${x(g.ratio)} | ${g.goal.atLeast ? "≥" : "≤"} ${g.goal.limit}× | ${g.met ? "yes" : "**no**"} |`);
   }
-  lines.push("Rerun with `bun bench/proxy/run.ts` (about a minute on 2 CPUs; `--quick` for a smoke run that writes nothing).", "<!-- proxy-bench:end -->");
+  const rssCell = "sse c=100 ka";
+  const idle = meta.idleRssMb as Record<string, number>;
+  lines.push(
+    "",
+    `Memory: peak RSS while serving 100 concurrent streams — ${setups.filter((s) => s !== "direct").map((s) => `${s} ${f(med(samples, s, rssCell, (y) => y.peakRssMb), 0)} MB (idle ${f(idle[s] ?? NaN, 0)} MB)`).join(", ")}.`,
+    `CPU per JSON request at c=50 — ${setups.filter((s) => s !== "direct").map((s) => `${s} ${f(med(samples, s, "json c=50 ka", (y) => y.cpuMsPerRequest), 3)} ms`).join(", ")}.`,
+    "",
+    "### Every cell",
+    "",
+    "| cell | setup | p50 ms | p99 ms | TTFB p50 ms | req/s | proxy CPU ms/req | p50 × tls relay | TTFB × tls relay | req/s × tls relay |",
+    "|---|---|---|---|---|---|---|---|---|---|",
+  );
+  for (const c of CELLS) {
+    for (const s of setups) {
+      if (!samples.some((y) => y.setup === s && y.cell === c.id)) continue;
+      const m = (fn: Metric) => med(samples, s, c.id, fn);
+      const r = (fn: Metric) => ratio(samples, s, c.id, fn);
+      lines.push(`| ${c.id} | ${s} | ${f(m((y) => y.total.p50))} | ${f(m((y) => y.total.p99))} | ${f(m((y) => y.ttfb.p50))} | ${int(m((y) => y.rps))} | ${f(m((y) => y.cpuMsPerRequest), 3)} | ${x(r((y) => y.total.p50))} | ${x(r((y) => y.ttfb.p50))} | ${x(r((y) => y.rps))} |`);
+    }
+  }
+  lines.push(
+    "",
+    "`ka` is keep-alive, `new` a new connection (and TLS handshake) per request. Rerun with `bun bench/proxy/run.ts` (`--rounds N`, `--bottle dist/bottle` for a compiled binary, `--quick` for a smoke run that writes nothing).",
+    "<!-- proxy-bench:end -->",
+  );
   return lines.join("\n");
 }

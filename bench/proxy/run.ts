@@ -1,91 +1,141 @@
 /**
- * The proxy benchmark: what bottle's proxy adds to a streamed model call, as ratios against baselines
- * measured in the same run (absolute numbers depend on the machine; ratios travel). Four setups: direct to
- * the simulated upstream; through a plain TCP relay (a CONNECT proxy that only pipes bytes); bottle
- * tunneling (`mitm: false`); bottle intercepting with the real metering hooks on. Each at 1, 10 and 100
- * concurrent streams, with keep-alive and with a new connection per request. Upstream, proxies and client
- * are separate processes.
+ * The proxy benchmark: what bottle's proxy costs against the floor, measured side by side in one run.
+ * Setups: direct to the simulated upstream; a TCP relay (a CONNECT proxy that only pipes bytes); a
+ * TLS-terminating relay (terminates the client's TLS, re-encrypts upstream, nothing else: the floor for any
+ * MITM proxy); and the real `bottle proxy --upstream` command, so the hooks measured are the ones users
+ * get (metering, the ledger, budgets with `--budget`). Every setup is its own process, as are the client
+ * and the upstream.
  *
- * Run: bun bench/proxy/run.ts [--quick]   → bench/results/proxy.json and the proxy section of docs/benchmarks.md
+ * The machine is shared, so nothing is compared across time: the setups are interleaved within each cell
+ * (their order rotates every round), a warm-up round is discarded, and the report gives, per metric, the
+ * median over rounds of the ratio to the TLS relay measured in the same round, plus the load average.
+ *
+ * Run: bun bench/proxy/run.ts [--rounds N] [--quick] [--bottle <command>]
+ *   → bench/results/proxy.json and the proxy section of docs/benchmarks.md (not with --quick)
+ * `--bottle "dist/bottle"` measures a compiled binary instead of `bun src/cli/main.ts`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
-import { renderMarkdown, summarize, type CellResult } from "./report.ts";
+import { LeafIssuer } from "../../src/ca/leaf.ts";
+import { cpuMs, rssMb, rssSampler } from "./proc.ts";
+import { CELLS, renderMarkdown, summarize, type Sample, type Setup } from "./report.ts";
 
 const root = join(import.meta.dir, "../..");
-const quick = process.argv.includes("--quick");
+const args = process.argv.slice(2);
+const quick = args.includes("--quick");
+const opt = (name: string): string | undefined => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const rounds = Number(opt("--rounds") ?? (quick ? 1 : 3));
+const bottleCmd = (opt("--bottle") ?? `bun ${join(root, "src/cli/main.ts")}`).split(" ");
+
 const work = mkdtempSync(join(tmpdir(), "bottle-bench-proxy-"));
-const upstreamCaDir = join(work, "upstream-ca");
-const bottleCaDir = join(work, "bottle-ca");
-const ca = [loadOrCreateCa(upstreamCaDir).certPem, loadOrCreateCa(bottleCaDir).certPem];
+const bottleHome = join(work, "bottle-home");
+const upstreamCa = loadOrCreateCa(join(work, "upstream-ca"));
+const bottleCa = loadOrCreateCa(join(bottleHome, "ca"));
+const leaf = new LeafIssuer(bottleCa).issue("api.anthropic.com");
+const files = { cert: join(work, "leaf.pem"), key: join(work, "leaf-key.pem"), ca: join(work, "upstream-ca.pem") };
+writeFileSync(files.cert, leaf.certPem);
+writeFileSync(files.key, leaf.keyPem);
+writeFileSync(files.ca, upstreamCa.certPem);
+const ca = [upstreamCa.certPem, bottleCa.certPem];
 const env: Record<string, string> = {};
-for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k)) env[k] = v;
+for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k) && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
 
 const procs: ReturnType<typeof Bun.spawn>[] = [];
-async function serve(args: string[]): Promise<Record<string, string | number>> {
-  const p = Bun.spawn(["bun", join(import.meta.dir, "servers.ts"), ...args], { env, stdout: "pipe", stderr: "inherit" });
+async function start(cmd: string[], extraEnv: Record<string, string> = {}): Promise<{ pid: number; info: Record<string, unknown> }> {
+  const p = Bun.spawn(cmd, { env: { ...env, ...extraEnv }, stdout: "pipe", stderr: "ignore" });
   procs.push(p);
   const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
   let line = "";
   while (!line.includes("\n")) {
     const { done, value } = await reader.read();
-    if (done) throw new Error(`servers.ts ${args[0]} exited early`);
+    if (done) throw new Error(`${cmd.join(" ")} exited before it was ready`);
     line += new TextDecoder().decode(value);
   }
-  return JSON.parse(line) as Record<string, string | number>;
+  reader.releaseLock();
+  return { pid: p.pid, info: JSON.parse(line.slice(0, line.indexOf("\n"))) as Record<string, unknown> };
 }
 
-async function cell(setup: string, url: string, proxy: string | undefined, concurrency: number, keepAlive: boolean): Promise<CellResult> {
-  const requests = quick ? concurrency * 2 + 20 : concurrency === 1 ? 400 : concurrency === 10 ? 1000 : 2000;
-  const spec = JSON.stringify({ url, ...(proxy ? { proxy } : {}), concurrency, requests, keepAlive, ca });
-  const p = Bun.spawn(["bun", join(import.meta.dir, "client.ts"), spec], { env, stdout: "pipe", stderr: "inherit" });
-  const out = await new Response(p.stdout).text();
-  if ((await p.exited) !== 0) throw new Error(`client failed for ${setup} c=${concurrency}`);
-  const { ttfb, total, wallMs } = JSON.parse(out) as { ttfb: number[]; total: number[]; wallMs: number };
-  return { setup, concurrency, keepAlive, requests, wallMs, ttfb: summarize(ttfb), total: summarize(total) };
-}
+const nodeBin = Bun.which("node");
+const floorCmd = nodeBin ? [nodeBin] : ["bun"];
 
 try {
-  const up = await serve(["upstream", upstreamCaDir, bottleCaDir]);
-  const px = await serve(["proxies", upstreamCaDir, bottleCaDir, String(up.port)]);
-  const direct = `https://127.0.0.1:${up.port}/v1/messages`;
-  const setups: [string, string, string | undefined][] = [
-    ["direct", direct, undefined],
-    ["tcp relay", direct, px.relay as string],
-    ["bottle tunnel", direct, px.tunnel as string],
-    ["bottle MITM + metering", "https://api.anthropic.com/v1/messages", px.mitm as string],
+  const up = await start(["bun", join(import.meta.dir, "upstream.ts"), join(work, "upstream-ca")]);
+  const upPort = up.info.port as number;
+  const tcp = await start([...floorCmd, join(import.meta.dir, "floor.mjs"), "tcp", String(upPort)]);
+  const tls = await start([...floorCmd, join(import.meta.dir, "floor.mjs"), "tls", String(upPort), files.cert, files.key, files.ca]);
+  const bottle = await start(
+    [...bottleCmd, "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${upPort}`, "--json", "--log", "blocks", "--budget", "1000000000000"],
+    { BOTTLE_HOME: bottleHome, HOME: join(work, "home"), NODE_EXTRA_CA_CERTS: files.ca },
+  );
+  const direct = `https://127.0.0.1:${upPort}/v1/messages`;
+  const api = "https://api.anthropic.com/v1/messages";
+  const setups: Setup[] = [
+    { name: "direct", url: direct },
+    { name: "tcp relay", url: direct, proxy: tcp.info.url as string, pid: tcp.pid },
+    { name: "tls relay", url: api, proxy: tls.info.url as string, pid: tls.pid },
+    { name: "bottle", url: api, proxy: (bottle.info.env as Record<string, string>).HTTPS_PROXY!, pid: bottle.pid },
   ];
-  const results: CellResult[] = [];
+  const idleRss = Object.fromEntries(setups.filter((s) => s.pid).map((s) => [s.name, rssMb(s.pid!)]));
+  const samples: Sample[] = [];
+  const loads: number[] = [];
   const started = performance.now();
-  for (const keepAlive of [true, false]) {
-    for (const concurrency of [1, 10, 100]) {
-      for (const [name, url, proxy] of setups) {
-        const r = await cell(name, url, proxy, concurrency, keepAlive);
-        results.push(r);
-        console.error(`${name.padEnd(24)} c=${String(concurrency).padStart(3)} ${keepAlive ? "keep-alive" : "new conn  "} p50 ${r.total.p50.toFixed(2)} ms  p99 ${r.total.p99.toFixed(2)} ms  ttfb p50 ${r.ttfb.p50.toFixed(2)} ms`);
+
+  async function measure(s: Setup, c: (typeof CELLS)[number], round: number, scale: number): Promise<Sample> {
+    const requests = Math.max(c.concurrency, Math.round(c.requests * scale));
+    const spec = JSON.stringify({ url: s.url, ...(s.proxy ? { proxy: s.proxy } : {}), workload: c.workload, concurrency: c.concurrency, requests, keepAlive: c.keepAlive, ca });
+    const cpu0 = s.pid ? cpuMs(s.pid) : NaN;
+    const rss = s.pid ? rssSampler(s.pid) : undefined;
+    const p = Bun.spawn(["bun", join(import.meta.dir, "client.ts"), spec], { env, stdout: "pipe", stderr: "inherit" });
+    const out = await new Response(p.stdout).text();
+    const peak = rss?.stop() ?? NaN;
+    const cpu = s.pid ? cpuMs(s.pid) - cpu0 : NaN;
+    if ((await p.exited) !== 0) throw new Error(`client failed for ${s.name} ${c.id}`);
+    const r = JSON.parse(out) as { ttfb: number[]; total: number[]; wallMs: number; served: number };
+    return { round, setup: s.name, cell: c.id, requests, ttfb: summarize(r.ttfb), total: summarize(r.total), rps: (requests * 1000) / r.wallMs, cpuMsPerRequest: cpu / r.served, peakRssMb: peak };
+  }
+
+  // Round 0 is the warm-up (a fifth of the requests), then `rounds` measured rounds.
+  for (let round = 0; round <= rounds; round++) {
+    loads.push(loadavg()[0]!);
+    for (const c of CELLS) {
+      for (let i = 0; i < setups.length; i++) {
+        const s = setups[(i + round) % setups.length]!;
+        const x = await measure(s, c, round, round === 0 ? 0.2 : quick ? 0.2 : 1);
+        if (round > 0) samples.push(x);
+        if (round > 0) console.error(`r${round} ${c.id.padEnd(16)} ${s.name.padEnd(10)} p50 ${x.total.p50.toFixed(2)} ms  ttfb ${x.ttfb.p50.toFixed(2)} ms  ${Math.round(x.rps)} req/s  cpu ${x.cpuMsPerRequest.toFixed(3)} ms/req  rss ${x.peakRssMb.toFixed(0)} MB`);
       }
     }
   }
-  const meta = { date: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, quick, durationS: Math.round((performance.now() - started) / 1000) };
+  loads.push(loadavg()[0]!);
+  const meta = {
+    date: new Date().toISOString(),
+    bun: Bun.version,
+    floorRuntime: tls.info.runtime,
+    bottle: bottleCmd.join(" ").replace(root, "."),
+    cpus: navigator.hardwareConcurrency,
+    rounds,
+    quick,
+    durationS: Math.round((performance.now() - started) / 1000),
+    load: { min: Math.min(...loads), max: Math.max(...loads), perRound: loads },
+    idleRssMb: idleRss,
+  };
+  const section = renderMarkdown(meta, samples);
   if (!quick) {
     mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/proxy.json"), `${JSON.stringify({ meta, results }, null, 2)}\n`);
+    writeFileSync(join(root, "bench/results/proxy.json"), `${JSON.stringify({ meta, samples }, null, 2)}\n`);
     const docPath = join(root, "docs/benchmarks.md");
-    let doc = "";
-    try {
-      doc = readFileSync(docPath, "utf8");
-    } catch {
-      doc = "# Benchmarks\n\nEach benchmark reports ratios against a baseline measured in the same run, because absolute numbers depend on the machine.\n";
-    }
-    const section = renderMarkdown(meta, results);
-    const start = doc.indexOf("<!-- proxy-bench:start -->");
-    const end = doc.indexOf("<!-- proxy-bench:end -->");
-    doc = start >= 0 && end > start ? `${doc.slice(0, start)}${section}${doc.slice(end + "<!-- proxy-bench:end -->".length)}` : `${doc.trimEnd()}\n\n${section}\n`;
+    let doc = readFileSync(docPath, "utf8");
+    const a = doc.indexOf("<!-- proxy-bench:start -->");
+    const b = doc.indexOf("<!-- proxy-bench:end -->");
+    doc = a >= 0 && b > a ? `${doc.slice(0, a)}${section}${doc.slice(b + "<!-- proxy-bench:end -->".length)}` : `${doc.trimEnd()}\n\n${section}\n`;
     writeFileSync(docPath, doc);
   }
-  console.log(renderMarkdown(meta, results));
+  console.log(section);
 } finally {
   for (const p of procs) p.kill();
   rmSync(work, { recursive: true, force: true });
