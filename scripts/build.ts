@@ -11,6 +11,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, existsSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import pkg from "../package.json" with { type: "json" };
+import { BUILD_OPTIONS } from "./build-options.ts";
 
 const TARGETS = ["linux-x64", "linux-arm64", "darwin-x64", "darwin-arm64"] as const;
 type Target = (typeof TARGETS)[number];
@@ -56,8 +57,7 @@ for (const t of targets) {
   const result = await Bun.build({
     entrypoints: ["src/cli/main.ts"],
     compile: t === "host" ? { outfile } : { outfile, target: `bun-${t}` as Bun.Build.CompileTarget },
-    // Identifiers are kept: `--debug` stacks and error class names stay readable in the compiled binary.
-    minify: { whitespace: true, syntax: true, identifiers: false },
+    ...BUILD_OPTIONS,
     sourcemap: "linked",
     define: {
       BOTTLE_BUILD_VERSION: JSON.stringify(pkg.version),
