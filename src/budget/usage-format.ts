@@ -8,10 +8,16 @@ import { renderColumns } from "../util/table.ts";
 const n = (x: number) => x.toLocaleString("en-US");
 const NONE: Record<UsageReport["groupBy"], string> = { run: "(none)", agent: "(no agent)", bottle: "(no bottle)", provider: "(none)", model: "(unknown)" };
 
+/** Requests, with how many were partly estimated and how many went through unmetered (`unmetered:`). */
+function requestsCell(t: UsageTotals): string {
+  const notes = [...(t.estimated > 0 ? [`${n(t.estimated)} est.`] : []), ...(t.unmeteredCalls > 0 ? [`${n(t.unmeteredCalls)} unmetered`] : [])];
+  return notes.length > 0 ? `${n(t.requests)} (${notes.join(", ")})` : n(t.requests);
+}
+
 function cells(t: UsageTotals, runs: boolean): string[] {
   return [
     ...(runs ? [n(t.runs)] : []),
-    t.estimated > 0 ? `${n(t.requests)} (${n(t.estimated)} est.)` : n(t.requests),
+    requestsCell(t),
     n(t.inputTokens),
     n(t.outputTokens),
     n(t.cacheCreationTokens),
@@ -36,7 +42,7 @@ export function renderUsageTable(r: UsageReport): string {
   return `${lines.join("\n")}\n`;
 }
 
-const CSV_COLUMNS = ["group_by", "key", "label", "agent", "runs", "requests", "count_calls", "estimated", "input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens", "cached_tokens", "reasoning_tokens", "total_tokens", "first_at", "last_at"];
+const CSV_COLUMNS = ["group_by", "key", "label", "agent", "runs", "requests", "count_calls", "unmetered_calls", "estimated", "input_tokens", "output_tokens", "cache_creation_tokens", "cache_read_tokens", "cached_tokens", "reasoning_tokens", "total_tokens", "first_at", "last_at"];
 
 function csvCell(v: string | number): string {
   const s = String(v);
@@ -47,7 +53,7 @@ function csvCell(v: string | number): string {
 export function renderUsageCsv(r: UsageReport): string {
   const lines = [CSV_COLUMNS.join(",")];
   for (const g of r.rows) {
-    const v = [r.groupBy, g.key, g.label ?? "", g.agent ?? "", g.runs, g.requests, g.countCalls, g.estimated, g.inputTokens, g.outputTokens, g.cacheCreationTokens, g.cacheReadTokens, g.cachedTokens, g.reasoningTokens, g.totalTokens, g.firstAt, g.lastAt];
+    const v = [r.groupBy, g.key, g.label ?? "", g.agent ?? "", g.runs, g.requests, g.countCalls, g.unmeteredCalls, g.estimated, g.inputTokens, g.outputTokens, g.cacheCreationTokens, g.cacheReadTokens, g.cachedTokens, g.reasoningTokens, g.totalTokens, g.firstAt, g.lastAt];
     lines.push(v.map(csvCell).join(","));
   }
   return `${lines.join("\r\n")}\r\n`;

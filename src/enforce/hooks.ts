@@ -8,6 +8,7 @@
 import { log } from "../log.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
 import { METER_STATE_KEY } from "../metering/proxy-hooks.ts";
+import { billedTokens } from "../metering/tally.ts";
 import type { MeterResult } from "../metering/types.ts";
 import { resolveAuth, upstreamRequestHeaders } from "../proxy/headers.ts";
 import type { Admission, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
@@ -64,7 +65,7 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
     if (!ctx.provider && !held) return;
     const meter = ctx.state[METER_STATE_KEY] as MeterResult | undefined;
     try {
-      const r = await settle(store, plan, { provider: ctx.provider, reservationId: held, charged: meter?.usage.totalTokens ?? 0 });
+      const r = await settle(store, plan, { provider: ctx.provider, reservationId: held, charged: meter ? billedTokens(meter) : 0 });
       delete ctx.state[RESERVATION];
       if (r.crossed) await enforcePolicy(store, o.control, plan, o.policy, r.crossed);
     } catch (e) {

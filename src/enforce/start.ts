@@ -8,7 +8,9 @@ import type { ProxyHooks } from "../proxy/hooks.ts";
 import type { RunBudgetPlan } from "./admission.ts";
 import { startCommandPoller } from "./command-poller.ts";
 import type { FetchLike } from "./count-tokens.ts";
+import { composeHooks } from "./compose-hooks.ts";
 import { budgetHooks } from "./hooks.ts";
+import { pathPolicyHooks } from "./path-hooks.ts";
 import { releaseStaleReservations } from "./recovery.ts";
 import type { RunControl } from "./run-control.ts";
 import type { CommandQueue, EnforceStore } from "./store.ts";
@@ -32,7 +34,7 @@ export interface Enforcement {
 export async function startEnforcement(o: EnforcementOptions): Promise<Enforcement> {
   await releaseStaleReservations(o.store);
   const stop = startCommandPoller(o.store, o.queue, o.plan.runId, o.control);
-  const hooks = budgetHooks({
+  const budgets = budgetHooks({
     store: o.store,
     plan: o.plan,
     policy: o.policy,
@@ -40,5 +42,6 @@ export async function startEnforcement(o: EnforcementOptions): Promise<Enforceme
     ...(o.fetcher ? { fetcher: o.fetcher } : {}),
     ...(o.env ? { env: o.env } : {}),
   });
-  return { hooks, stop };
+  // The path policy first: a request bottle cannot meter is refused before any budget is consulted.
+  return { hooks: composeHooks(pathPolicyHooks(), budgets), stop };
 }

@@ -15,6 +15,7 @@ import { startEnforcement, type Enforcement } from "../enforce/start.ts";
 import { ledgerHooks, ledgerPath, METER_STATE_KEY, openLedger, type LedgerDb, type LedgerHooks } from "../ledger/index.ts";
 import { log } from "../log.ts";
 import type { Route } from "../manifest/types.ts";
+import { billedTokens } from "../metering/tally.ts";
 import type { MeterResult } from "../metering/types.ts";
 import { homePaths } from "../paths.ts";
 import type { ProxyHooks } from "../proxy/hooks.ts";
@@ -52,7 +53,7 @@ function meterLog(): ProxyHooks {
     onResponseEnd(ctx) {
       const r = ctx.state[METER_STATE_KEY] as MeterResult | undefined;
       if (!r || r.kind !== "usage") return;
-      total += r.usage.totalTokens;
+      total += billedTokens(r);
       const u = r.usage;
       log.info(`metered: ${ctx.method} ${ctx.host}${ctx.path.split("?")[0]}${r.model ? ` ${r.model}` : ""}: ${u.totalTokens} tokens (${u.inputTokens} in, ${u.outputTokens} out${r.estimated ? ", partly estimated" : ""}); run total ${total}`);
     },

@@ -13,9 +13,9 @@
  * settlement that follows counts it. Writes happen off the streaming path (see writer.ts).
  */
 import { METER_STATE_KEY, meteringHooks } from "../metering/proxy-hooks.ts";
-import type { AuditRecord, ProxyHooks } from "../proxy/hooks.ts";
+import type { AuditRecord, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
 import type { LedgerDb } from "./database.ts";
-import { usageEventOf } from "./usage.ts";
+import { usageEventsOf } from "./usage.ts";
 import { LedgerWriter } from "./writer.ts";
 
 export { METER_STATE_KEY };
@@ -37,12 +37,13 @@ export interface LedgerHooks extends ProxyHooks {
   readonly writer: LedgerWriter;
 }
 
-const BLOCKING = new Set<AuditRecord["decision"]>(["deny", "refuse", "error"]);
+const UNMETERED_STATUS = "ledger.unmeteredStatus";
+const BLOCKING = new Set<AuditRecord["decision"]>(["deny", "refuse", "error", "unmetered"]);
 
 export function ledgerHooks(db: LedgerDb, run: LedgerRun, o: { writer?: LedgerWriter } = {}): LedgerHooks {
   const writer = o.writer ?? new LedgerWriter(db);
   const metering = meteringHooks((x) => {
-    const event = usageEventOf(x.result, {
+    const events = usageEventsOf(x.result, {
       runId: x.ctx.runId,
       provider: x.ctx.provider ?? run.provider ?? "unknown",
       ...(run.agent !== undefined ? { agent: run.agent } : {}),
@@ -58,10 +59,48 @@ export function ledgerHooks(db: LedgerDb, run: LedgerRun, o: { writer?: LedgerWr
       endedAt: x.endedAt,
     });
     // Failures are logged by the writer; the exchange itself is already over.
-    return writer.usage(event).catch(() => undefined);
+    return Promise.all(events.map((e) => writer.usage(e).catch(() => undefined))).then(() => undefined);
   });
+  /** A path the route opted out of metering: one zero-token `unmetered` row, so reports show it. */
+  const unmetered = (ctx: ProxyRequestContext, aborted: boolean): Promise<void> | void => {
+    if (ctx.audit?.decision !== "unmetered") return;
+    const status = ctx.state[UNMETERED_STATUS] as number | undefined;
+    const endedAt = Date.now();
+    return writer
+      .usage({
+        runId: ctx.runId,
+        provider: ctx.provider ?? run.provider ?? "unknown",
+        ...(run.agent !== undefined ? { agent: run.agent } : {}),
+        ...(run.bottles ? { bottles: run.bottles } : {}),
+        ...(run.chain ? { chain: run.chain } : {}),
+        at: endedAt,
+        kind: "unmetered",
+        totalTokens: 0,
+        host: ctx.host,
+        method: ctx.method,
+        path: ctx.path,
+        ...(status !== undefined ? { status } : {}),
+        errored: aborted || status === undefined || status >= 400,
+        exchangeId: ctx.id,
+        startedAt: ctx.startedAt,
+        durationMs: Math.max(0, endedAt - ctx.startedAt),
+      })
+      .catch(() => undefined);
+  };
   return {
     ...metering,
+    onResponseStart(ctx, status, headers) {
+      if (ctx.audit?.decision === "unmetered") ctx.state[UNMETERED_STATUS] = status;
+      metering.onResponseStart?.(ctx, status, headers);
+    },
+    async onResponseEnd(ctx) {
+      await metering.onResponseEnd?.(ctx);
+      await unmetered(ctx, false);
+    },
+    async onAbort(ctx, reason, error) {
+      await metering.onAbort?.(ctx, reason, error);
+      await unmetered(ctx, true);
+    },
     onAudit(record, level) {
       if (level === "blocks" && !BLOCKING.has(record.decision)) return;
       writer.audit(record);

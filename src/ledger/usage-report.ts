@@ -16,6 +16,8 @@ export interface UsageTotals {
   requests: number;
   /** Token-count calls (`count_tokens`, `input_tokens`): recorded as calls, zero usage. */
   countCalls: number;
+  /** Requests on paths a route opted out of metering (`unmetered:`): let through, never counted. */
+  unmeteredCalls: number;
   /** Requests whose usage was partly estimated (interrupted streams). */
   estimated: number;
   inputTokens: number;
@@ -59,8 +61,9 @@ const sum = (col: string, alias: string) => sql<number>`coalesce(sum(${sql.ref(`
 function measures(): RawBuilder<unknown>[] {
   return [
     sql`count(distinct u.run_id)`.as("runs"),
-    sql`coalesce(sum(case when u.kind = 'count' then 0 else 1 end), 0)`.as("requests"),
+    sql`coalesce(sum(case when u.kind = 'usage' then 1 else 0 end), 0)`.as("requests"),
     sql`coalesce(sum(case when u.kind = 'count' then 1 else 0 end), 0)`.as("count_calls"),
+    sql`coalesce(sum(case when u.kind = 'unmetered' then 1 else 0 end), 0)`.as("unmetered_calls"),
     sum("estimated", "estimated"),
     sum("input_tokens", "input_tokens"),
     sum("output_tokens", "output_tokens"),
@@ -79,6 +82,7 @@ function totalsOf(r: Record<string, unknown>): UsageTotals {
     runs: num(r.runs),
     requests: num(r.requests),
     countCalls: num(r.count_calls),
+    unmeteredCalls: num(r.unmetered_calls),
     estimated: num(r.estimated),
     inputTokens: num(r.input_tokens),
     outputTokens: num(r.output_tokens),

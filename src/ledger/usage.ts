@@ -19,8 +19,8 @@ export interface UsageEvent {
   bottles?: readonly string[];
   chain?: readonly string[];
   format?: ApiFormat;
-  /** `count`: a token-counting call (zero usage). Default `usage`. */
-  kind?: "usage" | "count";
+  /** `count`: a token-counting call (zero usage); `unmetered`: a path the route opted out of metering. Default `usage`. */
+  kind?: "usage" | "count" | "unmetered";
   model?: string;
   host?: string;
   method?: string;
@@ -66,14 +66,14 @@ export function usageEventOf(r: MeterResult, x: ExchangeFacts): UsageEvent {
     ...facts,
     at: endedAt,
     format: r.format,
-    kind: r.kind === "count" ? "count" : "usage",
+    kind: r.kind === "count" ? "count" : r.kind === "none" ? "unmetered" : "usage",
     inputTokens: u.inputTokens,
     outputTokens: u.outputTokens,
     cacheCreationTokens: u.cacheCreationInputTokens,
     cacheReadTokens: anthropic ? u.cacheReadInputTokens : 0,
     cachedTokens: anthropic ? 0 : u.cacheReadInputTokens,
     reasoningTokens: u.reasoningTokens,
-    totalTokens: r.kind === "count" ? 0 : u.totalTokens,
+    totalTokens: r.kind === "usage" ? u.totalTokens : 0,
     estimated: r.estimated,
     errored: r.errored || x.status === undefined || x.status >= 400,
   };
@@ -84,6 +84,16 @@ export function usageEventOf(r: MeterResult, x: ExchangeFacts): UsageEvent {
     if (firstByteAt !== undefined) e.firstByteMs = Math.max(0, firstByteAt - x.startedAt);
   }
   return e;
+}
+
+/**
+ * The rows one exchange leaves: its own, plus one per other model it billed at (Anthropic iterations such as
+ * an advisor), each under that model with the same exchange id, so per-model totals stay exact.
+ */
+export function usageEventsOf(r: MeterResult, x: ExchangeFacts): UsageEvent[] {
+  const main = usageEventOf(r, x);
+  const others = (r.otherModels ?? []).map((o) => usageEventOf({ ...r, model: o.model, usage: o.usage, otherModels: [] }, x));
+  return [main, ...others];
 }
 
 const n = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? 0 : Math.round(v));

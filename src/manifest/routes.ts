@@ -12,7 +12,7 @@ import { ENV_NAME } from "./env.ts";
 import type { KeyPath } from "./frontmatter.ts";
 import { EGRESS_LOG_LEVELS, PROVIDERS, type Egress, type Route, type RouteAuth } from "./types.ts";
 
-const ROUTE_KEYS = ["host", "mitm", "upstream", "auth", "provider"] as const;
+const ROUTE_KEYS = ["host", "mitm", "upstream", "auth", "provider", "unmetered"] as const;
 const LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
 const HEADER = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
 
@@ -38,6 +38,17 @@ function checkAuth(c: Checker, v: unknown, path: KeyPath): RouteAuth {
   return auth;
 }
 
+/** `unmetered: ["/v1/files"]`: absolute paths, no query, no dot segments. */
+function checkUnmetered(c: Checker, v: unknown, path: KeyPath): string[] {
+  const fix = 'list absolute paths, e.g. unmetered: ["/v1/files"]';
+  if (!Array.isArray(v)) c.fail(path, `${keyName(path)} must be a list of paths, not ${describe(v)}`, fix);
+  return v.map((p, i) => {
+    const at = [...path, i];
+    if (typeof p !== "string" || !p.startsWith("/") || /[?#\\]|(^|\/)\.\.?(\/|$)|%/.test(p)) c.fail(at, `${keyName(at)} ${JSON.stringify(p)} is not an absolute path`, fix);
+    return p as string;
+  });
+}
+
 function checkRoute(c: Checker, v: unknown, path: KeyPath): Route {
   const m = c.mapping(v, path, ROUTE_KEYS);
   if (m.host === undefined) c.fail(path, `${keyName(path)} has no host`, "add host: api.example.com (or *.example.com for its subdomains)");
@@ -48,6 +59,7 @@ function checkRoute(c: Checker, v: unknown, path: KeyPath): Route {
   if (m.upstream !== undefined) route.upstream = c.string(m.upstream, [...path, "upstream"], "upstream: https://gateway.example.com/anthropic");
   if (m.auth !== undefined) route.auth = checkAuth(c, m.auth, [...path, "auth"]);
   if (m.provider !== undefined) route.provider = c.oneOf(m.provider, [...path, "provider"], PROVIDERS);
+  if (m.unmetered !== undefined) route.unmetered = checkUnmetered(c, m.unmetered, [...path, "unmetered"]);
   const problem = routeShapeProblem(route);
   if (problem) c.fail([...path, problem.field], problem.message, problem.fix);
   return route;

@@ -52,6 +52,11 @@ export interface Route {
   auth?: RouteAuth;
   /** Which provider's usage this host carries; inferred for the known API hosts. */
   provider?: ProviderName;
+  /**
+   * Paths (and everything under them) that may change state on this metered host without being metered,
+   * e.g. `["/v1/files"]`. Everything else that cannot be metered is refused; see docs/proxy.md.
+   */
+  unmetered?: string[];
 }
 
 export interface Egress {

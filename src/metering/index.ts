@@ -28,6 +28,7 @@ import { chatParser } from "./openai-chat/parser.ts";
 import { UsageChunkStripper } from "./openai-chat/strip-usage.ts";
 import { responsesParser } from "./openai-responses/parser.ts";
 import { ResponsesSocketMeter } from "./openai-responses/websocket.ts";
+import { resolvedPath } from "./path-policy.ts";
 import { classifyRoute } from "./route.ts";
 import { newTally, settle } from "./tally.ts";
 import type { ApiFormat, MeterResult } from "./types.ts";
@@ -81,7 +82,7 @@ function guarded<T>(fn: () => T, fallback: () => T): T {
 }
 
 export function selectMeter(req: MeterRequest): Meter | undefined {
-  const route = classifyRoute(req.method, req.path, req.requestHeaders);
+  const route = classifyRoute(req.method, resolvedPath(req.path), req.requestHeaders);
   if (!route) return undefined;
   const request = req.requestBody ? parseObject(new TextDecoder().decode(req.requestBody)) : undefined;
   const streamRequested = request?.stream === true;

@@ -88,7 +88,8 @@ export class ResponseMeter {
     const t = this.tally;
     if (t.requestId === undefined && this.headerRequestId) t.requestId = this.headerRequestId;
     if (this.mode === "error" || this.opts.kind === "count") {
-      const r = settle({ ...t, reported: {}, deliveredChars: 0 }, { incomplete: false, requestBytes: 0 });
+      const { extra: _billedSteps, ...bare } = t;
+      const r = settle({ ...bare, reported: {}, deliveredChars: 0 }, { incomplete: false, requestBytes: 0 });
       r.kind = this.opts.kind;
       r.errored = this.mode === "error" ? this.status >= 400 : t.errored;
       return r;

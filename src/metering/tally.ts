@@ -18,9 +18,19 @@ export interface ReportedUsage {
   reasoning?: number;
 }
 
+/** One of Anthropic's `usage.iterations` that the top-level counts leave out (compaction, advisor, …). */
+export interface ExtraIteration {
+  type: string;
+  /** The model it was billed at; undefined means the response's own model. */
+  model?: string;
+  usage: ReportedUsage;
+}
+
 export interface Tally {
   format: ApiFormat;
   reported: ReportedUsage;
+  /** Billed sampling steps beyond the top-level counts (the latest snapshot; never summed across events). */
+  extra?: ExtraIteration[];
   model?: string;
   requestId?: string;
   /** The terminal usage arrived (message_stop / usage chunk / response.completed…): nothing left to estimate. */
@@ -94,5 +104,43 @@ export function settle(t: Tally, opts: SettleOptions): MeterResult {
   };
   if (t.model !== undefined) result.model = t.model;
   if (t.requestId !== undefined) result.requestId = t.requestId;
+  if (t.extra && t.extra.length > 0) addIterations(t.format, result, t.extra);
   return result;
+}
+
+function usageOf(format: ApiFormat, r: ReportedUsage): Usage {
+  const parts = { inputTokens: r.input ?? 0, outputTokens: r.output ?? 0, cacheCreationInputTokens: r.cacheCreation ?? 0, cacheReadInputTokens: r.cacheRead ?? 0, reasoningTokens: r.reasoning ?? 0 };
+  return { ...parts, totalTokens: totalFor(format, parts) };
+}
+
+function add(a: Usage, b: Usage): Usage {
+  return {
+    inputTokens: a.inputTokens + b.inputTokens,
+    outputTokens: a.outputTokens + b.outputTokens,
+    cacheCreationInputTokens: a.cacheCreationInputTokens + b.cacheCreationInputTokens,
+    cacheReadInputTokens: a.cacheReadInputTokens + b.cacheReadInputTokens,
+    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
+    totalTokens: a.totalTokens + b.totalTokens,
+  };
+}
+
+/**
+ * The iteration rule (docs/ledger.md): each extra iteration is billed on top of the top-level counts. One
+ * billed at the response's model (or naming none, like compaction) is added to the result's own usage; one
+ * billed at another model is added to `otherModels` under that model, so each model's tokens stay on rows
+ * of their own.
+ */
+function addIterations(format: ApiFormat, result: MeterResult, extra: ExtraIteration[]): void {
+  const others = new Map<string, Usage>();
+  for (const it of extra) {
+    const u = usageOf(format, it.usage);
+    if (it.model === undefined || it.model === result.model) result.usage = add(result.usage, u);
+    else others.set(it.model, others.has(it.model) ? add(others.get(it.model)!, u) : u);
+  }
+  if (others.size > 0) result.otherModels = [...others].map(([model, usage]) => ({ model, usage }));
+}
+
+/** Every token an exchange billed, across its own model and any other (what budgets charge). */
+export function billedTokens(r: MeterResult): number {
+  return r.usage.totalTokens + (r.otherModels ?? []).reduce((n, o) => n + o.usage.totalTokens, 0);
 }

@@ -46,4 +46,9 @@ export interface MeterResult {
   estimated: boolean;
   /** true when the stream carried an error event (usage is partial). */
   errored: boolean;
+  /**
+   * Usage the same exchange billed at other models (Anthropic `usage.iterations`, e.g. an advisor), one entry
+   * per model; recorded as rows of their own. `usage` never includes these.
+   */
+  otherModels?: { model: string; usage: Usage }[];
 }

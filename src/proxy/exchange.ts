@@ -3,7 +3,7 @@
  * read the bounded body → onRequest (may rewrite it) → admit (may refuse with a ready response) → call the
  * upstream with hop-by-hop headers removed and secrets injected → onResponseStart → stream the body through
  * the chunk hooks. Every failure closes: a hook that throws before the request is sent refuses it, so no
- * request reaches a metered upstream unseen.
+ * request reaches a metered upstream unseen. A route's key never leaves in cleartext (see custodyProblem).
  */
 import { rootCertificates } from "node:tls";
 import type { ProviderName, Route } from "../manifest/types.ts";
@@ -50,12 +50,26 @@ function errorCode(e: unknown): string {
   return typeof code === "string" ? code : e instanceof Error ? e.message : String(e);
 }
 
+/**
+ * Secret custody: a route's real key goes only over TLS to the route's own host on port 443, or to the
+ * `upstream:` the user configured. Anything else (plain http, another port) would hand the key to whatever
+ * answers there in cleartext, so it is refused before a byte is sent.
+ */
+export function custodyProblem(t: ExchangeTarget): string | undefined {
+  if (!t.route.auth || t.route.upstream) return undefined;
+  if (t.scheme === "https" && t.port === 443) return undefined;
+  return `${t.scheme}://${t.host}:${t.port} is refused: the route for ${t.route.host} injects its ${t.route.auth.env} key, which bottle sends only over https to port 443 (or to the route's upstream:); use https://${t.host}/`;
+}
+
 export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Request, path: string): Promise<Response> {
   const ctx = newContext(run, t, req.method, path, req.headers);
   const fail = (status: number, decision: "refuse" | "error", reason: string, bytesUp = 0): Response => {
     emitAudit(run, auditFor(ctx, { status, decision, reason, bytesUp, bytesDown: 0 }));
     return textResponse(status, reason);
   };
+
+  const custody = custodyProblem(t);
+  if (custody) return fail(403, "refuse", custody);
 
   let body: Uint8Array;
   try {
@@ -73,7 +87,7 @@ export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Re
     if (hooks.admit) {
       const a = await hooks.admit(ctx, body);
       if (!a.allow) {
-        emitAudit(run, auditFor(ctx, { status: a.response.status, decision: "refuse", reason: "refused by admission", bytesUp: body.byteLength, bytesDown: 0 }));
+        emitAudit(run, auditFor(ctx, { status: a.response.status, decision: "refuse", reason: a.reason ?? "refused by admission", bytesUp: body.byteLength, bytesDown: 0 }));
         return a.response;
       }
     }

@@ -28,11 +28,18 @@ export interface ProxyRequestContext {
   startedAt: number;
   /** Free slot for hook implementations to keep per-exchange state (e.g. a metering parser). */
   state: Record<string, unknown>;
+  /**
+   * Set by a hook to describe a forwarded exchange differently in its audit record (e.g. `unmetered`, with
+   * the rule that allowed it); refusals and errors keep their own decision.
+   */
+  audit?: { decision: AuditDecision; reason?: string };
 }
 
-export type Admission = { allow: true } | { allow: false; response: Response };
+/** A refusal may say why, for the audit record (default "refused by admission"). */
+export type Admission = { allow: true } | { allow: false; response: Response; reason?: string };
 
-export type AuditDecision = "mitm" | "tunnel" | "deny" | "refuse" | "error";
+/** `unmetered`: forwarded from a metered host on a path its route opted out of metering. */
+export type AuditDecision = "mitm" | "tunnel" | "deny" | "refuse" | "error" | "unmetered";
 
 export interface AuditRecord {
   time: number;

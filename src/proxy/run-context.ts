@@ -1,7 +1,8 @@
 /**
  * What every listener of one run shares: the run's identity, its routes and log level, the hooks, the
  * resolved secrets of its `auth:` routes and the proxy's limits. Also the audit emitter, which applies the
- * `egress.log` level: `blocks` keeps only denials, refusals and errors; `full` keeps every request and tunnel.
+ * `egress.log` level: `blocks` keeps only denials, refusals, errors and unmetered exchanges (a route's
+ * `unmetered:` opt-in); `full` keeps every request and tunnel.
  */
 import type { EgressLogLevel, ProviderName, Route } from "../manifest/types.ts";
 import { log } from "../log.ts";
@@ -46,7 +47,7 @@ export function exchangeId(runId: string): string {
 }
 
 export function emitAudit(run: RunContext, record: AuditRecord): void {
-  const blocking = record.decision === "deny" || record.decision === "refuse" || record.decision === "error";
+  const blocking = record.decision === "deny" || record.decision === "refuse" || record.decision === "error" || record.decision === "unmetered";
   if (!blocking && run.log !== "full") return;
   if (!run.hooks.onAudit) return;
   try {
@@ -65,6 +66,7 @@ export function auditFor(ctx: ProxyRequestContext, fields: Pick<AuditRecord, "st
     path: ctx.path,
     durationMs: Date.now() - ctx.startedAt,
     ...fields,
+    ...(fields.decision === "mitm" && ctx.audit ? ctx.audit : {}),
   };
 }
 

@@ -1,6 +1,6 @@
 /**
- * A simulated model provider: one Bun.serve speaking the Anthropic Messages, OpenAI Chat Completions and
- * OpenAI Responses wire formats exactly, over plain HTTP or TLS with a given certificate. The README's quick
+ * A simulated model provider: one Bun.serve speaking the Anthropic Messages, OpenAI Chat Completions, legacy
+ * Completions, Embeddings and OpenAI Responses wire formats exactly, over plain HTTP or TLS with a given certificate. The README's quick
  * start runs a real agent against it, and tests use it as their fake upstream. Importing it starts nothing.
  *
  *   const sim = startSimulator({ text: "hi", usage: {...}, chunkDelayMs: 200 });
@@ -11,6 +11,7 @@
  */
 import { anthropicCountTokens, anthropicMessages } from "./anthropic.ts";
 import { chatCompletions } from "./openai-chat.ts";
+import { completions, embeddings } from "./openai-legacy.ts";
 import { responses, responsesInputTokens } from "./openai-responses.ts";
 import { DEFAULT_SIM_OPTIONS, type SimUsage, type SimulatorOptions } from "./options.ts";
 
@@ -67,6 +68,8 @@ export function simulate(o: SimulatorOptions, method: string, path: string, body
   if (p.endsWith("/v1/messages")) return anthropicMessages(o, body);
   if (p.endsWith("/v1/messages/count_tokens")) return anthropicCountTokens(o);
   if (p.endsWith("/v1/chat/completions")) return chatCompletions(o, body);
+  if (p.endsWith("/v1/completions")) return completions(o, body);
+  if (p.endsWith("/v1/embeddings")) return embeddings(o, body);
   if (p.endsWith("/v1/responses") || p.endsWith("/backend-api/codex/responses")) return responses(o, body);
   if (p.endsWith("/v1/responses/input_tokens")) return responsesInputTokens(o);
   return notFound(p);

@@ -57,16 +57,16 @@ describe("bottle budget usage", () => {
     expect(j.groupBy).toBe("bottle");
     expect(j.rows.map((g: { key: string; runs: number; totalTokens: number }) => [g.key, g.runs, g.totalTokens])).toEqual([["web", 2, 3695], ["node", 1, 2495]]);
     expect(j.total.totalTokens).toBe(ledgerTotal);
-    expect(j.total).toEqual({ runs: 2, requests: 3, countCalls: 0, estimated: 1, inputTokens: 2230, outputTokens: 565, cacheCreationTokens: 100, cacheReadTokens: 800, cachedTokens: 600, reasoningTokens: 50, totalTokens: 3695 });
+    expect(j.total).toEqual({ runs: 2, requests: 3, countCalls: 0, unmeteredCalls: 0, estimated: 1, inputTokens: 2230, outputTokens: 565, cacheCreationTokens: 100, cacheReadTokens: 800, cachedTokens: 600, reasoningTokens: 50, totalTokens: 3695 });
   });
 
   test("--csv: one line per group, RFC 4180 line ends", async () => {
     const r = await bottle("--by", "provider", "--csv");
     expect(r.code).toBe(0);
     expect(r.stdout.split("\r\n")).toEqual([
-      "group_by,key,label,agent,runs,requests,count_calls,estimated,input_tokens,output_tokens,cache_creation_tokens,cache_read_tokens,cached_tokens,reasoning_tokens,total_tokens,first_at,last_at",
-      `provider,claude,,,1,2,0,1,1230,365,100,800,0,0,2495,${new Date(T0).toISOString()},${new Date(T0 + DAY).toISOString()}`,
-      `provider,codex,,,1,1,0,0,1000,200,0,0,600,50,1200,${new Date(T0 + 2 * DAY).toISOString()},${new Date(T0 + 2 * DAY).toISOString()}`,
+      "group_by,key,label,agent,runs,requests,count_calls,unmetered_calls,estimated,input_tokens,output_tokens,cache_creation_tokens,cache_read_tokens,cached_tokens,reasoning_tokens,total_tokens,first_at,last_at",
+      `provider,claude,,,1,2,0,0,1,1230,365,100,800,0,0,2495,${new Date(T0).toISOString()},${new Date(T0 + DAY).toISOString()}`,
+      `provider,codex,,,1,1,0,0,0,1000,200,0,0,600,50,1200,${new Date(T0 + 2 * DAY).toISOString()},${new Date(T0 + 2 * DAY).toISOString()}`,
       "",
     ]);
   });

@@ -3,11 +3,12 @@
  * side (input, cache creation, cache read) and a first output count. Each `message_delta.usage` then carries
  * CUMULATIVE counts, some of them null: a non-null field overwrites the earlier value and is never added to it,
  * so several message_deltas count once. `message_stop` ends the stream; an `error` event mid-stream leaves the
- * usage partial. Content deltas (`text_delta`, `thinking_delta`, `input_json_delta`) are only measured, to
+ * usage partial. `usage.iterations` lists every sampling step; the steps other than `message` (compaction,
+ * advisor, fallback, …) are billed on top of the top-level counts (see readIterations). Content deltas (`text_delta`, `thinking_delta`, `input_json_delta`) are only measured, to
  * estimate the output of a stream cut before its final message_delta.
  */
 import { asObject, asString, chars, type FormatParser, type Json, type StreamEvent } from "../format.ts";
-import { count, overwrite, type ReportedUsage, type Tally } from "../tally.ts";
+import { count, overwrite, type ExtraIteration, type ReportedUsage, type Tally } from "../tally.ts";
 
 /** Reads an Anthropic `usage` object; null or missing fields stay undefined. */
 export function readAnthropicUsage(u: Json | undefined): ReportedUsage {
@@ -19,6 +20,30 @@ export function readAnthropicUsage(u: Json | undefined): ReportedUsage {
     cacheRead: count(u.cache_read_input_tokens),
     reasoning: count(asObject(u.output_tokens_details)?.thinking_tokens),
   };
+}
+
+/**
+ * `usage.iterations`: every sampling step of the request. The top-level counts are the `message` steps;
+ * every other kind (compaction, advisor_message, fallback_message and kinds not known yet) is billed on top.
+ * Undefined when the usage object has no iterations array, so an earlier snapshot is kept.
+ */
+export function readIterations(u: Json | undefined): ExtraIteration[] | undefined {
+  if (!u || !Array.isArray(u.iterations)) return undefined;
+  const out: ExtraIteration[] = [];
+  for (const raw of u.iterations) {
+    const it = asObject(raw);
+    const type = asString(it?.type);
+    if (!it || type === "message") continue;
+    const model = asString(it.model);
+    out.push({ type: type ?? "unknown", ...(model ? { model } : {}), usage: readAnthropicUsage(it) });
+  }
+  return out;
+}
+
+function takeUsage(t: Tally, u: Json | undefined): void {
+  overwrite(t.reported, readAnthropicUsage(u));
+  const extra = readIterations(u);
+  if (extra) t.extra = extra;
 }
 
 function noteMessage(t: Tally, m: Json | undefined): void {
@@ -72,11 +97,11 @@ export const anthropicParser: FormatParser = {
       case "message_start": {
         const m = asObject(j?.message);
         noteMessage(t, m);
-        overwrite(t.reported, readAnthropicUsage(asObject(m?.usage)));
+        takeUsage(t, asObject(m?.usage));
         break;
       }
       case "message_delta":
-        overwrite(t.reported, readAnthropicUsage(asObject(j?.usage)));
+        takeUsage(t, asObject(j?.usage));
         break;
       case "content_block_start":
         t.deliveredChars += blockStartChars(asObject(j?.content_block));
@@ -102,7 +127,7 @@ export const anthropicParser: FormatParser = {
     const usage = asObject(j.usage);
     t.deliveredChars += contentChars(j.content);
     if (usage) {
-      overwrite(t.reported, readAnthropicUsage(usage));
+      takeUsage(t, usage);
       t.final = true;
     }
   },

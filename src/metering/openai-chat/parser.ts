@@ -3,7 +3,9 @@
  * the request set `stream_options.include_usage` (bottle adds it, see ./include-usage.ts): that chunk has
  * `choices: []` and a `usage` object, and every earlier chunk has `usage: null`. `prompt_tokens` includes the
  * cached prompt tokens and `completion_tokens` includes the reasoning tokens, so those two are recorded in
- * their own columns as subsets. Content deltas are only measured, for the estimate of a cut stream.
+ * their own columns as subsets, and so is `cache_write_tokens`. The same reader serves legacy Completions
+ * (`choices[].text`, the same usage block and the same include_usage rule) and Embeddings (`usage` with
+ * `prompt_tokens` only). Content deltas are only measured, for the estimate of a cut stream.
  */
 import { asArray, asObject, asString, chars, type FormatParser, type Json, type StreamEvent } from "../format.ts";
 import { count, overwrite, type ReportedUsage, type Tally } from "../tally.ts";
@@ -14,6 +16,8 @@ export function readChatUsage(u: Json | undefined): ReportedUsage {
     input: count(u.prompt_tokens),
     output: count(u.completion_tokens),
     cacheRead: count(asObject(u.prompt_tokens_details)?.cached_tokens),
+    // A subset of prompt_tokens, like cached_tokens (the Responses parser reads the same field).
+    cacheCreation: count(asObject(u.prompt_tokens_details)?.cache_write_tokens),
     reasoning: count(asObject(u.completion_tokens_details)?.reasoning_tokens),
   };
 }
@@ -52,13 +56,13 @@ export const chatParser: FormatParser = {
     const j = ev.json;
     if (!j) return; // `[DONE]` or noise
     note(t, j);
-    for (const c of asArray(j.choices)) t.deliveredChars += messageChars(asObject(asObject(c)?.delta));
+    for (const c of asArray(j.choices)) t.deliveredChars += messageChars(asObject(asObject(c)?.delta)) + chars(asObject(c)?.text);
     takeUsage(t, j);
   },
 
   body(t: Tally, j: Json): void {
     note(t, j);
-    for (const c of asArray(j.choices)) t.deliveredChars += messageChars(asObject(asObject(c)?.message));
+    for (const c of asArray(j.choices)) t.deliveredChars += messageChars(asObject(asObject(c)?.message)) + chars(asObject(c)?.text);
     takeUsage(t, j);
   },
 };

@@ -2,8 +2,10 @@
  * Undoes, in the response, what bottle's `include_usage` injection added, so the client receives the stream an
  * upstream would have sent for its original request. The option adds two things: a final usage-only chunk
  * (`choices: []` plus `usage`), which is dropped whole, and a `"usage":null` member in every other chunk,
- * which is cut out of the chunk's JSON text. Everything else passes through byte for byte: line endings,
- * comments, keep-alives, `[DONE]`, and any bytes of chunks it does not recognise.
+ * which is cut out of the chunk's JSON text. Some OpenAI-compatible upstreams put the usage object on the
+ * finish chunk instead (one that still has choices): that chunk is re-serialised without its `usage`, so
+ * the injected usage never reaches the client wherever it arrives. Everything else passes through byte for
+ * byte: line endings, comments, keep-alives, `[DONE]`, and any bytes of chunks it does not recognise.
  *
  * Each SSE block is held until its dispatching blank line (an SSE client cannot act on an event before then
  * anyway), decided on its whole data, and released in one piece. `flush()` returns whatever a stream that
@@ -25,6 +27,15 @@ export function isUsageOnlyChunk(data: string): boolean {
   if (!EMPTY_CHOICES.test(data)) return false; // cheap pre-check: most chunks carry choices
   const j = parseObject(data);
   return !!j && Array.isArray(j.choices) && asArray(j.choices).length === 0 && !!asObject(j.usage);
+}
+
+/** A chunk that still has choices and carries a usage object: its JSON without `usage`, else undefined. */
+export function withoutUsageObject(data: string): string | undefined {
+  if (!data.includes('"usage"')) return undefined;
+  const j = parseObject(data);
+  if (!j || !asObject(j.usage)) return undefined;
+  delete j.usage;
+  return JSON.stringify(j);
 }
 
 /** Removes the `"usage":null` member the option adds to a data line, if it has one. */
@@ -95,11 +106,33 @@ export class UsageChunkStripper {
       if (f?.field === "data") data.push(f.value);
     }
     const end = lines[lines.length - 1]!.end;
-    if (data.length > 0 && isUsageOnlyChunk(data.join("\n"))) {
+    const whole = data.join("\n");
+    if (data.length > 0 && isUsageOnlyChunk(whole)) {
       this.take(end); // dropped
       return [];
     }
+    const rewritten = data.length > 0 ? withoutUsageObject(whole) : undefined;
+    if (rewritten !== undefined) return this.rewriteBlock(lines, rewritten);
     return lines.map((l) => this.emitLine(l));
+  }
+
+  /** The block with its data lines replaced by one line holding `json`; other fields and endings kept. */
+  private rewriteBlock(lines: SseLine[], json: string): Uint8Array[] {
+    const out: Uint8Array[] = [];
+    let wrote = false;
+    for (const l of lines) {
+      const raw = this.take(l.end);
+      if (parseField(l.text)?.field !== "data") {
+        out.push(raw);
+        continue;
+      }
+      if (wrote) continue;
+      wrote = true;
+      let text = raw.length;
+      while (text > 0 && (raw[text - 1] === 0x0a || raw[text - 1] === 0x0d)) text--;
+      out.push(concat(encoder.encode(`data: ${json}`), raw.subarray(text)));
+    }
+    return out;
   }
 
   private emitLine(l: SseLine): Uint8Array {

@@ -1,0 +1,67 @@
+/**
+ * The path policy on a metered host, as a pure function: every generation and counting endpoint is metered,
+ * reads pass, a route's `unmetered:` list lets its paths through, and every other request that can change
+ * state (batches, file uploads, the legacy `/v1/complete`, paths nobody has named) is refused with a reason
+ * that names the path and the route key that would allow it. Dot segments are judged as the upstream
+ * resolves them, and hidden separators are refused.
+ */
+import { describe, expect, test } from "bun:test";
+import { optedIn, pathVerdict, resolvedPath } from "../../src/metering/path-policy.ts";
+
+const v = (method: string, path: string, unmetered?: string[], headers?: Headers) =>
+  pathVerdict({ method, path, host: "api.example.com", routeHost: "api.example.com", ...(unmetered ? { unmetered } : {}), ...(headers ? { headers } : {}) });
+
+describe("pathVerdict", () => {
+  test("every endpoint that reports its own usage is metered, in its own format", () => {
+    const cases: [string, string, string][] = [
+      ["/v1/messages?beta=true", "anthropic-messages", "usage"],
+      ["/v1/messages/count_tokens", "anthropic-messages", "count"],
+      ["/v1/chat/completions", "openai-chat", "usage"],
+      ["/v1/completions", "openai-chat", "usage"],
+      ["/v1/embeddings", "openai-chat", "usage"],
+      ["/v1/responses", "openai-responses", "usage"],
+      ["/v1/responses/input_tokens", "openai-responses", "count"],
+      ["/backend-api/codex/responses", "openai-responses", "usage"],
+    ];
+    for (const [path, format, kind] of cases) expect(v("POST", path)).toEqual({ kind: "metered", route: { format, kind, transport: "http" } } as never);
+  });
+
+  test("state-changing requests on paths bottle cannot meter are refused, naming the path and the route key", () => {
+    for (const [m, p] of [["POST", "/v1/messages/batches"], ["POST", "/v1/complete"], ["POST", "/v1/batches"], ["POST", "/v1/files"], ["PUT", "/v1/anything"], ["DELETE", "/v1/files/file_1"], ["POST", "/v1/messages/batches/msgbatch_1/cancel"]] as const) {
+      const r = v(m, p);
+      expect(r.kind).toBe("refuse");
+      if (r.kind === "refuse") {
+        expect(r.reason).toContain(`${m} ${p} on api.example.com cannot be metered`);
+        expect(r.reason).toContain(`add unmetered: ["${p}"] to the egress route for api.example.com`);
+      }
+    }
+  });
+
+  test("reads stay allowed: results, model lists, batch status", () => {
+    for (const [m, p] of [["GET", "/v1/models"], ["GET", "/v1/messages/batches/msgbatch_1/results"], ["HEAD", "/v1/files/f"], ["OPTIONS", "/v1/messages"]] as const) expect(v(m, p)).toEqual({ kind: "read" });
+  });
+
+  test("a WebSocket upgrade is not a read: metered on /responses, refused elsewhere", () => {
+    const ws = new Headers({ upgrade: "websocket" });
+    expect(v("GET", "/v1/responses", undefined, ws).kind).toBe("metered");
+    expect(v("GET", "/v1/realtime", undefined, ws).kind).toBe("refuse");
+  });
+
+  test("a route's unmetered: list opts in a path and everything under it, nothing else", () => {
+    expect(v("POST", "/v1/files", ["/v1/files"])).toEqual({ kind: "unmetered", rule: "/v1/files" });
+    expect(v("DELETE", "/v1/files/file_1?x=1", ["/v1/files"])).toEqual({ kind: "unmetered", rule: "/v1/files" });
+    expect(v("POST", "/v1/filesystem", ["/v1/files"]).kind).toBe("refuse");
+    expect(optedIn(["/v1/files/"], "/v1/files/a")).toBe("/v1/files/");
+  });
+
+  test("paths are judged as the upstream resolves them; hidden separators are refused", () => {
+    expect(resolvedPath("/v1/messages/../batches")).toBe("/v1/batches");
+    expect(v("POST", "/v1/messages/../batches").kind).toBe("refuse");
+    expect(v("POST", "/v1/messages/%2e%2e/batches").kind).toBe("refuse");
+    expect(v("POST", "/v1/batches/../messages").kind).toBe("metered");
+    expect(v("POST", "/v1/complete%2F..%2Fmessages").kind).toBe("refuse");
+    expect(v("POST", "/v1/files/..%5cmessages").kind).toBe("refuse");
+    // An opt-in cannot be stretched with dot segments either.
+    expect(v("POST", "/v1/files/../batches", ["/v1/files"]).kind).toBe("refuse");
+  });
+});
