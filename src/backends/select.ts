@@ -28,7 +28,12 @@ export interface Selection {
   name: BackendName;
   /** Why this one: `--backend`, `BOTTLE_BACKEND`, `bottle`, `settings` or `auto`. */
   via: "flag" | "env" | "bottle" | "settings" | "auto";
+  /** Why the automatic choice is not the first it tried (docker's image was not usable). */
+  note?: string;
 }
+
+/** Makes the docker image of the run ready (or, without `build`, checks it could be); throws BackendError why not. */
+export type PrepareDocker = (build: boolean) => Promise<void>;
 
 function parseName(v: string, key: string, usage: boolean): BackendName {
   if ((BACKENDS as readonly string[]).includes(v)) return v as BackendName;
@@ -59,6 +64,24 @@ export async function selectBackend(input: SelectInput, probe: Probe): Promise<S
     key: "backend",
     fix: platform === "linux" ? "install bubblewrap (apt-get install bubblewrap) or docker (apt-get install docker.io, then start dockerd)" : "install and start Docker Desktop",
   });
+}
+
+/**
+ * An engine that answers is not enough: the agent's image must exist or be buildable (DESIGN §5). When the
+ * docker choice was automatic and its image cannot be had (offline, no base image), the sandbox takes over
+ * with a note saying why; a docker chosen on purpose (`--backend docker`, …) fails with the real cause.
+ */
+export async function usableBackend(sel: Selection, prepare: PrepareDocker, o: { build: boolean; probe: Probe; platform?: NodeJS.Platform }): Promise<Selection> {
+  if (sel.name !== "docker") return sel;
+  try {
+    await prepare(o.build);
+    return sel;
+  } catch (e) {
+    if (sel.via !== "auto" || !(e instanceof BackendError)) throw e;
+    const sandbox: Availability = (o.platform ?? process.platform) === "linux" ? await o.probe("sandbox") : { ok: false, reason: "the sandbox backend needs Linux", fix: "" };
+    if (!sandbox.ok) throw new BackendError(`${e.message}; and the sandbox backend cannot run here either: ${sandbox.reason}`, { key: "backend", fix: e.context.fix ?? sandbox.fix });
+    return { name: "sandbox", via: "auto", note: `the docker engine answers, but ${e.message}; using the sandbox backend instead (--backend docker to insist)` };
+  }
 }
 
 export function createBackend(name: BackendName, home?: string): Backend {

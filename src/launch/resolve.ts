@@ -7,7 +7,9 @@
  */
 import { listActive } from "../backends/listing.ts";
 import { pendingPrompts, promptMessage, resolveEnvPrompts } from "../backends/env-prompts.ts";
-import { probeBackend, selectBackend } from "../backends/select.ts";
+import { DockerBackend } from "../backends/docker/index.ts";
+import { probeBackend, selectBackend, usableBackend } from "../backends/select.ts";
+import { log } from "../log.ts";
 import { launchBudget } from "../enforce/plan.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { composeBottles, loadCatalog, loadSettings, type Catalog } from "../manifest/index.ts";
@@ -103,15 +105,21 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
     ...(req.budget !== undefined ? { budgetFlag: req.budget } : {}),
     ...(req.shutdown ? { shutdownFlag: req.shutdown } : {}),
   });
-  const backend = await selectBackend(
+  const probe = deps.probe ?? probeBackend;
+  const selected = await selectBackend(
     {
       ...(req.backend ? { flag: req.backend } : {}),
       ...(env.BOTTLE_BACKEND ? { env: env.BOTTLE_BACKEND } : {}),
       ...(bottle.backend.prefer ? { prefer: { name: bottle.backend.prefer } } : {}),
       ...(settings.backend ? { settings: { name: settings.backend, file: settings.file } } : {}),
     },
-    deps.probe ?? probeBackend,
+    probe,
   );
+  // Docker needs the agent's image too: built now (with progress), before the run is registered; a dry run
+  // only checks it could be. An automatic docker choice whose image cannot be had falls back to the sandbox.
+  const prepare = deps.prepareDocker ?? ((build: boolean) => new DockerBackend({ home }).prepareImage(agent.provider, { ...(bottle.backend.image ? { image: bottle.backend.image } : {}), build }).then(() => undefined));
+  const backend = await usableBackend(selected, prepare, { build: !req.dryRun, probe });
+  if (backend.note) log.info(`bottle: ${backend.note}`);
   // The sandbox runs the host's install of the CLI: a missing one fails here, not after the run is registered.
   if (backend.name === "sandbox") hostBinary(provider, env.PATH ?? "");
   const requestedLabel = req.label ?? agent.name;

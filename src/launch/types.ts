@@ -81,7 +81,7 @@ export interface LaunchPlan {
   budgetLayers: BudgetLayer[];
   shutdown: Sourced<ShutdownPolicy>;
   preflight: Sourced<PreflightMode>;
-  backend: { name: BackendName; via: "flag" | "env" | "bottle" | "settings" | "auto" };
+  backend: { name: BackendName; via: "flag" | "env" | "bottle" | "settings" | "auto"; note?: string };
   workspace: WorkspaceMode;
   cwd: string;
   /** Final label (uniquified) and the one asked for. */
@@ -163,6 +163,8 @@ export interface ResolveDeps {
   runId?: string;
   /** Backend availability probe; default asks each backend. */
   probe?: (name: BackendName) => Promise<{ ok: true } | { ok: false; reason: string; fix: string }>;
+  /** Makes the docker image ready (build) or checks it could be; default the docker backend's prepareImage. */
+  prepareDocker?: (build: boolean) => Promise<void>;
 }
 
 /** `describePlan`: the preflight summary as lines for a terminal and as stable JSON (`--dry-run --json`). */

@@ -12,6 +12,8 @@
 import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { BackendError } from "../../errors.ts";
+import { log } from "../../log.ts";
+import type { ProviderName } from "../../manifest/types.ts";
 import { bottleHome, runDir } from "../../paths.ts";
 import { bottleEnv } from "../env.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
@@ -21,8 +23,9 @@ import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import type { ActiveBottle, Availability, Backend, BottleHandle, BottlePlan, ExecOptions, ExecResult, RunningProcess, Snapshot } from "../types.ts";
 import { containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
-import { docker, dockerClientEnv, dockerOk, engineStatus } from "./cli.ts";
-import { ensureImage, providerDockerfile } from "./images.ts";
+import { docker, dockerClientEnv, dockerFailure, dockerOk, engineStatus, type DockerResult } from "./cli.ts";
+import { missingBase } from "./build-failure.ts";
+import { DEFAULT_NODE_IMAGE, ensureImage, imageExists, imageTag, providerDockerfile } from "./images.ts";
 
 export interface DockerOptions {
   home?: string;
@@ -45,9 +48,31 @@ export class DockerBackend implements Backend {
   }
 
   private async image(plan: BottlePlan): Promise<string> {
-    if (plan.image) return plan.image;
-    if (this.opts.image) return this.opts.image;
-    return (await ensureImage(`agent-${plan.provider}`, providerDockerfile(plan.provider))).tag;
+    return this.prepareImage(plan.provider, { ...(plan.image ? { image: plan.image } : {}), build: true });
+  }
+
+  /**
+   * The image a bottle of `provider` runs: a given one (a bottle's `backend.image`) must be on this host; the
+   * provider's own is built on first use, with its steps logged as progress. Without `build` nothing is
+   * built: the image, or at least its base image, must already be here. Throws a BackendError naming what
+   * is missing and how to provide it.
+   */
+  async prepareImage(provider: ProviderName, o: { image?: string; build: boolean }): Promise<string> {
+    const given = o.image ?? this.opts.image;
+    if (given) {
+      if (await imageExists(given)) return given;
+      throw new BackendError(`the docker image ${given} (the bottle's backend.image) is not on this host`, {
+        key: "backend.image",
+        fix: `load it (\`docker load -i image.tar\`, or \`docker pull ${given}\` where a registry answers), change backend.image, or use --backend sandbox`,
+      });
+    }
+    const dockerfile = providerDockerfile(provider);
+    if (!o.build) {
+      const tag = imageTag(`agent-${provider}`, dockerfile);
+      if ((await imageExists(tag)) || (await imageExists(DEFAULT_NODE_IMAGE))) return tag;
+      throw missingBase(`agent-${provider}`, DEFAULT_NODE_IMAGE);
+    }
+    return (await ensureImage(`agent-${provider}`, dockerfile, { onProgress: (l) => log.info(`docker build: ${l}`) })).tag;
   }
 
   private async start(handle: BottleHandle, image: string): Promise<BottleHandle> {
@@ -130,15 +155,22 @@ export class DockerBackend implements Backend {
 
   /**
    * Removes a container and makes sure it is gone: a paused container is unpaused first (so its
-   * processes can be killed), and a removal already in progress elsewhere is waited for.
+   * processes can be killed), and a removal already in progress elsewhere is waited for. Only docker's own
+   * "no such container" means gone: an inspect or rm that fails otherwise, or times out (a hung engine),
+   * is an error that says so, so a freeze never reports success over a container that is still there.
    */
   private async remove(name: string): Promise<void> {
+    const gone = (r: DockerResult) => !r.timedOut && /no such (container|object)/i.test(r.stderr);
     for (let i = 0; i < 100; i++) {
       const st = await docker(["inspect", "--format", "{{.State.Paused}}", name], { timeoutMs: 30_000 });
-      if (st.code !== 0) return; // no such container
+      if (st.code !== 0) {
+        if (gone(st)) return;
+        throw new BackendError(`docker could not inspect container ${name}: ${dockerFailure(st, 30_000)}`, { fix: `check the engine (\`docker info\`), then remove the container by hand: docker rm --force ${name}` });
+      }
       if (st.stdout.trim() === "true") await docker(["unpause", name], { timeoutMs: 30_000 });
       const r = await docker(["rm", "--force", name], { timeoutMs: 60_000 });
-      if (r.code === 0 || /no such container/i.test(r.stderr)) return;
+      if (r.code === 0 || gone(r)) return;
+      if (r.timedOut) throw new BackendError(`docker could not remove container ${name}: ${dockerFailure(r, 60_000)}`, { fix: `check the engine (\`docker info\`), then: docker rm --force ${name}` });
       await Bun.sleep(100);
     }
     throw new BackendError(`docker could not remove container ${name}`, { fix: `remove it by hand: docker rm --force ${name}` });
