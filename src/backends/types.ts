@@ -5,6 +5,7 @@
  * interchangeable. Every process is described by an argv array; nothing here ever builds a shell string.
  */
 import type { BackendName, ProviderName } from "../manifest/types.ts";
+import type { GuardMount } from "./git-guard/mounts.ts";
 
 /** Where bottle's own files are mounted inside every bottle (both backends use the same layout). */
 export const INSIDE = {
@@ -61,6 +62,8 @@ export interface BottleHandle {
   workspace: string;
   /** Docker: the container id. */
   container?: string;
+  /** Bind mode: mounts that keep the workspace's git surface as it was (backends/git-guard). */
+  guard?: GuardMount[];
   /** Set when the bottle was resumed from a snapshot. */
   resumedFrom?: string;
 }

@@ -46,8 +46,15 @@ export function runArgs(l: RunLayout): string[] {
   const m = (src: string, dst: string, ro = false) => a.push("--mount", mountSpec(src, dst, ro));
   m(handle.hostHome, INSIDE.home);
   m(handle.hostWorkspace, handle.workspace);
+  // git's surface (git-guard): each git directory bound onto itself, its config and hooks read-only.
+  for (const g of handle.guard ?? []) {
+    const p = `${handle.hostWorkspace}/${g.rel}`;
+    if (l.exists(p)) m(p, `${handle.workspace}/${g.rel}`, g.mode === "ro");
+  }
+  const guarded = new Set((handle.guard ?? []).map((g) => g.rel));
   for (const rel of PROTECTED_WORKSPACE_PATHS) {
     const p = `${handle.hostWorkspace}/${rel}`;
+    if (guarded.has(rel)) continue;
     if (l.exists(p)) m(p, `${handle.workspace}/${rel}`, true);
   }
   m(plan.proxySocket, INSIDE.socket);

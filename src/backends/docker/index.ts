@@ -18,6 +18,7 @@ import { bottleHome, runDir } from "../../paths.ts";
 import { bottleEnv } from "../env.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
 import { BRIDGE_READY } from "../bridge.ts";
+import { guardAfter, guardBefore } from "../git-guard/index.ts";
 import { selfCommand } from "../self.ts";
 import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
@@ -112,7 +113,8 @@ export class DockerBackend implements Backend {
       hostWorkspace = join(dir, "workspace");
       if (!existsSync(hostWorkspace)) copyTree(plan.cwd, hostWorkspace);
     }
-    const base: BottleHandle = { runId: plan.runId, backend: "docker", plan, hostHome, hostWorkspace, workspace: plan.cwd };
+    const guard = guardBefore(plan, this.home, hostWorkspace);
+    const base: BottleHandle = { runId: plan.runId, backend: "docker", plan, hostHome, hostWorkspace, workspace: plan.cwd, ...(guard ? { guard } : {}) };
     const handle = await this.start(base, await this.image(plan));
     writeRecord({ version: 1, handle, createdAt: Date.now(), processes: [] }, this.home);
     return handle;
@@ -195,6 +197,7 @@ export class DockerBackend implements Backend {
       // Removing a paused container hangs some engines (a frozen process never takes its SIGKILL), and a
       // failed freeze must not leave the bottle paused either way: remove() unpauses first.
       await this.stop(handle);
+      guardAfter(handle, this.home);
     }
     const snapshot: Snapshot = { runId: handle.runId, backend: "docker", takenAt: Date.now(), ref: tag, handle };
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
@@ -217,6 +220,7 @@ export class DockerBackend implements Backend {
 
   async teardown(handle: BottleHandle): Promise<void> {
     await this.stop(handle);
+    guardAfter(handle, this.home);
     const rec = readRecord(handle.runId, this.home);
     if (!rec?.snapshot) {
       const images = await docker(["images", "--quiet", "--filter", `label=${SNAPSHOT_LABEL}=${handle.runId}`], { timeoutMs: 30_000 });

@@ -7,7 +7,7 @@
  *      a unix socket on the host is reachable through the file system even without a network, so the
  *      docker socket, the proxy's other runs and desktop sockets must not be visible;
  *   3. read-only re-exposure of what the bottle needs from those places (bottle itself, the agent install);
- *   4. the writable run home and workspace (protected bits of the workspace re-mounted read-only);
+ *   4. the writable run home and workspace (git's surface and .bottle re-mounted read-only: git-guard);
  *   5. bottle's private dir: the proxy socket, the CA certificate, passwd/group;
  *   6. last, tmpfs over $BOTTLE_HOME and the CA directory, so the CA key is never visible, whatever the
  *      workspace is.
@@ -57,8 +57,15 @@ export function bwrapArgs(l: SandboxLayout): string[] {
   for (const p of unique([...l.self.files, ...(plan.expose ?? [])])) if (l.exists(p)) a.push("--ro-bind", p, p);
   a.push("--bind", handle.hostHome, INSIDE.home);
   a.push("--bind", handle.hostWorkspace, handle.workspace);
+  // git's surface: each git directory bound onto itself (cannot be renamed), its config and hooks read-only.
+  for (const g of handle.guard ?? []) {
+    const p = `${handle.hostWorkspace}/${g.rel}`;
+    if (l.exists(p)) a.push(g.mode === "ro" ? "--ro-bind" : "--bind", p, `${handle.workspace}/${g.rel}`);
+  }
+  const guarded = new Set((handle.guard ?? []).map((g) => g.rel));
   for (const rel of PROTECTED_WORKSPACE_PATHS) {
     const p = `${handle.hostWorkspace}/${rel}`;
+    if (guarded.has(rel)) continue;
     if (l.exists(p)) a.push("--ro-bind", p, `${handle.workspace}/${rel}`);
   }
   a.push("--ro-bind", plan.proxySocket, INSIDE.socket);

@@ -23,6 +23,7 @@ import { allRecords, liveProcesses, readRecord, stateOf, toActive, trackInRecord
 import { type ActiveBottle, type Availability, type Backend, type BottleHandle, type BottlePlan, type ExecOptions, type ExecResult, type RunningProcess, type Snapshot } from "../types.ts";
 import { bwrapArgs, groupText, passwdText } from "./args.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
+import { guardAfter, guardBefore } from "../git-guard/index.ts";
 
 export interface SandboxOptions {
   /** bubblewrap executable; default `bwrap` from PATH. */
@@ -71,7 +72,8 @@ export class SandboxBackend implements Backend {
     mkdirSync(join(dir, "etc"), { recursive: true });
     writeFileSync(join(dir, "etc", "passwd"), passwdText());
     writeFileSync(join(dir, "etc", "group"), groupText());
-    const handle: BottleHandle = { runId: plan.runId, backend: "sandbox", plan: { ...plan, cwd }, hostHome, hostWorkspace, workspace: cwd };
+    const guard = guardBefore(plan, this.home, hostWorkspace);
+    const handle: BottleHandle = { runId: plan.runId, backend: "sandbox", plan: { ...plan, cwd }, hostHome, hostWorkspace, workspace: cwd, ...(guard ? { guard } : {}) };
     writeRecord({ version: 1, handle, createdAt: Date.now(), processes: [] }, this.home);
     return handle;
   }
@@ -151,6 +153,7 @@ export class SandboxBackend implements Backend {
       }
     }
     await waitGone(stopped, 5000);
+    guardAfter(handle, this.home);
     const snapshot: Snapshot = { runId: handle.runId, backend: "sandbox", takenAt: Date.now(), ref: dir, handle };
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
     return snapshot;
@@ -171,6 +174,7 @@ export class SandboxBackend implements Backend {
 
   async teardown(handle: BottleHandle): Promise<void> {
     await this.stop(handle);
+    guardAfter(handle, this.home);
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * git-guard: nothing the agent leaves in a bind-mounted workspace makes the host's git run its code
+ * (DESIGN §6a.4). Before the bottle starts, the workspace's git surface is recorded and the mounts that
+ * freeze it are computed (both backends apply them); after the bottle's processes are gone (teardown,
+ * freeze), whatever changed is restored and each change is reported as a warning. A copied workspace is
+ * not the user's directory, so it is left alone.
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { log } from "../../log.ts";
+import type { BottleHandle, BottlePlan } from "../types.ts";
+import { guardMounts, type GuardMount } from "./mounts.ts";
+import { recordSurface } from "./record.ts";
+import { restoreSurface, type GuardFinding } from "./restore.ts";
+
+export type { GuardMount } from "./mounts.ts";
+
+/** Records the surface of a bind-mode workspace; returns the mounts that protect it during the run. */
+export function guardBefore(plan: BottlePlan, home: string, ws: string): GuardMount[] | undefined {
+  if (plan.workspace === "copy") return undefined;
+  const scan = recordSurface(plan.runId, home, ws);
+  return guardMounts(scan.gitDirs, (rel) => existsSync(join(ws, rel)));
+}
+
+/** Restores the surface after the bottle's processes are gone, and says what it changed. */
+export function guardAfter(handle: BottleHandle, home: string): GuardFinding[] {
+  if (handle.plan.workspace === "copy") return [];
+  const { findings } = restoreSurface(handle.runId, home, handle.hostWorkspace);
+  for (const f of findings) log.warn(`run ${handle.runId}: git-guard: ${join(handle.hostWorkspace, f.path)} ${f.what}`);
+  return findings;
+}
