@@ -2,7 +2,7 @@
  * CONNECT handling on a run's listener. Bun.serve cannot tunnel CONNECT, so node:http accepts it and this
  * module decides: deny (a readable 403), tunnel (`mitm: false`: raw bytes piped to the target, so the agent
  * sees the real server's certificate; only to port 443 and only after tunnel-gate.ts has checked the
- * ClientHello's server name), or MITM (the TLS stream is piped into the host's Bun.serve listener).
+ * ClientHello's server name), or MITM (the TLS stream is relayed into the run's Bun.serve listener by socket-relay.ts).
  * Before piping a MITM tunnel it reads the ClientHello: anything that is not TLS is dropped, and an SNI that
  * differs from the CONNECT host gets a fatal TLS alert. Every outcome is audited; no input can crash it.
  */
@@ -14,6 +14,7 @@ import type { ExchangeTarget } from "./exchange.ts";
 import type { AuditRecord, ProxyRequestContext } from "./hooks.ts";
 import { decide, normalizeHost, tunnelTarget } from "./routes.ts";
 import { emitAudit, exchangeId, type RunContext } from "./run-context.ts";
+import { closeGracefully, relayToUnix } from "./socket-relay.ts";
 import { readClientHello, tunnelHelloVerdict, tunnelPortVerdict } from "./tunnel-gate.ts";
 
 export interface ConnectDeps {
@@ -35,13 +36,6 @@ export function rawResponse(status: number, statusText: string, reason: string, 
   const body = `bottle: ${reason}\n`;
   const safe = reason.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
   return `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Bottle-Reason: ${safe}\r\n${extra}Connection: close\r\n\r\n${body}`;
-}
-
-/** Ends a socket after its pending writes flush (destroying at once would drop them), with a backstop. */
-function closeGracefully(s: Duplex): void {
-  if (s.destroyed) return;
-  s.end();
-  setTimeout(() => s.destroy(), 2000).unref();
 }
 
 export function handleConnect(deps: ConnectDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -112,16 +106,7 @@ function awaitHello(deps: ConnectDeps, socket: Duplex, head: Buffer, host: strin
       socket.end(TLS_ALERT_UNRECOGNIZED_NAME);
       return;
     }
-    socket.pause();
-    const inner = netConnect(socketPath, () => {
-      inner.write(buf);
-      socket.pipe(inner);
-      inner.pipe(socket);
-      socket.resume();
-    });
-    inner.on("error", () => socket.destroy());
-    socket.on("close", () => inner.destroy());
-    inner.on("close", () => closeGracefully(socket));
+    relayToUnix(socket, socketPath, buf);
   };
   socket.on("data", onData);
   socket.on("close", onClose);
