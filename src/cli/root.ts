@@ -24,5 +24,6 @@ export const rootCommand = defineCommand({
     bottles: () => import("./commands/bottles/index.ts").then((m) => m.default),
     proxy: () => import("./commands/proxy.ts").then((m) => m.default),
     ca: () => import("./commands/ca/index.ts").then((m) => m.default),
+    doctor: () => import("./commands/doctor.ts").then((m) => m.default),
   },
 });

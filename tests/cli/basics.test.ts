@@ -3,10 +3,13 @@
  * 0; an unknown command or flag is one error line on stderr with a did-you-mean and exit 2; --debug adds a
  * stack only to errors. The binary runs from a directory with no source tree or node_modules.
  */
-import { describe, expect, test } from "bun:test";
+import { describe, expect, setDefaultTimeout, test } from "bun:test";
 import pkg from "../../package.json" with { type: "json" };
 import { join } from "node:path";
 import { cliEnv, runCompiled } from "../helpers/compiled-cli.ts";
+
+// The first test compiles the binary (seconds on a loaded 2-core machine).
+setDefaultTimeout(60_000);
 
 describe("the compiled bottle binary", () => {
   test("--version prints the embedded version, commit and target", async () => {
