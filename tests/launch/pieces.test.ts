@@ -61,6 +61,12 @@ describe("flags", () => {
     expect(parseBudget(undefined)).toBeUndefined();
     for (const bad of ["0", "-3", "1.5", "lots", ""]) expect(() => parseBudget(bad)).toThrow(UsageError);
   });
+  test("--budget refuses hex, octal, binary and exponent forms (Number() would read 0x10 as 16)", () => {
+    for (const bad of ["0x10", "0X10", "0o17", "0b101", "1e3", "1E3", "+5", "5_", "_5", "1,,000", "Infinity"]) {
+      expect(() => parseBudget(bad)).toThrow(/not a positive whole number of tokens/);
+    }
+    expect(parseBudget("010")).toBe(10);
+  });
 });
 
 describe("exit codes", () => {
