@@ -112,4 +112,19 @@ describe("bottle run --dry-run", () => {
     expect(code).toBe(0);
     expect(plan).toMatchObject({ headless: false, prompt: null, bottles: ["openai"], agent: { provider: "codex" } });
   });
+
+  test("BOTTLE_DRY_RUN=1 acts like --dry-run (orchestrators that cannot change argv); a value that is neither on nor off is an error", async () => {
+    const home = freshHome();
+    const cwd = freshWorkspace();
+    const args = ["run", "claude", "--headless", "--prompt", "x", "--simulate", "--backend", "sandbox"];
+    const on = await runCli([...args, "--json"], { home, cwd, env: { PATH, BOTTLE_DRY_RUN: "1" } });
+    expect(on.code).toBe(0);
+    expect(JSON.parse(on.stdout)).toMatchObject({ label: "claude", headless: true, agent: { provider: "claude" } });
+    expect(existsSync(join(home, "bottle.db"))).toBe(false);
+    expect(existsSync(join(home, "runs"))).toBe(false);
+    const bad = await runCli(args, { home, cwd, env: { PATH, BOTTLE_DRY_RUN: "maybe" } });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('BOTTLE_DRY_RUN="maybe" is neither on nor off');
+    expect(existsSync(join(home, "bottle.db"))).toBe(false);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * `bottle run`: launch an agent in its bottles. Headless (`--headless --prompt …`, for CI) it asks nothing
  * and fails before anything starts when the invocation is incomplete; without `--headless`, on a terminal,
- * the wizard asks. `--dry-run` prints the resolved plan (or `--json`) and starts nothing. The exit code is
+ * the wizard asks. `--dry-run` (or BOTTLE_DRY_RUN=1, for orchestrators that cannot change argv) prints the
+ * resolved plan (or `--json`) and starts nothing. The exit code is
  * the agent's own, or 75 when a budget stopped the run; usage totals and the resume command go to stderr.
  */
 import { defineCommand } from "citty";
@@ -15,6 +16,14 @@ import { repeatedFlag } from "../repeated-flag.ts";
 
 /** Exit code when the wizard was cancelled (Ctrl-C, Esc, or No at the confirm): 128 + SIGINT, as shells do. */
 const EXIT_CANCELLED = 130;
+
+/** BOTTLE_DRY_RUN: 1/true/yes turn --dry-run on; unset, empty, 0/false/no leave it off; anything else is an error. */
+function dryRunFromEnv(v: string | undefined): boolean {
+  const t = (v ?? "").trim().toLowerCase();
+  if (t === "" || t === "0" || t === "false" || t === "no") return false;
+  if (t === "1" || t === "true" || t === "yes") return true;
+  throw new UsageError(`BOTTLE_DRY_RUN=${JSON.stringify(v)} is neither on nor off`, { key: "BOTTLE_DRY_RUN", fix: "set it to 1 (print the plan, start nothing) or 0, or unset it" });
+}
 
 export default defineCommand({
   meta: { name: "run", description: "Run an agent in a bottle: headless with --headless --prompt, or through the wizard on a terminal." },
@@ -30,7 +39,7 @@ export default defineCommand({
     backend: { type: "string", description: "docker or sandbox (default: auto)." },
     workspace: { type: "string", description: "bind (the agent edits the current directory, default) or copy." },
     simulate: { type: "boolean", description: "Answer the agent with bottle's built-in simulated provider instead of the real API." },
-    "dry-run": { type: "boolean", description: "Print the resolved plan and start nothing." },
+    "dry-run": { type: "boolean", description: "Print the resolved plan and start nothing (also BOTTLE_DRY_RUN=1)." },
     json: { type: "boolean", description: "With --dry-run: print the plan as JSON." },
   },
   async run({ args, rawArgs }) {
@@ -48,7 +57,7 @@ export default defineCommand({
       ...(args.backend !== undefined ? { backend: args.backend as LaunchRequest["backend"] } : {}),
       ...(args.workspace !== undefined ? { workspace: args.workspace as LaunchRequest["workspace"] } : {}),
       ...(args.simulate ? { simulate: true } : {}),
-      ...(args["dry-run"] ? { dryRun: true } : {}),
+      ...(args["dry-run"] || dryRunFromEnv(process.env.BOTTLE_DRY_RUN) ? { dryRun: true } : {}),
     };
     if (args.json && !req.dryRun) throw new UsageError("--json goes with --dry-run", { key: "--json", fix: "add --dry-run, or drop --json" });
     if (!req.headless && !req.dryRun) {
