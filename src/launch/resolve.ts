@@ -17,6 +17,7 @@ import type { AgentManifest, BottleManifest } from "../manifest/types.ts";
 import { bottleHome } from "../paths.ts";
 import { hostBinary } from "../providers/host-binary.ts";
 import { providerFor, providerRoutes } from "../providers/index.ts";
+import { skillSource } from "../providers/skills.ts";
 import { providerForHost } from "../proxy/routes.ts";
 import { validateRoutes } from "../proxy/validate-routes.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
@@ -73,6 +74,8 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
   const settings = loadSettings(home);
   const catalog = loadCatalog({ home, cwd });
   const agent = findAgent(catalog, req.agent);
+  // A skill the agent names must exist now, not when provisioning fails after the run is registered.
+  for (const skill of agent.skills) skillSource(skill, home, agent.file);
   const manifests = findBottles(catalog, req, agent);
   const bottle = composeBottles(
     catalog,

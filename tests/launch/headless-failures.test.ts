@@ -6,6 +6,7 @@
 import { describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { AGENTS_BIN } from "../helpers/agent-suite.ts";
 import { freshHome, runCli, type CliResult } from "../support/cli.ts";
 
 function writeManifest(home: string, kind: "agents" | "bottles", name: string, text: string): void {
@@ -13,10 +14,10 @@ function writeManifest(home: string, kind: "agents" | "bottles", name: string, t
   writeFileSync(join(home, kind, `${name}.md`), text);
 }
 
-async function refused(args: string[], prepare?: (home: string) => void): Promise<CliResult & { home: string }> {
+async function refused(args: string[], prepare?: (home: string) => void, env?: Record<string, string>): Promise<CliResult & { home: string }> {
   const home = freshHome();
   prepare?.(home);
-  const r = await runCli(args, { home });
+  const r = await runCli(args, { home, ...(env ? { env } : {}) });
   expect(r.timedOut).toBe(false);
   // Nothing started: no ledger, no run state.
   expect(existsSync(join(home, "bottle.db"))).toBe(false);
@@ -91,6 +92,8 @@ describe("bottle run --headless fails clearly before anything starts", () => {
     ["--color", "purple", "unknown color"],
     ["--budget", "lots", "not a positive whole number"],
     ["--budget", "0", "not a positive whole number"],
+    ["--budget", "0x10", "not a positive whole number"],
+    ["--budget", "1e3", "not a positive whole number"],
     ["--shutdown", "pause", "unknown shutdown policy"],
     ["--backend", "vm", "unknown backend"],
     ["--workspace", "overlay", "unknown workspace mode"],
@@ -102,6 +105,18 @@ describe("bottle run --headless fails clearly before anything starts", () => {
       expect(r.stderr).toContain(says);
     });
   }
+
+  test("a skill directory that does not exist, before the run is registered", async () => {
+    const r = await refused(["run", "skilled", "--headless", "--prompt", "x", "--simulate", "--backend", "sandbox"], (home) =>
+      writeManifest(home, "agents", "skilled", "---\nprovider: claude\nbottle: anthropic\nskills: [review]\n---\nAn agent with a skill.\n"),
+      // The agent CLI is on the PATH, so nothing else stops the launch before the skill would be copied in.
+      { PATH: `${AGENTS_BIN}:${process.env.PATH}` },
+    );
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`skill review not found in ${join(r.home, "skills")}`);
+    expect(r.stderr).toContain(join(r.home, "agents", "skilled.md"));
+    expect(r.stderr).toContain(`create ${join(r.home, "skills", "review")}/SKILL.md`);
+  });
 
   test("--json without --dry-run", async () => {
     const r = await refused(["run", "claude", "--headless", "--prompt", "x", "--json"]);
