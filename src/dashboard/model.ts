@@ -35,6 +35,10 @@ export interface DashboardInput {
 }
 
 const RATE_WINDOW_MS = 60_000;
+/** An ended run stays listed this long (README: "for an hour") … */
+export const KEEP_ENDED_MS = 3_600_000;
+/** … and only the runs that ended last, this many (README: "the 10 latest"), so a CI batch cannot flood the frame. */
+export const ENDED_LIMIT = 10;
 
 export function gauge(row: BudgetRow): Gauge {
   const fraction = row.limit > 0 ? (row.used + row.held) / row.limit : 1;
@@ -126,7 +130,7 @@ export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<Da
     const store = sqlStoreOn(conn);
     const runs = [
       ...(await listRuns(conn, { state: ["running", "frozen"] })),
-      ...(await listRuns(conn, { state: "ended", endedSince: now - (i.keepEndedMs ?? 3_600_000), limit: i.endedLimit ?? 10 })),
+      ...(await listRuns(conn, { state: "ended", endedSince: now - (i.keepEndedMs ?? KEEP_ENDED_MS), limit: i.endedLimit ?? ENDED_LIMIT, newest: "ended" })),
     ];
     const activity = await runActivity(conn, runs.map((r) => r.id), now - RATE_WINDOW_MS);
     const budgets = await governing(store, runs, activity, i.layersOf, tz, now);

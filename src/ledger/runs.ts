@@ -144,6 +144,8 @@ export interface RunFilter {
   endedSince?: number;
   /** At most this many runs (the newest). */
   limit?: number;
+  /** What "newest" means: the latest started (default), or the latest ended (runs not ended last). */
+  newest?: "started" | "ended";
 }
 
 /** Runs, newest first, narrowed by `filter`. */
@@ -154,6 +156,7 @@ export async function listRuns(db: LedgerDb, filter: RunFilter = {}): Promise<Ru
     .selectAll()
     .$if(states !== undefined, (q) => q.where("state", "in", states!))
     .$if(filter.endedSince !== undefined, (q) => q.where("ended_at", ">=", filter.endedSince!))
+    .$if(filter.newest === "ended", (q) => q.orderBy("ended_at", "desc"))
     .orderBy("started_at", "desc")
     .orderBy("id")
     .$if(filter.limit !== undefined, (q) => q.limit(filter.limit!))

@@ -8,9 +8,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { sql } from "kysely";
 import { layersFor } from "../../src/budget/precedence.ts";
-import { readDashboard, type DashboardInput } from "../../src/dashboard/model.ts";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ENDED_LIMIT, KEEP_ENDED_MS, readDashboard, type DashboardInput } from "../../src/dashboard/model.ts";
 import type { DashboardModel } from "../../src/dashboard/types.ts";
-import { connectLedger, recordUsage, registerRun, snapshot, type LedgerDb, type RunInfo } from "../../src/ledger/index.ts";
+import { connectLedger, endRun, recordUsage, registerRun, snapshot, type LedgerDb, type RunInfo } from "../../src/ledger/index.ts";
 import type { BudgetSpec } from "../../src/manifest/types.ts";
 import { ledgerFile } from "../support/enforce-db.ts";
 import { deadPid, seedDashboard } from "../support/dashboard-seed.ts";
@@ -149,6 +151,24 @@ describe("host totals and actions", () => {
     const m = await readDashboard(db, { ...input(), keepEndedMs: 3 * 3_600_000 });
     expect(m.runs.map((r) => r.label).slice(-3)).toEqual(["crashed", "old", "ancient"]);
     expect(m.runs.at(-1)!.reason).toBe("stopped: budget, exit 1");
+  });
+});
+
+describe("ended-run retention", () => {
+  test("the 10 latest runs that ended within the hour are listed, as the README says", async () => {
+    const d = connectLedger({ path: ledgerFile() });
+    for (let i = 0; i < 12; i++) {
+      await registerRun(d, { id: `e${i}`, label: `e${i}`, agent: "claude", pid: null, startedAt: NOW - 50 * 60_000 });
+      await endRun(d, `e${i}`, { exitCode: 0, at: NOW - (i + 1) * 60_000 });
+    }
+    await registerRun(d, { id: "stale", agent: "claude", pid: null, startedAt: NOW - 3 * 3_600_000 });
+    await endRun(d, "stale", { exitCode: 0, at: NOW - KEEP_ENDED_MS - 1 });
+    const m = await readDashboard(d, { timeZone: "UTC", now: NOW, hostName: "this-host" });
+    expect(m.runs.map((r) => r.runId)).toEqual(Array.from({ length: ENDED_LIMIT }, (_, i) => `e${i}`));
+    await d.destroy();
+    const readme = readFileSync(join(import.meta.dir, "../../README.md"), "utf8").replace(/\s+/g, " ");
+    expect(KEEP_ENDED_MS).toBe(3_600_000);
+    expect(readme).toContain(`Ended runs stay listed for an hour, the ${ENDED_LIMIT} latest of them`);
   });
 });
 
