@@ -19,6 +19,7 @@ import { sqlStoreOn } from "../enforce/sql-store.ts";
 import type { EnforcementActionRow } from "../enforce/store.ts";
 import { readOutcome } from "./outcome.ts";
 import { writeRequestFile } from "./request-file.ts";
+import { setTerminalTitle } from "./terminal-title.ts";
 import { openServices, type RunServices } from "./services.ts";
 import type { LaunchOptions, LaunchPlan, RunOutcome } from "./types.ts";
 
@@ -111,9 +112,12 @@ export async function runAgent(s: RunServices, plan: LaunchPlan, handle: BottleH
   const attach = o.attach ?? (plan.headless ? "inherit" : "pty");
   // On a PTY the agent draws its own screen: hold bottle's log lines (denials, metering) until it exits.
   const held = attach === "pty" ? holdLogs() : undefined;
+  // …and the terminal's title names the run, so several attached runs can be told apart by their tabs.
+  const titled = attach === "pty" && process.stdout.isTTY ? setTerminalTitle(plan.label) : undefined;
   try {
     return await waitForAgent(s.backend.exec(handle, argv, { attach }));
   } finally {
+    titled?.restore();
     held?.release();
   }
 }

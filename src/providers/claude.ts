@@ -31,6 +31,8 @@ export const claude: Provider = {
     DISABLE_AUTOUPDATER: "1",
     DISABLE_TELEMETRY: "1",
     DISABLE_ERROR_REPORTING: "1",
+    // Claude Code would retitle the terminal after each topic; an attached run's title is its bottle label.
+    CLAUDE_CODE_DISABLE_TERMINAL_TITLE: "1",
   },
   meteredHosts: [{ host: "api.anthropic.com", paths: ["/v1/messages", "/v1/messages/count_tokens"], decision: "route", why: "the Messages API: every token the agent spends" }],
   sideHosts: [

@@ -43,6 +43,7 @@ describe("bottle run, interactive", () => {
     await t.waitFor("Welcome", 30_000);
     const [run] = ledgerRuns(fx.home);
     expect(run).toMatchObject({ label: "wizard-e2e", color, agent: "claude", bottles: '["anthropic"]' });
+    expect(t.title()).toBe("wizard-e2e"); // the terminal is named after the run
     expect(runDirs(fx.home)).toEqual([run!.id]);
 
     t.type("say hello");

@@ -64,6 +64,11 @@ export class Terminal {
     }
   }
 
+  /** The pane's title, as the command last set it (OSC 0 or 2). */
+  title(): string {
+    return tmux(this.socket, ["display-message", "-p", "-t", this.name, "#{pane_title}"]).out.trimEnd();
+  }
+
   /** Key names as tmux knows them: Enter, Escape, Down, Space, C-c, … */
   keys(...keys: string[]): void {
     tmux(this.socket, ["send-keys", "-t", this.name, ...keys]);
