@@ -5,7 +5,12 @@
  * strip a usage-only chunk the proxy asked for); it must not write into it, since the client gets it next. The stream ends in exactly one of three ways, each reported once:
  * the upstream finished (onResponseEnd), the upstream broke (onAbort "upstream") or the client went away
  * (onAbort "client").
+ *
+ * An upstream that breaks mid-stream is reported as one warning line and the client's stream is ended with
+ * an error that carries no value: the client still sees the connection cut (it must not mistake half an
+ * answer for a whole one), but Bun does not print the error's stack trace to bottle's stderr.
  */
+import { log } from "../log.ts";
 import type { ProxyRequestContext } from "./hooks.ts";
 import { auditFor, emitAudit, guard, type RunContext } from "./run-context.ts";
 
@@ -16,6 +21,13 @@ export interface PassthroughOptions {
   bytesUp: number;
   /** Aborts the upstream fetch when the client disconnects. */
   upstreamAbort: AbortController;
+}
+
+/** A network error's code (ECONNRESET), or its first line: never a stack. */
+function errorName(e: unknown): string {
+  const code = (e as { code?: unknown } | null)?.code;
+  if (typeof code === "string" && code !== "") return code;
+  return (e instanceof Error ? e.message : String(e)).split("\n")[0]!.slice(0, 200);
 }
 
 export function passthrough(upstream: ReadableStream<Uint8Array>, o: PassthroughOptions): ReadableStream<Uint8Array> {
@@ -33,7 +45,7 @@ export function passthrough(upstream: ReadableStream<Uint8Array>, o: Passthrough
     } else if (hooks.onAbort) {
       Promise.resolve(guard("onAbort", () => hooks.onAbort!(ctx, how, error))).catch(() => {});
     }
-    const reason = how === "end" ? undefined : how === "client" ? "client disconnected" : `upstream failed: ${String(error)}`;
+    const reason = how === "end" ? undefined : how === "client" ? "client disconnected" : `stream cut: ${errorName(error)}`;
     emitAudit(run, auditFor(ctx, { status, decision: how === "upstream" ? "error" : "mitm", bytesUp, bytesDown, ...(reason ? { reason } : {}) }));
   };
 
@@ -46,8 +58,10 @@ export function passthrough(upstream: ReadableStream<Uint8Array>, o: Passthrough
           r = await reader.read();
         } catch (e) {
           if (finished) return;
-          finish(o.upstreamAbort.signal.aborted ? "client" : "upstream", e);
-          controller.error(e);
+          const how = o.upstreamAbort.signal.aborted ? "client" : "upstream";
+          if (how === "upstream") log.warn(`proxy: ${ctx.method} ${ctx.host}${ctx.path.split("?")[0]}: the upstream cut the stream mid-flight (${errorName(e)}) after ${bytesDown} bytes; the usage seen so far is metered as interrupted`);
+          finish(how, e);
+          controller.error(undefined);
           return;
         }
         if (r.done) {

@@ -115,7 +115,7 @@ describe("streaming passthrough", () => {
       expect(r.stdout).not.toContain("message_stop");
       await waitFor(() => aborts.length > abortsBefore);
       expect(aborts.slice(abortsBefore).map((a) => a.reason)).toEqual(["upstream"]);
-      expect(audits.at(-1)).toMatchObject({ decision: "error", reason: expect.stringContaining("upstream failed") });
+      expect(audits.at(-1)).toMatchObject({ decision: "error", reason: expect.stringContaining("stream cut: ") });
     } finally {
       sim.set({ cutAfterEvents: undefined });
     }
