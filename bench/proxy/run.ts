@@ -2,9 +2,10 @@
  * The proxy benchmark: what bottle's proxy costs against the floor, measured side by side in one run.
  * Setups: direct to the simulated upstream; a TCP relay (a CONNECT proxy that only pipes bytes); a
  * TLS-terminating relay (terminates the client's TLS, re-encrypts upstream, nothing else: the floor for any
- * MITM proxy); and the real `bottle proxy --upstream` command, so the hooks measured are the ones users
- * get (metering, the ledger, budgets with `--budget`). Every setup is its own process, as are the client
- * and the upstream.
+ * MITM proxy); the real `bottle proxy --upstream` command, so the hooks measured are the ones users get
+ * (metering, the ledger, budgets with `--budget`); and "proxy only", bottle's proxy with the metering hooks
+ * alone (metered-only.ts), which tells the proxy's own path apart from recording and admission. Every
+ * setup is its own process, as are the client and the upstream.
  *
  * The machine is shared, so nothing is compared across time: the setups are interleaved within each cell
  * (their order rotates every round), a warm-up round is discarded, and the report gives, per metric, the
@@ -72,6 +73,7 @@ try {
     [...bottleCmd, "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${upPort}`, "--json", "--log", "blocks", "--budget", "1000000000000"],
     { BOTTLE_HOME: bottleHome, HOME: join(work, "home"), NODE_EXTRA_CA_CERTS: files.ca },
   );
+  const metered = await start(["bun", join(import.meta.dir, "metered-only.ts"), String(upPort), join(bottleHome, "ca")], { NODE_EXTRA_CA_CERTS: files.ca });
   const direct = `https://127.0.0.1:${upPort}/v1/messages`;
   const api = "https://api.anthropic.com/v1/messages";
   const setups: Setup[] = [
@@ -79,6 +81,7 @@ try {
     { name: "tcp relay", url: direct, proxy: tcp.info.url as string, pid: tcp.pid },
     { name: "tls relay", url: api, proxy: tls.info.url as string, pid: tls.pid },
     { name: "bottle", url: api, proxy: (bottle.info.env as Record<string, string>).HTTPS_PROXY!, pid: bottle.pid },
+    { name: "proxy only", url: api, proxy: metered.info.url as string, pid: metered.pid },
   ];
   const idleRss = Object.fromEntries(setups.filter((s) => s.pid).map((s) => [s.name, rssMb(s.pid!)]));
   const samples: Sample[] = [];
