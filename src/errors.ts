@@ -52,6 +52,9 @@ export class BackendError extends BottleError {}
 /** Budget configuration or enforcement problem (not a refusal: refusals are HTTP responses). */
 export class BudgetError extends BottleError {}
 
+/** A provenance record could not be made, read, or does not verify. */
+export class ProvenanceError extends BottleError {}
+
 export function isBottleError(e: unknown): e is BottleError {
   return e instanceof BottleError;
 }

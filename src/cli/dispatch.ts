@@ -70,6 +70,12 @@ export async function dispatch(root: AnyCommand, rawArgs: string[], path = "bott
     const name = idx >= 0 ? rawArgs[idx] : undefined;
     if (name !== undefined) {
       const sub = (subs as Record<string, AnyCommand | (() => Promise<AnyCommand>)>)[name];
+      // A command with its own run and a positional argument takes a word that is not one of its
+      // sub-commands as that argument (`report <run>` beside `report verify`).
+      if (!sub && root.run && Object.values(args).some((a) => (a as { type?: string }).type === "positional")) {
+        checkFlags(path, args, rawArgs);
+        return (await runCommand({ ...root, subCommands: undefined }, { rawArgs })).result;
+      }
       if (!sub) {
         const guess = didYouMean(name, Object.keys(subs));
         throw new UsageError(`unknown command \`${path} ${name}\``, {

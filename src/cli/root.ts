@@ -18,6 +18,7 @@ export const rootCommand = defineCommand({
     ps: () => import("./commands/ps.ts").then((m) => m.default),
     stop: () => import("./commands/stop.ts").then((m) => m.default),
     logs: () => import("./commands/logs.ts").then((m) => m.default),
+    report: () => import("./commands/report/index.ts").then((m) => m.default),
     dashboard: () => import("./commands/dashboard.ts").then((m) => m.default),
     budget: () => import("./commands/budget/index.ts").then((m) => m.default),
     agents: () => import("./commands/agents.ts").then((m) => m.default),

@@ -25,6 +25,7 @@ import { loadSettings } from "../manifest/index.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
 import { bottleHome, runDir } from "../paths.ts";
 import { log } from "../log.ts";
+import { markPending } from "../provenance/index.ts";
 import { readRequestFile, writeRequestFile } from "./request-file.ts";
 import { resolveLaunch } from "./resolve.ts";
 import { finishRun, launch, runAgent } from "./run.ts";
@@ -85,6 +86,7 @@ async function resumeFrozen(plan: LaunchPlan, o: LaunchOptions): Promise<RunOutc
     env,
     async onLedger(db) {
       await setRunState(db, plan.runId, "running", process.pid);
+      markPending(plan.home, plan.runId);
       await applyCommand(sqlEnforceStore(db), undefined, plan.runId, "restore", "resume");
     },
   });

@@ -18,6 +18,7 @@ import { provisionAgent } from "../providers/provision.ts";
 import { sqlStoreOn } from "../enforce/sql-store.ts";
 import type { EnforcementActionRow } from "../enforce/store.ts";
 import { readOutcome } from "./outcome.ts";
+import { finishPending, makeRecord, recordOpening, writeOpening } from "../provenance/index.ts";
 import { writeRequestFile } from "./request-file.ts";
 import { setTerminalTitle } from "./terminal-title.ts";
 import { openServices, type RunServices } from "./services.ts";
@@ -91,14 +92,36 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
       const reason = outcome.stoppedBy ? "budget" : byUser ? "user" : exit.signal ? "signal" : undefined;
       await endRun(s.db, plan.runId, { exitCode: exit.exitCode, ...(reason ? { stopReason: reason } : {}) });
       await s.backend.teardown(handle);
-      if (stop?.kind === "kill") discardRunState(handle);
     }
+    // The record reads the workspace as the run left it, so it is made before a kill discards a copy.
+    const record = await recordRun(s, plan);
+    if (!frozen && stop?.kind === "kill") discardRunState(handle);
     const killed = !frozen && stop?.kind === "kill";
     const { resumeCommand: _r, ...rest } = outcome;
-    return { ...rest, ...(killed ? { killed: true } : { resumeCommand: outcome.resumeCommand }), ...(byUser ? { stoppedByUser: byUser } : {}) };
+    return { ...rest, ...(record ? { record } : {}), ...(killed ? { killed: true } : { resumeCommand: outcome.resumeCommand }), ...(byUser ? { stoppedByUser: byUser } : {}) };
   } finally {
     await s.close();
   }
+}
+
+/** The run's provenance record, signed; a failure to make it is reported, never the end of the run's own outcome. */
+async function recordRun(s: RunServices, plan: LaunchPlan): Promise<RunOutcome["record"]> {
+  try {
+    const made = await makeRecord(s.db, plan.home, plan.runId, "run-end");
+    return { path: made.path, hash: made.hash };
+  } catch (e) {
+    log.warn(`bottle: run ${plan.runId}: its provenance record could not be written: ${(e as Error).message}`);
+    return undefined;
+  }
+}
+
+/** Before the agent starts: the record's opening (and the records of runs whose process died). */
+export async function openRecord(s: RunServices, plan: LaunchPlan, hostPath: string | undefined): Promise<void> {
+  await finishPending(s.db, plan.home);
+  writeOpening(
+    plan.home,
+    recordOpening({ plan, routes: s.routes, ...(s.sim ? { simulatorUrl: s.sim.url } : {}), answeredEnv: plan.pendingEnv.map((p) => p.name), ...(hostPath ? { hostPath } : {}) }),
+  );
 }
 
 /** Starts the agent of `plan` in `handle` and waits for it. */
@@ -153,6 +176,7 @@ export async function launch(plan: LaunchPlan, o: LaunchOptions = {}, from?: Con
   try {
     writeRequestFile(plan);
     const hostPath = o.hostPath ?? env.PATH;
+    await openRecord(s, plan, hostPath);
     handle = await s.backend.create(
       buildPlan({
         runId: plan.runId,
@@ -174,6 +198,7 @@ export async function launch(plan: LaunchPlan, o: LaunchOptions = {}, from?: Con
   } catch (e) {
     await endRun(s.db, plan.runId, { stopReason: "error" }).catch(() => undefined);
     if (handle) await s.backend.teardown(handle).catch(() => undefined);
+    await recordRun(s, plan);
     await s.close();
     throw e;
   }

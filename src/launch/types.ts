@@ -55,6 +55,10 @@ export interface LaunchRequest {
   envAnswers?: Record<string, string>;
   /** The project directory; default the current directory. */
   cwd?: string;
+  /** false (`--no-prompt-in-report`): the run's provenance record keeps the prompt's hash, not its text. */
+  promptInReport?: boolean;
+  /** `--trailer`: commits the agent made in the run get a trailer naming the run and its record's hash. */
+  trailer?: boolean;
 }
 
 /** A `"?message"` env value still to be answered before launch. */
@@ -136,6 +140,8 @@ export interface RunOutcome {
   killed?: boolean;
   /** A user (the dashboard, `bottle stop`), not a budget, froze, killed or stopped the run. */
   stoppedByUser?: "freeze" | "kill" | "stop";
+  /** The run's signed provenance record, when it could be written. */
+  record?: { path: string; hash: string };
 }
 
 export interface LaunchOptions {

@@ -15,3 +15,4 @@ export { ledgerHooks, METER_STATE_KEY, type LedgerHooks, type LedgerRun } from "
 export { LedgerWriter } from "./writer.ts";
 export { usageReport, USAGE_GROUPS, type UsageGroupBy, type UsageGroup, type UsageQuery, type UsageReport, type UsageTotals } from "./usage-report.ts";
 export { runActivity, recentActions, type RunActivity, type ActionEntry } from "./activity.ts";
+export { runRowBounds, runModelUsage, runActions, runAudit, type RowBounds, type ModelUsageRow, type ActionRow } from "./run-rows.ts";

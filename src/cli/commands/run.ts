@@ -11,6 +11,8 @@ import { UsageError } from "../../errors.ts";
 import { describePlan, launch, resolveLaunch, type LaunchRequest } from "../../launch/index.ts";
 import { invocation } from "../../launch/validate.ts";
 import { interactiveSession } from "../interactive.ts";
+import { formatError } from "../format-error.ts";
+import { publishRecord } from "../publish-record.ts";
 import { reportOutcome } from "../report-outcome.ts";
 import { repeatedFlag } from "../repeated-flag.ts";
 
@@ -41,6 +43,9 @@ export default defineCommand({
     simulate: { type: "boolean", description: "Answer the agent with bottle's built-in simulated provider instead of the real API." },
     "dry-run": { type: "boolean", description: "Print the resolved plan and start nothing (also BOTTLE_DRY_RUN=1)." },
     json: { type: "boolean", description: "With --dry-run: print the plan as JSON." },
+    report: { type: "string", description: "Also write the run's signed provenance record here (a CI artifact)." },
+    "prompt-in-report": { type: "boolean", default: true, description: "Keep the prompt's text in the provenance record (--no-prompt-in-report: its hash only)." },
+    trailer: { type: "boolean", description: "Commits the agent made in the run get a trailer naming the run and its record's hash." },
   },
   async run({ args, rawArgs }) {
     const budget = parseBudget(args.budget);
@@ -58,6 +63,8 @@ export default defineCommand({
       ...(args.workspace !== undefined ? { workspace: args.workspace as LaunchRequest["workspace"] } : {}),
       ...(args.simulate ? { simulate: true } : {}),
       ...(args["dry-run"] || dryRunFromEnv(process.env.BOTTLE_DRY_RUN) ? { dryRun: true } : {}),
+      ...(args["prompt-in-report"] === false ? { promptInReport: false } : {}),
+      ...(args.trailer ? { trailer: true } : {}),
     };
     if (args.json && !req.dryRun) throw new UsageError("--json goes with --dry-run", { key: "--json", fix: "add --dry-run, or drop --json" });
     if (!req.headless && !req.dryRun) {
@@ -79,6 +86,15 @@ export default defineCommand({
       return 0;
     }
     const outcome = await launch(plan);
-    return reportOutcome(outcome);
+    const code = reportOutcome(outcome);
+    const summary = req.headless ? process.env.GITHUB_STEP_SUMMARY : undefined;
+    try {
+      publishRecord(outcome, { ...(args.report ? { reportPath: args.report } : {}), ...(summary ? { stepSummary: summary } : {}) });
+    } catch (e) {
+      // The run's own outcome (75 for a budget stop) still decides the exit code; a clean run fails.
+      process.stderr.write(`${formatError(e).text}\n`);
+      return code === 0 ? 1 : code;
+    }
+    return code;
   },
 });
