@@ -34,6 +34,8 @@ export interface UsageSelection extends ScopeKey {
   provider: ProviderName;
   /** Count usage at or after this instant (ms): the later of the window start and the last reset. */
   since: number;
+  /** The window's first instant (0 without a window); `since` is this or a later reset. */
+  windowStart?: number;
   /** The window's end (exclusive): usage at or after it belongs to the next window. */
   windowEnd?: number;
 }
@@ -59,7 +61,7 @@ export function selectionFor(
 ): UsageSelection {
   const w = windowAt(now, b.per, timeZone);
   const since = Math.max(w.start, lastResetAt ?? 0);
-  const sel: UsageSelection = { ...scopeKeyFor(b, runId), provider: b.provider, since };
+  const sel: UsageSelection = { ...scopeKeyFor(b, runId), provider: b.provider, since, windowStart: w.start };
   if (w.end !== undefined) sel.windowEnd = w.end;
   return sel;
 }

@@ -25,6 +25,7 @@ export const rootCommand = defineCommand({
     bottles: () => import("./commands/bottles/index.ts").then((m) => m.default),
     proxy: () => import("./commands/proxy.ts").then((m) => m.default),
     ca: () => import("./commands/ca/index.ts").then((m) => m.default),
+    ledger: () => import("./commands/ledger/index.ts").then((m) => m.default),
     doctor: () => import("./commands/doctor.ts").then((m) => m.default),
   },
 });

@@ -24,6 +24,7 @@ function ended(run: RunInfo): string | undefined {
 
 export function runStatus(run: RunInfo, last: EnforcementActionRow | undefined, ownerGone: boolean): { status: RunStatus; reason?: string } {
   const why = last ? describeAction(last) : undefined;
+  if (run.state === "crashed") return { status: "ended", reason: `crashed: its process ${run.pid} died` };
   if (run.state === "ended") {
     const r = ended(run);
     return r ? { status: "ended", reason: r } : { status: "ended" };

@@ -3,10 +3,15 @@
  * pre-flight on, reserves the request's estimated size, all in one ledger transaction; the refusal is shaped
  * like the provider's error. `onResponseEnd`/`onAbort` release the reservation once metering has charged the
  * actual usage (compose these after the metering hooks) and apply the cutoff policy when the budget is used
- * up. Any ledger failure refuses the request: nothing is admitted unmetered.
+ * up. Any ledger failure refuses the request: nothing is admitted unmetered. That refusal is retryable (503,
+ * retry-after, in the provider's format) and names the ledger and the cause: a full disk or a lock held a
+ * little too long is bottle's trouble, not a spent budget. While the ledger writer holds usage it could not
+ * record (`ledgerProblem`), every request is refused that way, so an unrecorded charge never lets more
+ * through.
  */
 import { log } from "../log.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
+import { RESERVATION_SETTLED_KEY, RESERVATION_STATE_KEY } from "../ledger/run-hooks.ts";
 import { METER_STATE_KEY } from "../metering/proxy-hooks.ts";
 import { billedTokens } from "../metering/tally.ts";
 import type { MeterResult } from "../metering/types.ts";
@@ -16,7 +21,7 @@ import { admit, settle, type RunBudgetPlan } from "./admission.ts";
 import { countCallFor, countViaProvider, type FetchLike } from "./count-tokens.ts";
 import { enforcePolicy } from "./cutoff.ts";
 import { estimateInput, reservationOf, type Reservation } from "./estimate.ts";
-import { budgetRefusalMessage, cutoffMessage, errorStyleFor, refusalResponse } from "./refusal.ts";
+import { budgetRefusalMessage, cutoffMessage, errorStyleFor, ledgerUnavailableMessage, refusalResponse, unavailableResponse } from "./refusal.ts";
 import { requestShape } from "./request-shape.ts";
 import type { RunControl } from "./run-control.ts";
 import type { EnforceStore } from "./store.ts";
@@ -32,10 +37,12 @@ export interface BudgetHookOptions {
   fetcher?: FetchLike;
   /** Where `auth:` secrets are read from for counting calls; default process.env. */
   env?: Record<string, string | undefined>;
+  /** Why usage cannot be recorded right now (the run's ledger writer); admission refuses while set. */
+  ledgerProblem?: () => { file: string; cause: string } | undefined;
 }
 
-/** Where the hooks keep per-exchange state in ctx.state. */
-const RESERVATION = "budget.reservation";
+/** Where the hooks keep per-exchange state in ctx.state (the ledger's usage row releases it). */
+const RESERVATION = RESERVATION_STATE_KEY;
 /** Where the metering hooks leave their MeterResult (read to record what a reservation settled at). */
 export { METER_STATE_KEY };
 
@@ -61,8 +68,11 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
   const { store, plan } = o;
 
   async function finish(ctx: ProxyRequestContext): Promise<void> {
-    const held = ctx.state[RESERVATION] as string | undefined;
+    // Released in the usage row's own transaction (or kept by the writer until it can write that row).
+    const taken = ctx.state[RESERVATION_SETTLED_KEY] !== undefined;
+    const held = taken ? undefined : (ctx.state[RESERVATION] as string | undefined);
     if (!ctx.provider && !held) return;
+    if (!held && (!ctx.provider || !plan.budgets[ctx.provider])) return;
     const meter = ctx.state[METER_STATE_KEY] as MeterResult | undefined;
     try {
       const r = await settle(store, plan, { provider: ctx.provider, reservationId: held, charged: meter ? billedTokens(meter) : 0 });
@@ -76,6 +86,11 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
   return {
     async admit(ctx, body): Promise<Admission> {
       const style = errorStyleFor(ctx.method, ctx.path, ctx.provider);
+      const problem = o.ledgerProblem?.();
+      if (problem) {
+        log.warn(`request ${ctx.id} refused (retryable): usage cannot be recorded in ${problem.file}: ${problem.cause}`);
+        return { allow: false, response: unavailableResponse(style, ledgerUnavailableMessage(problem.file, problem.cause)) };
+      }
       try {
         const r = await reserveFor(o, ctx, body);
         const d = await admit(store, plan, { provider: ctx.provider, reserve: r?.total });
@@ -90,12 +105,20 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
         }
         return { allow: false, response: refusalResponse(style, budgetRefusalMessage(d.facts)) };
       } catch (e) {
-        log.error(`admission failed for ${ctx.id}, refusing: ${String(e)}`);
-        const msg = `bottle: request refused because the budget ledger is unavailable (${e instanceof Error ? e.message : String(e)}); nothing is sent unmetered.`;
-        return { allow: false, response: refusalResponse(style, msg) };
+        const cause = ledgerCause(e);
+        log.error(`admission failed for ${ctx.id}, refusing (retryable): ${cause}`);
+        return { allow: false, response: unavailableResponse(style, ledgerUnavailableMessage(store.location, cause)) };
       }
     },
     onResponseEnd: finish,
     onAbort: (ctx) => finish(ctx),
   };
+}
+
+/** A ledger failure as a user reads it: a lock held too long says so; anything else keeps SQLite's words. */
+function ledgerCause(e: unknown): string {
+  const code = String((e as { code?: unknown }).code ?? "");
+  if (/SQLITE_(BUSY|LOCKED)/.test(code)) return "another process has held its write lock longer than the busy timeout";
+  const msg = e instanceof Error ? e.message : String(e);
+  return code && !msg.includes(code) ? `${msg} (${code})` : msg;
 }

@@ -8,6 +8,12 @@
  * - OpenAI format: HTTP 429 `insufficient_quota` with `x-should-retry: false`. The openai SDK obeys the header
  *   before its 429 rule, and Codex treats `insufficient_quota` as a quota error it does not retry.
  *
+ * bottle's own trouble is the opposite: a ledger that cannot record usage right now (a full disk, a
+ * read-only or damaged file, a lock held longer than the busy timeout) must stop admission, but not for
+ * good. `unavailableResponse` is HTTP 503 with `retry-after` and `x-should-retry: true`, shaped as the
+ * provider's own overload error (Anthropic `overloaded_error`, OpenAI `server_error`), which the SDKs and
+ * agents retry with backoff; it names the ledger and the cause.
+ *
  * tests/enforce/refusal-sdk.test.ts checks both with the real SDKs against a real listener.
  */
 import type { ProviderName } from "../manifest/types.ts";
@@ -72,4 +78,31 @@ export function budgetRefusalMessage(f: RefusalFacts): string {
 /** The message for a run that was cut off (by policy after a budget crossed, or by `bottle budget cutoff`). */
 export function cutoffMessage(runId: string, reason: string): string {
   return `bottle: run ${runId} is cut off (${reason}); no further requests are forwarded. Lift it with \`bottle budget restore ${runId}\`.`;
+}
+
+/** Seconds an agent is told to wait before retrying a request refused for bottle's own trouble. */
+export const RETRY_AFTER_S = 2;
+
+/** A retryable refusal: the ledger cannot record usage right now (never a budget decision). */
+export function unavailableResponse(style: ErrorStyle, message: string, retryAfterS = RETRY_AFTER_S): Response {
+  const headers = new Headers({
+    "content-type": "application/json",
+    "retry-after": String(retryAfterS),
+    "x-should-retry": "true",
+    "x-bottle-refusal": "ledger",
+  });
+  if (style === "anthropic") {
+    const id = requestId();
+    headers.set("request-id", id);
+    const body = { type: "error", error: { type: "overloaded_error", message }, request_id: id };
+    return new Response(JSON.stringify(body), { status: 503, headers });
+  }
+  headers.set("x-request-id", requestId());
+  const body = { error: { message, type: "server_error", param: null, code: "ledger_unavailable" } };
+  return new Response(JSON.stringify(body), { status: 503, headers });
+}
+
+/** The message of a retryable refusal: which ledger, why, and that nothing was sent. */
+export function ledgerUnavailableMessage(file: string | undefined, cause: string): string {
+  return `bottle: request not sent, the budget ledger${file ? ` ${file}` : ""} cannot record usage right now (${cause}); nothing is sent unmetered. Retry shortly; this is not a budget refusal.`;
 }

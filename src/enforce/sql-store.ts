@@ -10,12 +10,16 @@
 import { sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
+import { dropTotals, readTotal, runInScope, type TotalsTables } from "../ledger/totals.ts";
+import type { LedgerDb } from "../ledger/database.ts";
+import { ledgerFileOf } from "../ledger/open.ts";
+import { insertUsage } from "../ledger/usage.ts";
 import { immediate } from "../ledger/tx.ts";
 import type { CommandQueue, CommandSender, EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
 
 /** The columns enforcement reads and writes (a subset of the ledger's tables). */
-export interface EnforceTables {
-  runs: { id: string; agent: string; bottles: string; chain: string; pid: number | null };
+export interface EnforceTables extends TotalsTables {
+  runs: { id: string; agent: string; bottles: string; chain: string; pid: number | null; host: string | null; state: string; ended_at: number | null; stop_reason: string | null };
   usage_events: { run_id: string; provider: string; total_tokens: number; created_at: number };
   reservations: { id: string; run_id: string; provider: string; tokens: number; created_at: number; released_at: number | null; settled_tokens: number | null };
   enforcement_actions: { run_id: string; kind: string; trigger: string; scope: string | null; provider: string | null; used: number | null; limit_tokens: number | null; detail: string | null; created_at: number };
@@ -25,35 +29,11 @@ export interface EnforceTables {
 
 type Db = Kysely<EnforceTables>;
 
-/** SQL condition: the run `runs.id` belongs to `scope`. */
-function runInScope(scope: ScopeKey) {
-  switch (scope.scope) {
-    case "run":
-      return sql<boolean>`runs.id = ${scope.key}`;
-    case "agent":
-      return sql<boolean>`runs.agent = ${scope.key}`;
-    case "bottle":
-      return sql<boolean>`exists (select 1 from json_each(runs.bottles) where json_each.value = ${scope.key})`;
-    case "parent":
-      return sql<boolean>`exists (select 1 from json_each(runs.chain) where json_each.value = ${scope.key})`;
-    case "global":
-      return sql<boolean>`1 = 1`;
-  }
-}
-
 function txOf(db: Db): EnforceTx {
   return {
     async usedTokens(sel: UsageSelection) {
-      const r = await db
-        .selectFrom("usage_events")
-        .innerJoin("runs", "runs.id", "usage_events.run_id")
-        .select(sql<number>`coalesce(sum(usage_events.total_tokens), 0)`.as("n"))
-        .where("usage_events.provider", "=", sel.provider)
-        .where("usage_events.created_at", ">=", sel.since)
-        .$if(sel.windowEnd !== undefined, (q) => q.where("usage_events.created_at", "<", sel.windowEnd!))
-        .where(runInScope(sel))
-        .executeTakeFirstOrThrow();
-      return Number(r.n);
+      // The running total (one row), rebuilt from usage_events only when it is missing or a reset moved it.
+      return readTotal(db, sel);
     },
     async reservedTokens(sel: ScopeKey & { provider: ProviderName }) {
       const r = await db
@@ -126,6 +106,7 @@ function txOf(db: Db): EnforceTx {
       // Stored under "bottle" for a parent too: lastReset matches both (one budget, one file).
       const kind = scope.scope === "parent" ? "bottle" : scope.scope;
       await db.insertInto("budget_resets").values({ scope: kind, scope_key: scope.key, provider: provider ?? null, created_at: at }).execute();
+      await dropTotals(db, scope, provider);
     },
     async reservationHolders() {
       const rows = await db
@@ -137,6 +118,24 @@ function txOf(db: Db): EnforceTx {
         .execute();
       return rows.map((r) => ({ runId: r.runId, pid: r.pid ?? null }));
     },
+    async chargeRunReservations(runId: string, at: number) {
+      const open = await db.selectFrom("reservations").select(["provider", "tokens"]).where("run_id", "=", runId).where("released_at", "is", null).execute();
+      if (open.length === 0) return { reservations: 0, tokens: 0 };
+      const byProvider = new Map<string, number>();
+      for (const r of open) byProvider.set(r.provider, (byProvider.get(r.provider) ?? 0) + Number(r.tokens));
+      const events = [...byProvider].map(([provider, tokens]) => ({ runId, provider, totalTokens: tokens, at, estimated: true, path: "(charged at crash recovery: reservations in full)" }));
+      await insertUsage(db as unknown as LedgerDb, events);
+      await db.updateTable("reservations").set((eb) => ({ released_at: at, settled_tokens: eb.ref("tokens") })).where("run_id", "=", runId).where("released_at", "is", null).execute();
+      return { reservations: open.length, tokens: [...byProvider.values()].reduce((a, b) => a + b, 0) };
+    },
+    async runningRuns(host: string) {
+      const rows = await db.selectFrom("runs").select(["id", "pid"]).where("state", "=", "running").where("host", "=", host).where("pid", "is not", null).execute();
+      return rows.map((r) => ({ runId: r.id, pid: Number(r.pid) }));
+    },
+    async markCrashed(runId: string, at: number) {
+      const r = await db.updateTable("runs").set({ state: "crashed", ended_at: at, stop_reason: "crashed" }).where("id", "=", runId).where("state", "=", "running").executeTakeFirst();
+      return Number(r.numUpdatedRows) > 0;
+    },
     async releaseRunReservations(runId: string, at: number) {
       const r = await db.updateTable("reservations").set({ released_at: at, settled_tokens: 0 }).where("run_id", "=", runId).where("released_at", "is", null).executeTakeFirst();
       return Number(r.numUpdatedRows);
@@ -147,7 +146,8 @@ function txOf(db: Db): EnforceTx {
 export { immediate };
 
 export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
-  return { transaction: (fn) => immediate(db, (conn) => fn(txOf(conn as Db))) };
+  const location = ledgerFileOf(db);
+  return { transaction: (fn) => immediate(db, (conn) => fn(txOf(conn as Db))), ...(location ? { location } : {}) };
 }
 
 /**

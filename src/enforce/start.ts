@@ -23,6 +23,8 @@ export interface EnforcementOptions {
   control?: RunControl;
   fetcher?: FetchLike;
   env?: Record<string, string | undefined>;
+  /** Why usage cannot be recorded right now (the run's ledger writer); admission refuses while set. */
+  ledgerProblem?: () => { file: string; cause: string } | undefined;
 }
 
 export interface Enforcement {
@@ -41,6 +43,7 @@ export async function startEnforcement(o: EnforcementOptions): Promise<Enforceme
     ...(o.control ? { control: o.control } : {}),
     ...(o.fetcher ? { fetcher: o.fetcher } : {}),
     ...(o.env ? { env: o.env } : {}),
+    ...(o.ledgerProblem ? { ledgerProblem: o.ledgerProblem } : {}),
   });
   // The path policy first: a request bottle cannot meter is refused before any budget is consulted.
   return { hooks: composeHooks(pathPolicyHooks(), budgets), stop };

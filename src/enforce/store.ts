@@ -15,7 +15,7 @@ export interface ReservationRow {
   createdAt: number;
 }
 
-export type ActionKind = "cutoff" | "freeze" | "kill" | "stop" | "restore" | "refuse";
+export type ActionKind = "cutoff" | "freeze" | "kill" | "stop" | "restore" | "refuse" | "crash";
 
 export interface EnforcementActionRow {
   runId: string;
@@ -49,10 +49,22 @@ export interface EnforceTx {
   reservationHolders(): Promise<Array<{ runId: string; pid: number | null }>>;
   /** Releases every reservation of a run; returns how many were released. */
   releaseRunReservations(runId: string, at: number): Promise<number>;
+  /**
+   * Charges every open reservation of a run in full (one estimated usage row per provider, added to the
+   * running totals) and releases them: what a dead process was delivering is unknown, so the most it could
+   * have been is what counts. Returns how many reservations and tokens.
+   */
+  chargeRunReservations(runId: string, at: number): Promise<{ reservations: number; tokens: number }>;
+  /** Runs still marked running on `host` whose owner pid is known. */
+  runningRuns(host: string): Promise<Array<{ runId: string; pid: number }>>;
+  /** Marks a run `crashed` (its process died without ending it); false when it was not running. */
+  markCrashed(runId: string, at: number): Promise<boolean>;
 }
 
 export interface EnforceStore {
   transaction<T>(fn: (tx: EnforceTx) => Promise<T>): Promise<T>;
+  /** Where the ledger is (a file path), for messages that must name it. */
+  location?: string;
 }
 
 /** A control command addressed to a run (written by `bottle budget cutoff|restore` or the dashboard). */

@@ -86,6 +86,8 @@ export async function openServices(plan: LaunchPlan, o: ServicesOptions): Promis
       log.info(`bottle: run ${plan.runId} uses the SIMULATED provider at ${sim.url} (no real API, nothing billed)`);
     }
     const backend = createBackend(plan.backend.name, plan.home);
+    const ledger = ledgerHooks(db, { id: plan.runId, agent: plan.agent.name, bottles: plan.bottle.requested, chain: plan.bottle.chain, provider: plan.provider });
+    undo.push(() => ledger.close());
     const enforcement = await startEnforcement({
       store: sqlEnforceStore(db),
       queue: sqlCommandQueue(db),
@@ -93,10 +95,9 @@ export async function openServices(plan: LaunchPlan, o: ServicesOptions): Promis
       policy: plan.shutdown.value,
       control: new BackendRunControl(backend, plan.home),
       env: o.env,
+      ledgerProblem: () => ledger.problem(),
     });
     undo.push(() => enforcement.stop());
-    const ledger = ledgerHooks(db, { id: plan.runId, agent: plan.agent.name, bottles: plan.bottle.requested, chain: plan.bottle.chain, provider: plan.provider });
-    undo.push(() => ledger.close());
     const proxy = createProxy({ caDir: homePaths(plan.home).ca, env: o.env });
     undo.push(() => proxy.close());
     const run = await proxy.openRun({

@@ -7,6 +7,7 @@
 import type { Kysely, Selectable } from "kysely";
 import type { EnforceTables } from "../enforce/sql-store.ts";
 import type { BudgetResetsTable } from "./tables/budget-resets.ts";
+import type { BudgetTotalsTable } from "./tables/budget-totals.ts";
 import type { CommandsTable } from "./tables/commands.ts";
 import type { EgressAuditTable } from "./tables/egress-audit.ts";
 import type { EnforcementActionsTable } from "./tables/enforcement-actions.ts";
@@ -21,6 +22,7 @@ export interface Database {
   enforcement_actions: EnforcementActionsTable;
   commands: CommandsTable;
   budget_resets: BudgetResetsTable;
+  budget_totals: BudgetTotalsTable;
   egress_audit: EgressAuditTable;
 }
 

@@ -16,6 +16,7 @@ import { LedgerError } from "../errors.ts";
 import { bottleHome, homePaths } from "../paths.ts";
 import type { Database, LedgerDb } from "./database.ts";
 import { appliedMigrations, migrateSqlite } from "./migrate.ts";
+import { quickCheck, refuseEmptyLedger } from "./integrity.ts";
 import { isBusy } from "./tx.ts";
 
 export interface OpenLedgerOptions {
@@ -92,6 +93,7 @@ function walMode(raw: Sqlite, busyTimeoutMs: number): string | undefined {
 }
 
 function openSqlite(path: string, busyTimeoutMs: number): Sqlite {
+  refuseEmptyLedger(path);
   let raw: Sqlite | undefined;
   try {
     raw = new Sqlite(path, { create: true });
@@ -102,9 +104,17 @@ function openSqlite(path: string, busyTimeoutMs: number): Sqlite {
     // WAL + NORMAL: a commit survives the process being killed at any point; only an OS crash or power loss
     // can lose the last commits (never corrupt the file).
     raw.exec("pragma synchronous = normal");
+    const damage = quickCheck(raw);
+    if (damage.length > 0) {
+      throw new LedgerError(`the ledger at ${path} is damaged (${damage.slice(0, 3).join("; ")}); no request is admitted on it`, {
+        file: path,
+        fix: "restore it from a backup, or move it aside to start a new ledger (its history stays in the moved file); `bottle ledger check` shows the damage",
+      });
+    }
     return raw;
   } catch (e) {
     raw?.close();
+    if (e instanceof LedgerError) throw e;
     throw new LedgerError(`cannot open the ledger at ${path}: ${e instanceof Error ? e.message : String(e)}`, {
       file: path,
       fix: `check that it is a bottle ledger (an SQLite file) on a local disk, or ${WHERE}`,

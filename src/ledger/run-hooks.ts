@@ -9,16 +9,24 @@
  *   …
  *   await ledger.close(); await endRun(db, id, { exitCode });
  *
- * Compose it before the budget hooks: its onResponseEnd resolves once the usage row is committed, so the
- * settlement that follows counts it. Writes happen off the streaming path (see writer.ts).
+ * Compose it before the budget hooks: its onResponseEnd resolves once the usage row is committed (with the
+ * release of the exchange's reservation), so the settlement that follows counts it, and the proxy ends the
+ * client's stream only after that. Writes happen off the event loop's critical path (see writer.ts).
  */
 import { METER_STATE_KEY, meteringHooks } from "../metering/proxy-hooks.ts";
 import type { AuditRecord, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
 import type { LedgerDb } from "./database.ts";
 import { usageEventsOf } from "./usage.ts";
-import { LedgerWriter } from "./writer.ts";
+import { LedgerWriter, type WriterProblem } from "./writer.ts";
 
 export { METER_STATE_KEY };
+
+/**
+ * Where budget admission leaves the id of the reservation an exchange holds. The usage row's transaction
+ * releases it (charge and release are one commit) and sets RESERVATION_SETTLED_KEY.
+ */
+export const RESERVATION_STATE_KEY = "budget.reservation";
+export const RESERVATION_SETTLED_KEY = "budget.reservation.settled";
 
 export interface LedgerRun {
   id: string;
@@ -32,6 +40,8 @@ export interface LedgerRun {
 export interface LedgerHooks extends ProxyHooks {
   /** Resolves when every row queued so far is in the ledger (call before endRun). */
   flush(): Promise<void>;
+  /** Why usage cannot be recorded right now (admission refuses while this is set). */
+  problem(): WriterProblem | undefined;
   /** Flushes, then closes the writer's own connection (when the run is over). */
   close(): Promise<void>;
   readonly writer: LedgerWriter;
@@ -58,8 +68,18 @@ export function ledgerHooks(db: LedgerDb, run: LedgerRun, o: { writer?: LedgerWr
       startedAt: x.ctx.startedAt,
       endedAt: x.endedAt,
     });
-    // Failures are logged by the writer; the exchange itself is already over.
-    return Promise.all(events.map((e) => writer.usage(e).catch(() => undefined))).then(() => undefined);
+    const reservationId = events.length > 0 ? (x.ctx.state[RESERVATION_STATE_KEY] as string | undefined) : undefined;
+    // Charged (and the reservation released, with the first row) before the exchange ends. A failure is
+    // logged by the writer, which keeps the rows and makes admission refuse until they are written.
+    return Promise.all(events.map((e, i) => writer.usage(e, i === 0 ? reservationId : undefined))).then(
+      () => {
+        if (reservationId) x.ctx.state[RESERVATION_SETTLED_KEY] = true;
+      },
+      () => {
+        // The writer kept the rows and will release the reservation when it writes them.
+        if (reservationId) x.ctx.state[RESERVATION_SETTLED_KEY] = "pending";
+      },
+    );
   });
   /** A path the route opted out of metering: one zero-token `unmetered` row, so reports show it. */
   const unmetered = (ctx: ProxyRequestContext, aborted: boolean): Promise<void> | void => {
@@ -106,6 +126,7 @@ export function ledgerHooks(db: LedgerDb, run: LedgerRun, o: { writer?: LedgerWr
       writer.audit(record);
     },
     flush: () => writer.flush(),
+    problem: () => writer.problem,
     close: () => writer.close(),
     writer,
   };

@@ -7,7 +7,8 @@ import { hostname } from "node:os";
 import { LedgerError } from "../errors.ts";
 import type { LedgerDb, RunRow } from "./database.ts";
 
-export type RunState = "running" | "frozen" | "ended";
+/** `crashed`: the owning process died without ending the run (found and marked by the next start). */
+export type RunState = "running" | "frozen" | "ended" | "crashed";
 
 export interface NewRun {
   id: string;

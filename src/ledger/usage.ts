@@ -7,6 +7,7 @@ import type { ApiFormat, MeterResult } from "../metering/types.ts";
 import type { LedgerDb } from "./database.ts";
 import type { UsageEventsTable } from "./tables/usage-events.ts";
 import type { Insertable } from "kysely";
+import { addToTotals, scopesOfRun, type TotalsCharge } from "./totals.ts";
 import { immediate } from "./tx.ts";
 
 export interface UsageEvent {
@@ -133,11 +134,25 @@ export function usageRow(e: UsageEvent): Insertable<UsageEventsTable> {
 /** Rows per INSERT: well under SQLite's bound-parameter limit at ~27 columns a row. */
 const CHUNK = 200;
 
-/** Inserts rows on `db` as given (the caller's transaction, if any). */
+/** What each event adds to the running totals (its run's scopes looked up once per run; `cacheKey` keeps them). */
+export async function totalsChargesOf(db: LedgerDb, events: readonly UsageEvent[], cacheKey?: object): Promise<TotalsCharge[]> {
+  const out: TotalsCharge[] = [];
+  const key = cacheKey ?? {};
+  for (const e of events) {
+    const tokens = usageRow(e).total_tokens;
+    if (tokens === 0) continue;
+    const scopes = await scopesOfRun(db, e.runId, key);
+    if (scopes) out.push({ scopes, provider: e.provider, at: e.at, tokens });
+  }
+  return out;
+}
+
+/** Inserts rows on `db` as given (the caller's transaction, if any), and adds them to the running totals. */
 export async function insertUsage(db: LedgerDb, events: readonly UsageEvent[]): Promise<void> {
   for (let i = 0; i < events.length; i += CHUNK) {
     await db.insertInto("usage_events").values(events.slice(i, i + CHUNK).map(usageRow)).execute();
   }
+  await addToTotals(db, await totalsChargesOf(db, events));
 }
 
 /** Writes usage rows in one atomic transaction: all of them land, or none. */

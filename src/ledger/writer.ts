@@ -1,11 +1,17 @@
 /**
- * Ledger writes off the streaming path. bun:sqlite is synchronous: a write that waited for another
- * process's write lock (busy_timeout) would freeze the proxy's whole event loop, every stream included, for
- * as long as the lock is held. So the writer queues usage rows and audit records, and writes them on a later
- * turn of the event loop through its own connection with no busy timeout: BEGIN IMMEDIATE either gets the
- * lock at once or fails with SQLITE_BUSY, and then the batch is retried from a timer (2 ms doubling to
- * 100 ms) while the proxy keeps relaying. Everything queued goes in one transaction. A batch that still
- * cannot be written after `giveUpMs` is logged with its tokens, never silently dropped.
+ * Ledger writes off the streaming path, and never lost. bun:sqlite is synchronous: a write that waited for
+ * another process's write lock (busy_timeout) would freeze the proxy's whole event loop, every stream
+ * included, for as long as the lock is held. So the writer queues usage rows and audit records, and writes
+ * them on a later turn of the event loop through its own connection with no busy timeout: BEGIN IMMEDIATE
+ * either gets the lock at once or fails with SQLITE_BUSY, and then the batch is retried from a timer (2 ms
+ * doubling to 100 ms) while the proxy keeps relaying. Everything queued goes in one transaction, with the
+ * running totals the rows add to and the release of the reservations the rows settle: a request's charge
+ * and the end of its hold on the budget are one commit.
+ *
+ * A batch that cannot be written (a full disk, a read-only or damaged file, a lock held past `giveUpMs`)
+ * is never dropped: it stays queued, `problem` names the ledger and the cause, and the run's admission
+ * refuses (retryably) until a later attempt, every `retryMs`, writes it. The promise `usage()` returned
+ * rejects at the first failure so the exchange can end; its row is still written later.
  */
 import { Database as Sqlite } from "bun:sqlite";
 import type { CompiledQuery } from "kysely";
@@ -14,30 +20,50 @@ import type { AuditRecord } from "../proxy/hooks.ts";
 import { auditRow, insertAudit } from "./audit.ts";
 import type { LedgerDb } from "./database.ts";
 import { ledgerFileOf } from "./open.ts";
+import { chargeQuery, type TotalsCharge } from "./totals.ts";
 import { immediate, isBusy } from "./tx.ts";
-import { insertUsage, usageRow, type UsageEvent } from "./usage.ts";
+import { insertUsage, totalsChargesOf, usageRow, type UsageEvent } from "./usage.ts";
 
-interface Pending {
+/** A usage row, and the reservation (if any) its exchange held, released in the row's transaction. */
+export interface Charge {
   event: UsageEvent;
+  reservationId?: string;
+}
+
+interface Pending extends Charge {
+  settled: boolean;
   resolve(): void;
   reject(e: unknown): void;
 }
 
 export interface LedgerWriterOptions {
-  /** How long a batch keeps retrying a busy ledger before it is given up (logged). Default 60 s. */
+  /** How long a batch keeps retrying a locked ledger before it counts as a problem. Default 10 s (the busy timeout). */
   giveUpMs?: number;
+  /** How often a batch that could not be written is tried again. Default 1 s. */
+  retryMs?: number;
 }
 
+/** Why the writer cannot record usage right now. */
+export interface WriterProblem {
+  file: string;
+  cause: string;
+  since: number;
+  /** Rows waiting to be written. */
+  rows: number;
+  tokens: number;
+}
 
 export class LedgerWriter {
   private usageQueue: Pending[] = [];
   private auditQueue: AuditRecord[] = [];
   private scheduled = false;
   private running = false;
+  private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private idle: Array<() => void> = [];
   private side: Sqlite | undefined;
   private ready: Promise<unknown> | undefined;
-  /** Rows that could not be written. */
+  private failure: { cause: string; since: number } | undefined;
+  /** Rows that could not be written at the first attempt (they stay queued). */
   failed = 0;
   /** Attempts that found the ledger locked and were retried later. */
   busyRetries = 0;
@@ -47,35 +73,49 @@ export class LedgerWriter {
     private readonly o: LedgerWriterOptions = {},
   ) {}
 
-  /** Queues a usage row; resolves once it is committed, rejects if it could not be written. */
-  usage(event: UsageEvent): Promise<void> {
+  /** Queues a usage row; resolves once it is committed, rejects when the first attempt to write it fails. */
+  usage(event: UsageEvent, reservationId?: string): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.usageQueue.push({ event, resolve, reject });
+      this.usageQueue.push({ event, ...(reservationId ? { reservationId } : {}), settled: false, resolve, reject });
       this.schedule();
     });
   }
 
-  /** Queues an audit record (fire and forget; a failure is logged). */
+  /** Queues an audit record (fire and forget; kept until it is written). */
   audit(record: AuditRecord): void {
     this.auditQueue.push(record);
     this.schedule();
   }
 
-  /** Resolves when everything queued so far has been written (or given up). */
+  /** Set while usage cannot be recorded: admission must refuse until it clears. */
+  get problem(): WriterProblem | undefined {
+    if (!this.failure) return undefined;
+    const rows = this.usageQueue.length;
+    return { file: ledgerFileOf(this.db) ?? "the ledger", ...this.failure, rows, tokens: this.usageQueue.reduce((a, p) => a + usageRow(p.event).total_tokens, 0) };
+  }
+
+  /** Resolves when everything queued so far has been written, or an attempt to write it has failed. */
   flush(): Promise<void> {
-    if (!this.scheduled && !this.running && this.usageQueue.length === 0 && this.auditQueue.length === 0) return Promise.resolve();
+    if (!this.scheduled && !this.running && (this.failure || (this.usageQueue.length === 0 && this.auditQueue.length === 0))) return Promise.resolve();
     return new Promise((r) => this.idle.push(r));
   }
 
-  /** Flushes and closes the writer's own connection. */
+  /** Flushes (one last attempt if a problem is pending), then closes the writer's own connection. */
   async close(): Promise<void> {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (this.failure && !this.running) void this.drain();
     await this.flush();
+    const p = this.problem;
+    if (p && p.rows + this.auditQueue.length > 0) {
+      log.error(`ledger: ${p.rows} usage row(s) (${p.tokens} tokens) and ${this.auditQueue.length} audit record(s) could not be recorded in ${p.file} before the run ended: ${p.cause}`);
+    }
     this.side?.close();
     this.side = undefined;
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running) return;
+    if (this.scheduled || this.running || this.failure) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -87,16 +127,37 @@ export class LedgerWriter {
     this.running = true;
     try {
       while (this.usageQueue.length > 0 || this.auditQueue.length > 0) {
-        const usage = this.usageQueue.splice(0);
-        const audit = this.auditQueue.splice(0);
+        const usage = this.usageQueue.slice();
+        const audit = this.auditQueue.slice();
         try {
-          await this.write(usage.map((p) => p.event), audit);
-          for (const p of usage) p.resolve();
+          await this.write(usage, audit);
         } catch (e) {
-          this.failed += usage.length + audit.length;
-          const tokens = usage.reduce((a, p) => a + p.event.totalTokens, 0);
-          log.error(`ledger: could not record ${usage.length} usage row(s) (${tokens} tokens) and ${audit.length} audit record(s): ${String(e)}`);
-          for (const p of usage) p.reject(e);
+          const cause = describe(e);
+          // Reopened for the retry: a handle SQLite opened read-only (the file was) stays read-only.
+          this.side?.close();
+          this.side = undefined;
+          if (!this.failure) log.error(`ledger: could not record ${usage.length} usage row(s) and ${audit.length} audit record(s), kept to retry; requests are refused until they are written: ${cause}`);
+          this.failure = { cause, since: this.failure?.since ?? Date.now() };
+          for (const p of usage) {
+            if (p.settled) continue;
+            p.settled = true;
+            this.failed++;
+            p.reject(e);
+          }
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            if (!this.running) void this.drain();
+          }, this.o.retryMs ?? 1000);
+          return;
+        }
+        this.usageQueue.splice(0, usage.length);
+        this.auditQueue.splice(0, audit.length);
+        if (this.failure) log.info(`ledger: recording works again; ${usage.length} usage row(s) kept since ${new Date(this.failure.since).toISOString()} are written`);
+        this.failure = undefined;
+        for (const p of usage) {
+          if (p.settled) continue;
+          p.settled = true;
+          p.resolve();
         }
       }
     } finally {
@@ -105,36 +166,45 @@ export class LedgerWriter {
     }
   }
 
-  private async write(usage: UsageEvent[], audit: AuditRecord[]): Promise<void> {
+  private async write(usage: Charge[], audit: AuditRecord[]): Promise<void> {
     // The schema must exist before the side connection writes (connectLedger migrates on first query).
-    await (this.ready ??= this.db.selectFrom("runs").select("id").limit(1).execute());
+    await (this.ready ??= this.db.selectFrom("runs").select("id").limit(1).execute().catch((e: unknown) => {
+      this.ready = undefined;
+      throw e;
+    }));
+    const events = usage.map((c) => c.event);
+    const released = usage.flatMap((c) => (c.reservationId ? [{ id: c.reservationId, at: c.event.at, tokens: usageRow(c.event).total_tokens }] : []));
     const file = ledgerFileOf(this.db);
     if (!file) {
       // Not a ledger file we opened (another dialect): write through its own connection.
       await immediate(this.db, async (conn) => {
-        await insertUsage(conn, usage);
+        await insertUsage(conn, events);
+        for (const r of released) await releaseQuery(conn, r).execute();
         await insertAudit(conn, audit);
       });
       return;
     }
-    const queries = this.compile(usage, audit);
-    const deadline = Date.now() + (this.o.giveUpMs ?? 60_000);
+    const queries = this.compile(events, audit, await totalsChargesOf(this.db, events, this), released);
+    const deadline = Date.now() + (this.o.giveUpMs ?? 10_000);
     for (let delay = 2; ; delay = Math.min(100, delay * 2)) {
       try {
         this.commit(file, queries);
         return;
       } catch (e) {
-        if (!isBusy(e) || Date.now() > deadline) throw e;
+        if (!isBusy(e)) throw e;
+        if (Date.now() > deadline) throw new Error(`another process has held the ledger's write lock for over ${Math.round((this.o.giveUpMs ?? 10_000) / 1000)} s`, { cause: e });
         this.busyRetries++;
         await Bun.sleep(delay);
       }
     }
   }
 
-  /** Compiles the inserts with kysely (nothing executes); rows in chunks well under SQLite's parameter limit. */
-  private compile(usage: UsageEvent[], audit: AuditRecord[]): CompiledQuery[] {
+  /** Compiles the statements with kysely (nothing executes); rows in chunks well under SQLite's parameter limit. */
+  private compile(usage: UsageEvent[], audit: AuditRecord[], charges: TotalsCharge[], released: Release[]): CompiledQuery[] {
     const out: CompiledQuery[] = [];
     for (let i = 0; i < usage.length; i += 200) out.push(this.db.insertInto("usage_events").values(usage.slice(i, i + 200).map(usageRow)).compile());
+    for (const c of charges) if (c.scopes.length > 0) out.push(chargeQuery(this.db, c).compile());
+    for (const r of released) out.push(releaseQuery(this.db, r).compile());
     for (let i = 0; i < audit.length; i += 500) out.push(this.db.insertInto("egress_audit").values(audit.slice(i, i + 500).map(auditRow)).compile());
     return out;
   }
@@ -149,12 +219,28 @@ export class LedgerWriter {
     const side = this.side;
     side.exec("begin immediate");
     try {
+      // Statements are cached by SQL text: a batch of one row reuses the same few prepared statements.
       for (const q of queries) side.query(q.sql).run(...(q.parameters as never[]));
       side.exec("commit");
     } catch (e) {
-      if (!side.inTransaction) throw e;
-      side.exec("rollback");
+      if (side.inTransaction) side.exec("rollback");
       throw e;
     }
   }
+}
+
+interface Release {
+  id: string;
+  at: number;
+  tokens: number;
+}
+
+function releaseQuery(db: LedgerDb, r: Release) {
+  return db.updateTable("reservations").set({ released_at: r.at, settled_tokens: r.tokens }).where("id", "=", r.id).where("released_at", "is", null);
+}
+
+function describe(e: unknown): string {
+  const code = (e as { code?: unknown }).code;
+  const msg = e instanceof Error ? e.message : String(e);
+  return typeof code === "string" && !msg.includes(code) ? `${msg} (${code})` : msg;
 }

@@ -118,7 +118,8 @@ export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Re
   guard("onResponseStart", () => hooks.onResponseStart?.(ctx, upstream.status, upstream.headers));
   const headers = clientResponseHeaders(upstream.headers);
   if (!upstream.body || req.method === "HEAD" || NO_BODY_STATUS.has(upstream.status)) {
-    if (hooks.onResponseEnd) Promise.resolve(guard("onResponseEnd", () => hooks.onResponseEnd!(ctx))).catch(() => {});
+    // Recorded before the client has its answer (see passthrough.ts).
+    if (hooks.onResponseEnd) await Promise.resolve(guard("onResponseEnd", () => hooks.onResponseEnd!(ctx))).catch(() => {});
     emitAudit(run, auditFor(ctx, { status: upstream.status, decision: "mitm", bytesUp: body.byteLength, bytesDown: 0 }));
     return new Response(null, { status: upstream.status, statusText: upstream.statusText, headers });
   }

@@ -4,7 +4,9 @@
  * read where they pass, so a stream costs no allocation per chunk here. The hook may replace the chunk (to
  * strip a usage-only chunk the proxy asked for); it must not write into it, since the client gets it next. The stream ends in exactly one of three ways, each reported once:
  * the upstream finished (onResponseEnd), the upstream broke (onAbort "upstream") or the client went away
- * (onAbort "client").
+ * (onAbort "client"). The end hook is awaited before the client's stream closes (or errors): every byte is
+ * relayed the moment it arrives, but the exchange ends for the client only once its usage is recorded, so
+ * a client can never have more exchanges finished-but-uncharged than it has in flight.
  *
  * An upstream that breaks mid-stream is reported as one warning line and the client's stream is ended with
  * an error that carries no value: the client still sees the connection cut (it must not mistake half an
@@ -37,16 +39,21 @@ export function passthrough(upstream: ReadableStream<Uint8Array>, o: Passthrough
   let bytesDown = 0;
   let finished = false;
 
-  const finish = (how: "end" | "client" | "upstream", error?: unknown): void => {
-    if (finished) return;
+  const finish = (how: "end" | "client" | "upstream", error?: unknown): Promise<void> => {
+    if (finished) return Promise.resolve();
     finished = true;
+    let done: Promise<unknown> = Promise.resolve();
     if (how === "end") {
-      if (hooks.onResponseEnd) Promise.resolve(guard("onResponseEnd", () => hooks.onResponseEnd!(ctx))).catch(() => {});
+      if (hooks.onResponseEnd) done = Promise.resolve(guard("onResponseEnd", () => hooks.onResponseEnd!(ctx)));
     } else if (hooks.onAbort) {
-      Promise.resolve(guard("onAbort", () => hooks.onAbort!(ctx, how, error))).catch(() => {});
+      done = Promise.resolve(guard("onAbort", () => hooks.onAbort!(ctx, how, error)));
     }
     const reason = how === "end" ? undefined : how === "client" ? "client disconnected" : `stream cut: ${errorName(error)}`;
     emitAudit(run, auditFor(ctx, { status, decision: how === "upstream" ? "error" : "mitm", bytesUp, bytesDown, ...(reason ? { reason } : {}) }));
+    return done.then(
+      () => undefined,
+      () => undefined,
+    );
   };
 
   return new ReadableStream<Uint8Array>({
@@ -60,12 +67,12 @@ export function passthrough(upstream: ReadableStream<Uint8Array>, o: Passthrough
           if (finished) return;
           const how = o.upstreamAbort.signal.aborted ? "client" : "upstream";
           if (how === "upstream") log.warn(`proxy: ${ctx.method} ${ctx.host}${ctx.path.split("?")[0]}: the upstream cut the stream mid-flight (${errorName(e)}) after ${bytesDown} bytes; the usage seen so far is metered as interrupted`);
-          finish(how, e);
+          await finish(how, e);
           controller.error(undefined);
           return;
         }
         if (r.done) {
-          finish("end");
+          await finish("end");
           controller.close();
           return;
         }
@@ -81,7 +88,7 @@ export function passthrough(upstream: ReadableStream<Uint8Array>, o: Passthrough
       }
     },
     cancel(reason) {
-      finish("client", reason);
+      void finish("client", reason);
       o.upstreamAbort.abort();
       reader.cancel(reason).catch(() => {});
     },

@@ -9,12 +9,13 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { LedgerError } from "../../src/errors.ts";
-import { connectLedger, getRun, LATEST_MIGRATION, openLedger, recordUsage, registerRun } from "../../src/ledger/index.ts";
+import { checkTotals, connectLedger, getRun, LATEST_MIGRATION, openLedger, readTotal, registerRun } from "../../src/ledger/index.ts";
+import { usageRow } from "../../src/ledger/usage.ts";
 import { appliedMigrations } from "../../src/ledger/migrate.ts";
 import { MIGRATIONS } from "../../src/ledger/migrations/index.ts";
 import { ledgerFile } from "../support/enforce-db.ts";
 
-const TABLES = ["budget_resets", "commands", "egress_audit", "enforcement_actions", "reservations", "runs", "usage_events"];
+const TABLES = ["budget_resets", "budget_totals", "commands", "egress_audit", "enforcement_actions", "reservations", "runs", "usage_events"];
 
 function tables(file: string): string[] {
   const raw = new Database(file, { readonly: true });
@@ -78,7 +79,8 @@ describe("migrations", () => {
     const file = ledgerFile();
     const old = await openLedger({ path: file, migrateTo: "0001-core" });
     await registerRun(old, { id: "old-run", agent: "coder", bottles: ["dev"] });
-    await recordUsage(old, [{ runId: "old-run", provider: "claude", totalTokens: 1234, inputTokens: 1000, outputTokens: 234, at: 1 }]);
+    // Written the way a bottle of that version wrote it (no running totals yet).
+    await old.insertInto("usage_events").values(usageRow({ runId: "old-run", provider: "claude", totalTokens: 1234, inputTokens: 1000, outputTokens: 234, at: 1 })).execute();
     await old.destroy();
     expect(tables(file)).not.toContain("egress_audit");
 
@@ -86,6 +88,10 @@ describe("migrations", () => {
     expect(tables(file)).toEqual(TABLES);
     const usage = await db.selectFrom("usage_events").select(["run_id", "total_tokens", "input_tokens"]).execute();
     expect(usage).toEqual([{ run_id: "old-run", total_tokens: 1234, input_tokens: 1000 }]);
+    // The running totals start empty and are rebuilt from the old usage when a budget first reads them.
+    expect(await db.selectFrom("budget_totals").selectAll().execute()).toEqual([]);
+    expect(await readTotal(db, { scope: "agent", key: "coder", provider: "claude", since: 0 })).toBe(1234);
+    expect(await checkTotals(db)).toEqual({ rows: 1, mismatches: [] });
     await db.insertInto("egress_audit").values({ run_id: "old-run", created_at: 2, host: "h", method: "GET", path: "/", status: 200, decision: "mitm", reason: null, bytes_up: 0, bytes_down: 0, duration_ms: 1 }).execute();
     await db.destroy();
     const raw = new Database(file);

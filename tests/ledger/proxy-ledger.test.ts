@@ -139,15 +139,18 @@ describe("the egress audit log", () => {
   }
 });
 
-describe("recording never delays the agent's bytes", () => {
-  test("a client holding the ledger's write lock still receives its whole stream; the row lands after", async () => {
+describe("recording never delays the agent's bytes, and the exchange ends only once it is charged", () => {
+  test("a client holding the ledger's write lock receives every byte; its stream ends after the row is committed", async () => {
     const h = await openRun("locked");
     const p = Bun.spawn(["bun", join(import.meta.dir, "../support/locked-client.ts"), file, h.proxyUrl!, bottleCa().certPath], { stdout: "pipe", stderr: "inherit" });
     const timer = setTimeout(() => p.kill("SIGKILL"), 30_000);
     const out = await new Response(p.stdout).text();
     clearTimeout(timer);
     expect(await p.exited).toBe(0);
-    expect(JSON.parse(out)).toEqual({ complete: true, stopped: true });
+    const [held, after] = out.trim().split("\n").map((l) => JSON.parse(l));
+    // Every byte arrived while the lock was held, but the stream stayed open: nothing was charged yet.
+    expect(held).toEqual({ allBytes: true, ended: false });
+    expect(after).toEqual({ complete: true });
     const [r] = await rows("locked");
     expect(r).toMatchObject({ total_tokens: 2445, estimated: 0 });
     // The writer did find the ledger locked, and waited off the event loop rather than on it.

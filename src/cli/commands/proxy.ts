@@ -65,7 +65,8 @@ export default defineCommand({
           ...(budget !== undefined ? { budgetFlag: budget } : {}),
         });
         for (const g of Object.values(b.plan.budgets)) if (g) log.info(`budget: ${g.provider} ${g.tokens} tokens${g.per ? ` per ${g.per}` : ""} (${describeScope(g)}); crossing it cuts this session off`);
-        enforcement = await startEnforcement({ store: sqlEnforceStore(db), queue: sqlCommandQueue(db), plan: b.plan, policy: "cutoff", env: process.env });
+        const ledger = hooks;
+        enforcement = await startEnforcement({ store: sqlEnforceStore(db), queue: sqlCommandQueue(db), plan: b.plan, policy: "cutoff", env: process.env, ledgerProblem: () => ledger.problem() });
         return composeHooks(hooks, enforcement.hooks);
       },
       async onStop() {

@@ -6,10 +6,12 @@
 import type { Migration, MigrationProvider } from "kysely/migration";
 import * as m0001 from "./0001-core.ts";
 import * as m0002 from "./0002-egress-audit.ts";
+import * as m0003 from "./0003-budget-totals.ts";
 
 export const MIGRATIONS: Record<string, Migration> = {
   "0001-core": m0001,
   "0002-egress-audit": m0002,
+  "0003-budget-totals": m0003,
 };
 
 export const LATEST_MIGRATION = Object.keys(MIGRATIONS).sort().at(-1)!;
