@@ -4,10 +4,11 @@
  * parent's (a parent is a bottle), in $BOTTLE_HOME/bottles — bottles under cwd are never read, so never
  * written. A run's budget is not in any file: it is `--budget` on launch.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { NotFoundError, UsageError } from "../errors.ts";
+import { BudgetError, NotFoundError, UsageError } from "../errors.ts";
 import { isValidName } from "../manifest/names.ts";
+import { readYamlFile } from "../manifest/yaml-limits.ts";
 import { PROVIDERS, WINDOWS, type BudgetWindow, type ProviderName } from "../manifest/types.ts";
 import { EMBEDDED_AGENTS, EMBEDDED_BOTTLES } from "../manifest/embedded.ts";
 import { homePaths } from "../paths.ts";
@@ -122,7 +123,7 @@ export function budgetFile(t: Pick<BudgetTarget, "scope" | "name">, cwd = proces
 }
 
 function rewrite(file: string, transform: (text: string) => string, seed = ""): { before: string; after: string } {
-  const before = existsSync(file) ? readFileSync(file, "utf8") : seed;
+  const before = existsSync(file) ? readYamlFile(file, BudgetError) : seed;
   const after = transform(before);
   if (after !== before) {
     mkdirSync(dirname(file), { recursive: true });

@@ -7,6 +7,7 @@
  * the splices do not cover falls back to printing the edited Document (comments still kept). Pure.
  */
 import { isMap, isScalar, parseDocument, type Document, type Node, type Pair, type YAMLMap } from "yaml";
+import { checkYamlAliases, checkYamlSize, MAX_YAML_ALIASES, yamlToData } from "../manifest/yaml-limits.ts";
 import { BudgetError } from "../errors.ts";
 import type { BudgetWindow, ProviderName } from "../manifest/types.ts";
 
@@ -23,6 +24,7 @@ interface Splice {
 }
 
 function parse(text: string, file: string): Document {
+  checkYamlSize(text, file, BudgetError);
   const doc = parseDocument(text);
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!;
@@ -32,6 +34,7 @@ function parse(text: string, file: string): Document {
       fix: "fix the YAML syntax first, then run the command again.",
     });
   }
+  checkYamlAliases(doc, file, BudgetError, (pos) => text.slice(0, pos).split("\n").length);
   if (doc.contents !== null && !isMap(doc.contents)) {
     throw new BudgetError(`cannot edit ${file}: the top level is not a mapping`, { file, fix: "make the file a YAML mapping (key: value lines)." });
   }
@@ -98,7 +101,12 @@ function setPlain(doc: Document, provider: ProviderName, value: unknown): void {
 
 function sameData(text: string, expected: unknown): boolean {
   const doc = parseDocument(text);
-  return doc.errors.length === 0 && Bun.deepEquals(doc.toJS() ?? {}, expected ?? {});
+  if (doc.errors.length > 0) return false;
+  try {
+    return Bun.deepEquals(doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) ?? {}, expected ?? {});
+  } catch {
+    return false;
+  }
 }
 
 /** Sets `budget.<provider>` in a YAML document, keeping the existing window unless told otherwise. */
@@ -109,7 +117,7 @@ export function setBudgetInYaml(text: string, provider: ProviderName, edit: Limi
   const per = edit.per === undefined ? oldPer : edit.per ?? undefined;
   const expected = parse(text, file);
   setPlain(expected, provider, per ? { tokens: edit.tokens, per } : isMap(existing) ? { tokens: edit.tokens } : edit.tokens);
-  const wanted = expected.toJS();
+  const wanted = yamlToData(expected, file, BudgetError);
   const splices = setSplices(text, doc, provider, edit.tokens, per);
   if (splices) {
     const spliced = apply(text, splices);
@@ -137,7 +145,7 @@ export function unsetBudgetInYaml(text: string, provider: ProviderName, file = "
   const budget = doc.get("budget", true);
   const emptied = isMap(budget) && budget.items.length === 0;
   if (emptied) doc.delete("budget");
-  const wanted = doc.toJS();
+  const wanted = yamlToData(doc, file, BudgetError);
   // Splice: drop the provider's lines (or the whole budget block once it is empty).
   const original = parse(text, file);
   const bpair = (original.contents as YAMLMap).items.find((p) => isScalar(p.key) && p.key.value === "budget") as Pair;

@@ -12,7 +12,7 @@ import { probeBackend, selectBackend, usableBackend } from "../backends/select.t
 import { log } from "../log.ts";
 import { launchBudget } from "../enforce/plan.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
-import { composeBottles, loadCatalog, loadSettings, type Catalog } from "../manifest/index.ts";
+import { agentOrBroken, composeBottles, loadCatalog, loadSettings, type Catalog } from "../manifest/index.ts";
 import type { AgentManifest, BottleManifest } from "../manifest/types.ts";
 import { bottleHome } from "../paths.ts";
 import { hostBinary } from "../providers/host-binary.ts";
@@ -29,7 +29,7 @@ import { type LaunchPlan, type LaunchRequest, type PendingEnvPrompt, type Resolv
 import { checkRequest, invocation } from "./validate.ts";
 
 function findAgent(catalog: Catalog, name: string): AgentManifest {
-  const a = catalog.agents.get(name);
+  const a = agentOrBroken(catalog, name);
   if (a) return a;
   const names = [...catalog.agents.keys()].sort();
   const guess = didYouMean(name, names);

@@ -3,23 +3,39 @@
  * `$BOTTLE_HOME/agents`, then `./.bottle/agents` — a later source replaces an earlier one of the same name,
  * so cwd wins. Bottles come from the embedded defaults and `$BOTTLE_HOME/bottles` only: a bottle decides
  * what a sandbox may reach, and a repository must not be able to loosen its own sandbox, so bottle files
- * under `./.bottle/bottles` are ignored with a warning that says so. Every file is validated; the first
- * invalid one throws its ManifestError.
+ * under `./.bottle/bottles` are ignored with a warning that says so. Every file is validated. An invalid
+ * bottle throws its ManifestError (bottles are the host's own files). An invalid agent file (broken YAML, a
+ * bad name, a dangling symlink, a file over the size or alias limit) is only a warning naming it: the
+ * agent is listed in `broken`, and only a command that needs that agent fails (with the file's own
+ * error), so a repository's ./.bottle/agents can never block `bottle dashboard`, budgets or other agents.
  */
-import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { ManifestError } from "../errors.ts";
 import { bottleHome, homePaths } from "../paths.ts";
 import { parseAgent } from "./agent.ts";
 import { parseBottle } from "./bottle.ts";
 import { EMBEDDED_AGENTS, EMBEDDED_BOTTLES } from "./embedded.ts";
-import type { ManifestText } from "./manifest-file.ts";
+import { nameFromFile, type ManifestText } from "./manifest-file.ts";
+import { isValidName } from "./names.ts";
+import { readYamlFile } from "./yaml-limits.ts";
 import type { AgentManifest, BottleManifest } from "./types.ts";
 
 export interface Catalog {
   agents: Map<string, AgentManifest>;
   bottles: Map<string, BottleManifest>;
+  /** Agent files that could not be loaded, by the name their file gives, with the reason. */
+  broken: Map<string, ManifestError>;
   warnings: string[];
+}
+
+/** The agent of that name, or the error of its broken file; undefined when there is neither. */
+export function agentOrBroken(c: Catalog, name: string): AgentManifest | undefined {
+  const a = c.agents.get(name);
+  if (a) return a;
+  const broken = c.broken.get(name);
+  if (broken) throw broken;
+  return undefined;
 }
 
 export interface CatalogOptions {
@@ -36,19 +52,22 @@ export function manifestFiles(dir: string): string[] {
   } catch (e) {
     throw new ManifestError(`cannot read the directory: ${(e as Error).message}`, { file: dir, fix: "make it readable, or remove it" });
   }
+  // A dangling symlink is kept (reading it then fails with an error naming it); a directory is skipped.
   return entries
     .filter((n) => n.endsWith(".md") && !n.startsWith("."))
     .sort()
     .map((n) => join(dir, n))
-    .filter((f) => statSync(f).isFile());
+    .filter((f) => {
+      try {
+        return !statSync(f).isDirectory();
+      } catch {
+        return true;
+      }
+    });
 }
 
 function read(file: string): ManifestText {
-  try {
-    return { file, text: readFileSync(file, "utf8") };
-  } catch (e) {
-    throw new ManifestError(`cannot read the file: ${(e as Error).message}`, { file, fix: "make it readable, or remove it" });
-  }
+  return { file, text: readYamlFile(file, ManifestError) };
 }
 
 function sameDir(a: string, b: string): boolean {
@@ -64,6 +83,7 @@ export function loadCatalog(opts: CatalogOptions = {}): Catalog {
   const cwd = resolve(opts.cwd ?? process.cwd());
   const warnings: string[] = [];
   const agents = new Map<string, AgentManifest>();
+  const broken = new Map<string, ManifestError>();
   const bottles = new Map<string, BottleManifest>();
 
   for (const a of EMBEDDED_AGENTS.map((m) => parseAgent(m, "embedded"))) agents.set(a.name, a);
@@ -74,9 +94,27 @@ export function loadCatalog(opts: CatalogOptions = {}): Catalog {
       into.set(m.name, m);
     }
   };
-  addAll(agents, home.agents, (m) => parseAgent(m, "home"));
+  /** Agents: a file that fails to load is a warning; a later good file of the same name still wins. */
+  const addAgents = (dir: string, source: "home" | "cwd") => {
+    for (const f of manifestFiles(dir)) {
+      const name = nameFromFile(f);
+      try {
+        const a = parseAgent(read(f), source);
+        agents.set(a.name, a);
+        broken.delete(a.name);
+      } catch (e) {
+        if (!(e instanceof ManifestError)) throw e;
+        agents.delete(name);
+        broken.set(name, e);
+        const at = e.context.line ? `${f}:${e.context.line}` : f;
+        const fix = e.context.fix ? ` — ${e.context.fix}` : "";
+        warnings.push(`skipped the agent file ${at}: ${e.message}${fix}. Other agents work; ${isValidName(name) ? `the agent ${name}` : "this file"} fails until it is fixed or removed`);
+      }
+    }
+  };
+  addAgents(home.agents, "home");
   const localAgents = join(cwd, ".bottle", "agents");
-  if (!sameDir(localAgents, home.agents)) addAll(agents, localAgents, (m) => parseAgent(m, "cwd"));
+  if (!sameDir(localAgents, home.agents)) addAgents(localAgents, "cwd");
   addAll(bottles, home.bottles, (m) => parseBottle(m, "home"));
   const localBottles = join(cwd, ".bottle", "bottles");
   if (!sameDir(localBottles, home.bottles)) {
@@ -89,5 +127,5 @@ export function loadCatalog(opts: CatalogOptions = {}): Catalog {
       warnings.push(`agent ${a.name} (${a.file}) names the default bottle ${a.bottle}, which is not defined; create ${join(home.bottles, `${a.bottle}.md`)} or pass --bottle`);
     }
   }
-  return { agents, bottles, warnings };
+  return { agents, bottles, broken, warnings };
 }

@@ -6,6 +6,7 @@
  */
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node, type Pair } from "yaml";
 import type { BottleError, ErrorContext } from "../errors.ts";
+import { checkYamlAliases, checkYamlSize, yamlToData } from "./yaml-limits.ts";
 
 export type KeyPath = ReadonlyArray<string | number>;
 type ErrorClass = new (message: string, context?: ErrorContext) => BottleError;
@@ -70,6 +71,7 @@ function locator(doc: Document, counter: LineCounter, offset: number): YamlSourc
 
 /** Parses YAML text; a syntax error becomes `Err` naming the file and line. */
 export function parseYaml(text: string, file: string, Err: ErrorClass, offset = 0): YamlSource {
+  checkYamlSize(text, file, Err);
   const counter = new LineCounter();
   text = text.replace(/^\uFEFF/, "").replace(/\r\n?/g, "\n");
   const doc = parseDocument(text, { lineCounter: counter, prettyErrors: false, uniqueKeys: true });
@@ -79,5 +81,6 @@ export function parseYaml(text: string, file: string, Err: ErrorClass, offset = 
     const what = err.code === "DUPLICATE_KEY" ? `the key ${JSON.stringify(/^[^:\n]*/.exec(text.slice(err.pos[0]))![0].trim())} appears twice` : err.message.split("\n")[0]!.replace(/ at line \d+, column \d+.*$/, "");
     throw new Err(`invalid YAML: ${what}`, { file, line, fix: err.code === "DUPLICATE_KEY" ? "keep one of the two entries" : "fix the YAML syntax (check indentation, colons and quotes)" });
   }
-  return { file, data: doc.toJS() ?? {}, lineOf: locator(doc, counter, offset) };
+  checkYamlAliases(doc, file, Err, (pos) => counter.linePos(pos).line + offset);
+  return { file, data: yamlToData(doc, file, Err) ?? {}, lineOf: locator(doc, counter, offset) };
 }

@@ -3,7 +3,7 @@
  * the bottles of a run (composeBottles) and read host settings (loadSettings). All are synchronous and
  * throw ManifestError / SettingsError whose context names the file, line, key and fix.
  */
-export { loadCatalog, manifestFiles, type Catalog, type CatalogOptions } from "./catalog.ts";
+export { agentOrBroken, loadCatalog, manifestFiles, type Catalog, type CatalogOptions } from "./catalog.ts";
 export { ancestorsOf, composeBottles } from "./compose.ts";
 export { defaultSettings, loadSettings, parseSettings } from "./settings.ts";
 export { parseAgent, AGENT_KEYS } from "./agent.ts";

@@ -5,13 +5,14 @@
  * invalid is a SettingsError naming the line, key and fix — never a silent fallback to defaults, because a
  * typo in a budget must not quietly remove the budget.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { SettingsError } from "../errors.ts";
 import { bottleHome, homePaths } from "../paths.ts";
 import { checkBudget } from "./budget-spec.ts";
 import { Checker } from "./check.ts";
 import { parseYaml } from "./frontmatter.ts";
+import { readYamlFile } from "./yaml-limits.ts";
 import { BACKENDS, PREFLIGHT_MODES, SHUTDOWN_POLICIES, type Settings } from "./types.ts";
 
 export const SETTINGS_KEYS = ["budget", "shutdown", "preflight", "timezone", "ledger", "backend"] as const;
@@ -56,11 +57,5 @@ export function parseSettings(text: string, file: string, home: string): Setting
 export function loadSettings(home: string = bottleHome()): Settings {
   const file = homePaths(home).settings;
   if (!existsSync(file)) return defaultSettings(file);
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new SettingsError(`cannot read settings: ${(e as Error).message}`, { file, fix: "make the file readable, or remove it to use the defaults" });
-  }
-  return parseSettings(text, file, home);
+  return parseSettings(readYamlFile(file, SettingsError), file, home);
 }

@@ -17,7 +17,7 @@ import { showDefined, showLayers, showRuns, type RunBudgets } from "../enforce/s
 import type { EnforceStore } from "../enforce/store.ts";
 import { NotFoundError } from "../errors.ts";
 import { listRuns, type LedgerDb, type RunInfo } from "../ledger/index.ts";
-import { composeBottles, type Catalog } from "../manifest/index.ts";
+import { agentOrBroken, composeBottles, type Catalog } from "../manifest/index.ts";
 import type { BudgetLayer, PreflightMode, Settings, ShutdownPolicy } from "../manifest/types.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
 
@@ -55,7 +55,7 @@ function lookup<T>(map: Map<string, T>, name: string, kind: string): T {
 
 /** The budget layers and policy sources of a run of `agent` (if any) in `bottles` (if any). */
 function sourcesFor(catalog: Catalog, settings: Settings, agentName: string | undefined, bottles: string[], strict: boolean) {
-  const agent = agentName === undefined ? undefined : strict ? lookup(catalog.agents, agentName, "agent") : catalog.agents.get(agentName);
+  const agent = agentName === undefined ? undefined : strict ? (agentOrBroken(catalog, agentName) ?? lookup(catalog.agents, agentName, "agent")) : catalog.agents.get(agentName);
   const names = bottles.length > 0 ? bottles : agent?.bottle ? [agent.bottle] : [];
   if (strict) names.forEach((n) => lookup(catalog.bottles, n, "bottle"));
   const known = names.filter((n) => catalog.bottles.has(n));

@@ -125,13 +125,17 @@ describe("errors reach the user as one sentence", () => {
     expect(r.stderr).toEndWith('error: unknown bottle "tols" — did you mean tools? bottles are the files in $BOTTLE_HOME/bottles plus the built-in ones; `bottle bottles` lists them\n');
   });
 
-  test("an invalid agent file names the file, line, key and fix", async () => {
+  test("an invalid agent file names the file, line, key and fix: a warning for listing, the error for its run", async () => {
     const where = cliEnv();
     mkdirSync(join(where.cwd, ".bottle", "agents"), { recursive: true });
     const file = join(where.cwd, ".bottle", "agents", "reviewer.md");
     writeFileSync(file, "---\nprovider: claude\nbudget:\n  claude: { tokens: 100, per: hour }\n---\n");
-    const r = await runCompiled(["agents", "--json"], where);
-    expect(r).toEqual({ code: 1, stdout: "", stderr: `error: ${file}:4: budget.claude.per must be one of day, week, month, not "hour" — use one of: day, week, month\n` });
+    const list = await runCompiled(["agents", "--json"], where);
+    expect(list.code).toBe(0);
+    expect(list.stderr).toContain(`skipped the agent file ${file}:4: budget.claude.per must be one of day, week, month, not "hour" — use one of: day, week, month.`);
+    const run = await runCompiled(["run", "reviewer", "--headless", "--prompt", "x", "--dry-run"], where);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toEndWith(`error: ${file}:4: budget.claude.per must be one of day, week, month, not "hour" — use one of: day, week, month\n`);
   });
 
   test("an extends cycle is named", async () => {

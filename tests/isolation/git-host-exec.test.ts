@@ -9,7 +9,7 @@
  * appends to must not exist. The agent can still commit inside the bottle.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DockerBackend } from "../../src/backends/docker/index.ts";
@@ -28,6 +28,8 @@ const GIT_FILES = [GIT, "/usr/lib/git-core", "/usr/share/git-core"];
 const HOST_GIT_ENV = { ...process.env, GIT_CONFIG_NOSYSTEM: "1", GIT_TERMINAL_PROMPT: "0", PAGER: "cat" } as Record<string, string>;
 
 let proxy: EchoProxy;
+/** Each test's repositories, removed after it (a few thousand files; the run's end should not wait on them). */
+const roots: string[] = [];
 const warnings: string[] = [];
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: (m) => warnings.push(m), error: (m) => warnings.push(m) };
 
@@ -46,6 +48,7 @@ interface Repo {
 /** A host repository with one commit, a linked worktree outside it, and per-worktree config enabled. */
 function hostRepo(): Repo {
   const root = mkdtempSync(join(tmpdir(), "gitguard-"));
+  roots.push(root);
   const ws = join(root, "ws");
   expect(git(root, "init", "-q", "-b", "main", ws).code).toBe(0);
   writeFileSync(join(ws, "a.txt"), "a\n");
@@ -133,6 +136,7 @@ for (const kind of KINDS) {
     }, 300_000);
     afterEach(async () => {
       for (const h of handles.splice(0)) await backend.teardown(h).catch(() => undefined);
+      for (const r of roots.splice(0)) rmSync(r, { recursive: true, force: true });
     }, 120_000);
 
     async function bottle(ws: string): Promise<BottleHandle> {

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { cpSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ManifestError } from "../../src/errors.ts";
-import { loadCatalog } from "../../src/manifest/index.ts";
+import { agentOrBroken, loadCatalog } from "../../src/manifest/index.ts";
 
 const VALID = join(import.meta.dir, "../fixtures/manifest/valid");
 const HOME = join(VALID, "home");
@@ -120,13 +120,17 @@ describe("first run and edge cases", () => {
     expect([...loadCatalog({ home, cwd }).agents.keys()]).toEqual(["claude", "codex", "pi"]);
   });
 
-  test("one invalid file fails the load with its real path and line", () => {
+  test("one invalid agent file is a warning with its real path and line; only that agent's lookup fails", () => {
     const { home, cwd } = tempTree();
     mkdirSync(join(cwd, ".bottle", "agents"), { recursive: true });
     const file = join(cwd, ".bottle", "agents", "bad.md");
     writeFileSync(file, "---\nprovider: claude\nskills: [ok, ../../etc]\n---\n");
+    const c = loadCatalog({ home, cwd });
+    expect(c.agents.has("claude")).toBe(true);
+    expect(c.agents.has("bad")).toBe(false);
+    expect(c.warnings.some((w) => w.startsWith(`skipped the agent file ${file}:3: `))).toBe(true);
     try {
-      loadCatalog({ home, cwd });
+      agentOrBroken(c, "bad");
       throw new Error("expected a ManifestError");
     } catch (e) {
       expect(e).toBeInstanceOf(ManifestError);
