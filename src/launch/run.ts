@@ -18,7 +18,7 @@ import { provisionAgent } from "../providers/provision.ts";
 import { sqlStoreOn } from "../enforce/sql-store.ts";
 import type { EnforcementActionRow } from "../enforce/store.ts";
 import { readOutcome } from "./outcome.ts";
-import { finishPending, makeRecord, recordOpening, writeOpening } from "../provenance/index.ts";
+import { finishPending, makeRecord, recordOpening, trailCommits, writeOpening } from "../provenance/index.ts";
 import { writeRequestFile } from "./request-file.ts";
 import { setTerminalTitle } from "./terminal-title.ts";
 import { openServices, type RunServices } from "./services.ts";
@@ -108,6 +108,10 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
 async function recordRun(s: RunServices, plan: LaunchPlan): Promise<RunOutcome["record"]> {
   try {
     const made = await makeRecord(s.db, plan.home, plan.runId, "run-end");
+    if (plan.request.trailer) {
+      const t = trailCommits(plan.home, made);
+      log.info(t ? `bottle: ${t.commits.length} commit${t.commits.length === 1 ? "" : "s"} of this run now carry its trailer (head ${t.head.slice(0, 12)})` : "bottle: --trailer: the agent made no commit in this run");
+    }
     return { path: made.path, hash: made.hash };
   } catch (e) {
     log.warn(`bottle: run ${plan.runId}: its provenance record could not be written: ${(e as Error).message}`);

@@ -17,12 +17,12 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, resolve } from "node:path";
 import type { DiffStat, GitState } from "./record.ts";
 
-const HEX = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
+export const HEX = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 const REF = /^refs\/(?!.*\.\.)[A-Za-z0-9._\/-]+$/;
 /** git's empty tree: what a repository without commits is compared with. */
 const EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
 
-interface GitDirs {
+export interface GitDirs {
   gitDir: string;
   commonDir: string;
 }
@@ -73,8 +73,10 @@ function readHead(d: GitDirs): { branch: string | null; commit: string | null } 
 }
 
 /** A scratch git directory that reads the workspace's objects and index and nothing else of it. */
-class Scratch {
+export class Scratch {
   readonly dir = mkdtempSync(join(tmpdir(), "bottle-git-"));
+  /** Set to write new objects into the workspace's own object store (`--trailer`); default: nowhere of its. */
+  objectsDir: string | undefined;
   constructor(
     private readonly ws: string,
     d: GitDirs,
@@ -88,13 +90,14 @@ class Scratch {
     if (existsSync(join(d.gitDir, "index"))) copyFileSync(join(d.gitDir, "index"), join(this.dir, "index"));
   }
 
-  git(args: string[]): string | undefined {
+  git(args: string[], input?: string): string | undefined {
     const r = spawnSync(
       "git",
       ["-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null", "-c", "core.untrackedCache=false", "-c", "protocol.allow=never", "--no-pager", ...args],
       {
         cwd: this.ws,
         encoding: "utf8",
+        ...(input !== undefined ? { input } : {}),
         timeout: 30_000,
         maxBuffer: 64 * 1024 * 1024,
         env: {
@@ -108,6 +111,7 @@ class Scratch {
           GIT_TERMINAL_PROMPT: "0",
           GIT_OPTIONAL_LOCKS: "0",
           LC_ALL: "C",
+          ...(this.objectsDir ? { GIT_OBJECT_DIRECTORY: this.objectsDir } : {}),
         },
       },
     );
@@ -119,13 +123,13 @@ class Scratch {
   }
 }
 
-function withScratch<T>(ws: string, fn: (s: Scratch, head: { branch: string | null; commit: string | null }) => T): T | undefined {
+export function withScratch<T>(ws: string, fn: (s: Scratch, head: { branch: string | null; commit: string | null }, dirs: GitDirs) => T): T | undefined {
   const d = gitDirs(ws);
   if (!d) return undefined;
   const head = readHead(d);
   const s = new Scratch(ws, d, head.commit);
   try {
-    return fn(s, head);
+    return fn(s, head, d);
   } finally {
     s.close();
   }

@@ -3,7 +3,7 @@
  * spent (see docs/provenance.md). The launcher calls makeRecord when a run ends and finishPending at the
  * next start; `bottle report` reads, renders and verifies records.
  */
-export { makeRecord, finishPending, type MadeRecord } from "./make.ts";
+export { makeRecord, finishPending, trailCommits, type MadeRecord } from "./make.ts";
 export { recordOpening, type OpeningInput } from "./opening.ts";
 export { writeOpening, readOpening, recordPath, markPending } from "./store.ts";
 export { recordMarkdown } from "./markdown.ts";

@@ -14,6 +14,7 @@ import { homePaths, runDir } from "../paths.ts";
 import { canonicalHash, canonicalJson } from "./canonical.ts";
 import { ledgerSections } from "./collect.ts";
 import { gitEnd } from "./git-state.ts";
+import { addTrailers, type TrailerResult } from "./git-trailer.ts";
 import { RECORD_SCHEMA, type ProvenanceRecord, type RecordOpening, type SignedRecord } from "./record.ts";
 import { loadOrCreateSigningKey, signText } from "./sign.ts";
 import { pendingRuns, readOpening, writeSignedRecord } from "./store.ts";
@@ -45,7 +46,8 @@ export async function makeRecord(db: LedgerDb, home: string, runId: string, reco
   const sections = await ledgerSections(db, runId, await runRowBounds(db, runId));
   const start = opening.workspaceStart;
   const end = start.git ? gitEnd(workspaceDir(home, opening), start.git.commit) : null;
-  const crashed = recordedBy === "next-start" && run.state === "running";
+  // Still marked running with its process gone, or already marked crashed by the ledger's own recovery.
+  const crashed = (recordedBy === "next-start" && run.state === "running") || run.state === "crashed" || run.stopReason === "crashed";
   const { run: openRun, workspaceStart: _ws, ...rest } = opening;
   const record: ProvenanceRecord = {
     schema: RECORD_SCHEMA,
@@ -87,4 +89,12 @@ export async function finishPending(db: LedgerDb, home: string, isAlive: (pid: n
     }
   }
   return done;
+}
+
+/** `--trailer`: the run's commits get `Bottle-Run` and `Bottle-Record` trailers (see git-trailer.ts). */
+export function trailCommits(home: string, made: MadeRecord): TrailerResult | undefined {
+  const r = made.signed.record;
+  if (!r.workspace.git) return undefined;
+  const ws = r.workspace.mode === "copy" ? join(runDir(r.run.id, home), "workspace") : r.workspace.path;
+  return addTrailers(ws, r.workspace.git.start.commit, [`Bottle-Run: ${r.run.id}`, `Bottle-Record: ${made.hash}`]);
 }

@@ -92,7 +92,7 @@ test("claude: the record of a budget cut-off run matches the ledger, verifies, a
   const out = mkdtempSync(join(process.env.TMPDIR!, "ci-"));
   const summary = join(out, "step-summary.md");
   writeFileSync(summary, "## earlier step\n\n");
-  const r = await runCli(["run", "claude", "--headless", "--prompt", "Record steps until told to stop.", "--bottle", "audited", "--backend", "sandbox", "--budget", "50", "--report", join(out, "provenance.json")], {
+  const r = await runCli(["run", "claude", "--headless", "--prompt", "Record steps until told to stop.", "--bottle", "audited", "--backend", "sandbox", "--budget", "50", "--report", join(out, "provenance.json"), "--trailer"], {
     home,
     cwd: ws,
     env: { PATH: `${AGENTS_BIN}:${process.env.PATH}`, GITHUB_STEP_SUMMARY: summary },
@@ -122,6 +122,12 @@ test("claude: the record of a budget cut-off run matches the ledger, verifies, a
   expect(g.diff!.changes.find((c) => c.path === "steps.txt")!.insertions).toBeGreaterThan(0);
   expect(existsSync(join(markers, "fsmonitor-ran"))).toBe(false);
   expect(existsSync(join(markers, "filter-ran"))).toBe(false);
+  // --trailer: each commit the agent made names the run and the record; the tree is the one recorded.
+  const log = spawnSync("git", ["log", "--format=%(trailers:key=Bottle-Run,valueonly,separator=)|%(trailers:key=Bottle-Record,valueonly,separator=)", `${g.start.commit}..HEAD`], { cwd: ws, encoding: "utf8" }).stdout.trim().split("\n");
+  expect(log.length).toBeGreaterThan(0);
+  expect(new Set(log)).toEqual(new Set([`${runId}|${canonicalHash(s.record)}`]));
+  expect(spawnSync("git", ["rev-parse", "HEAD^{tree}"], { cwd: ws, encoding: "utf8" }).stdout.trim()).toBe(g.end!.tree!);
+  expect(r.stderr).toContain("of this run now carry its trailer");
   // The plant was live: git run the ordinary way in that workspace runs it.
   const cfg = readFileSync(join(ws, ".git", "config"), "utf8");
   if (cfg.includes("fsmonitor")) {
