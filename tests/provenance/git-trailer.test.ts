@@ -29,7 +29,7 @@ test("the run's commits carry the trailers; trees, authors and earlier history a
   git(ws, "commit", "-qm", "third\n\nwith a body\n\nSigned-off-by: agent <agent@example.com>");
   const before = git(ws, "log", "--format=%H %T %an", `${start}..HEAD`).split("\n");
   const t = addTrailers(ws, start, ["Bottle-Run: r-1", "Bottle-Record: sha256:abc"])!;
-  expect(t.commits.map((c) => c.from)).toEqual(before.map((l) => l.split(" ")[0]).reverse());
+  expect(t.commits.map((c) => c.from)).toEqual(before.map((l) => l.split(" ")[0]!).reverse());
   expect(git(ws, "rev-parse", "HEAD")).toBe(t.head);
   expect(git(ws, "rev-parse", "main")).toBe(t.head);
   const after = git(ws, "log", "--format=%H %T %an", `${start}..HEAD`).split("\n");
