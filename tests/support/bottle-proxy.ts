@@ -1,0 +1,95 @@
+/**
+ * The real `bottle proxy` CLI as a separate process (its own ledger connection, writer and budget hooks,
+ * exactly as a user starts it), with the built-in simulated provider as its upstream unless `--upstream`
+ * is given, and a real HTTP client sending Anthropic streaming requests through it. Every process is
+ * killed by PID in `stop()`.
+ */
+import type { Subprocess } from "bun";
+import { join } from "node:path";
+
+export const MAIN = join(import.meta.dir, "../../src/cli/main.ts");
+
+export interface BottleProxy {
+  runId: string;
+  proxyUrl: string;
+  caFile: string;
+  proc: Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything the process wrote to stderr so far (its log). */
+  stderr(): string;
+  stop(signal?: NodeJS.Signals): Promise<number>;
+}
+
+export async function startBottleProxy(home: string, args: string[] = [], env: Record<string, string> = {}): Promise<BottleProxy> {
+  const upstream = args.includes("--upstream") ? [] : ["--simulate"];
+  const p = Bun.spawn(["bun", MAIN, "proxy", ...upstream, "--provider", "claude", "--json", "--log", "blocks", ...args], {
+    env: { ...process.env, BOTTLE_HOME: home, NO_COLOR: "1", TZ: "UTC", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  let err = "";
+  void (async () => {
+    const dec = new TextDecoder();
+    for await (const c of p.stderr) err += dec.decode(c, { stream: true });
+  })().catch(() => undefined);
+  const reader = p.stdout.getReader();
+  let line = "";
+  const deadline = setTimeout(() => p.kill("SIGKILL"), 30_000);
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) {
+      clearTimeout(deadline);
+      await p.exited;
+      throw new Error(`bottle proxy exited before printing its environment: ${err}`);
+    }
+    line += new TextDecoder().decode(value);
+  }
+  clearTimeout(deadline);
+  reader.releaseLock();
+  const { runId, env: px } = JSON.parse(line.slice(0, line.indexOf("\n"))) as { runId: string; env: Record<string, string> };
+  return {
+    runId,
+    proxyUrl: px.HTTPS_PROXY!,
+    caFile: px.SSL_CERT_FILE!,
+    proc: p,
+    stderr: () => err,
+    async stop(signal = "SIGTERM") {
+      if (p.exitCode === null) p.kill(signal);
+      const t = setTimeout(() => p.kill("SIGKILL"), 15_000);
+      const code = await p.exited;
+      clearTimeout(t);
+      return code;
+    },
+  };
+}
+
+export interface Sent {
+  status: number;
+  /** The whole stream arrived and ended (message_stop seen and the body closed). */
+  complete: boolean;
+  headers: Headers;
+  body: string;
+}
+
+const MESSAGE = JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: "hi" }] });
+
+/** One streaming Messages request through the proxy, read to its end (bounded in time). */
+export async function sendMessage(px: Pick<BottleProxy, "proxyUrl" | "caFile">, timeoutMs = 30_000, body = MESSAGE): Promise<Sent> {
+  const res = await fetch("https://api.anthropic.com/v1/messages", {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": "sk-placeholder", "anthropic-version": "2023-06-01" },
+    body,
+    proxy: px.proxyUrl,
+    tls: { ca: await Bun.file(px.caFile).text() },
+    signal: AbortSignal.timeout(timeoutMs),
+  } as RequestInit);
+  let text = "";
+  let complete = false;
+  try {
+    text = await res.text();
+    complete = res.status === 200 && text.includes("message_stop");
+  } catch {
+    complete = false;
+  }
+  return { status: res.status, complete, headers: res.headers, body: text };
+}
