@@ -20,7 +20,8 @@ import { applyCommand } from "../enforce/cutoff.ts";
 import { pidAlive } from "../enforce/run-control.ts";
 import { sqlEnforceStore } from "../enforce/sql-store.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
-import { endRun, getRun, ledgerPath, openLedger, setRunState, type RunInfo } from "../ledger/index.ts";
+import { endRun, ledgerPath, openLedger, setRunState, type RunInfo } from "../ledger/index.ts";
+import { findRun } from "../runs/find.ts";
 import { loadSettings } from "../manifest/index.ts";
 import type { ShutdownPolicy } from "../manifest/types.ts";
 import { bottleHome, runDir } from "../paths.ts";
@@ -44,9 +45,9 @@ export interface ResumeRequest {
 async function lookup(runId: string, home: string): Promise<{ run: RunInfo; request: LaunchRequest }> {
   const db = await openLedger({ path: ledgerPath(loadSettings(home), home) });
   try {
-    const run = await getRun(db, runId);
-    if (!run) throw new NotFoundError(`no run ${runId} in the ledger`, { key: "run", fix: "see `bottle ps` for live and frozen runs, or `bottle budget usage` for past ones" });
-    const request: LaunchRequest = readRequestFile(runId, home) ?? { agent: run.agent, bottles: run.bottles, label: run.label, headless: true };
+    // An id, or a label: the live run holding it, else the latest run that had it.
+    const run = await findRun(db, runId);
+    const request: LaunchRequest = readRequestFile(run.id, home) ?? { agent: run.agent, bottles: run.bottles, label: run.label, headless: true };
     return { run, request };
   } finally {
     await db.destroy();
@@ -116,9 +117,10 @@ function continueEnded(plan: LaunchPlan, old: RunInfo, oldHandle: BottleHandle, 
   });
 }
 
-export async function resumeRun(r: ResumeRequest, o: LaunchOptions & { home?: string } = {}): Promise<RunOutcome> {
+export async function resumeRun(asked: ResumeRequest, o: LaunchOptions & { home?: string } = {}): Promise<RunOutcome> {
   const home = o.home ?? bottleHome();
-  const { run, request } = await lookup(r.runId, home);
+  const { run, request } = await lookup(asked.runId, home);
+  const r: ResumeRequest = { ...asked, runId: run.id };
   if (r.headless && (r.prompt === undefined || r.prompt.trim() === "")) {
     throw new UsageError("a headless resume needs --prompt", { key: "--prompt", fix: `bottle resume ${r.runId} --headless --prompt "…"` });
   }

@@ -10,13 +10,14 @@ import { resolveEnvPrompts } from "../backends/env-prompts.ts";
 import { rmSync } from "node:fs";
 import { readRecord } from "../backends/state.ts";
 import type { BottleHandle, RunningProcess } from "../backends/types.ts";
-import { endRun, registerRun, setRunState, type LedgerDb } from "../ledger/index.ts";
+import { endRun, setRunState, type LedgerDb } from "../ledger/index.ts";
 import { holdLogs, log } from "../log.ts";
 import { providerFor } from "../providers/index.ts";
 import { buildPlan } from "../providers/plan.ts";
 import { provisionAgent } from "../providers/provision.ts";
 import { sqlStoreOn } from "../enforce/sql-store.ts";
 import type { EnforcementActionRow } from "../enforce/store.ts";
+import { labelSlug, registerLabelled } from "./label.ts";
 import { readOutcome } from "./outcome.ts";
 import { finishPending, makeRecord, recordOpening, trailCommits, writeOpening } from "../provenance/index.ts";
 import { writeRequestFile } from "./request-file.ts";
@@ -160,20 +161,25 @@ export async function launch(plan: LaunchPlan, o: LaunchOptions = {}, from?: Con
   const env = o.env ?? process.env;
   const hostEnv = { ...env, ...(plan.request.envAnswers ?? {}) };
   const bottleEnv = await resolveEnvPrompts(plan.env, { interactive: false, hostEnv, origin: plan.bottle.envOrigin });
-  if (plan.label !== plan.requestedLabel) log.info(`bottle: label ${plan.requestedLabel} is in use; this run is ${plan.label}`);
   const s = await openServices(plan, {
     env: hostEnv,
-    onLedger: (db) =>
-      registerRun(db, {
-        id: plan.runId,
-        label: plan.label,
-        ...(plan.color ? { color: plan.color } : {}),
-        agent: plan.agent.name,
-        provider: plan.provider,
-        bottles: plan.bottle.requested,
-        chain: plan.bottle.chain,
-        backend: plan.backend.name,
-      }),
+    async onLedger(db) {
+      // The label is claimed in the transaction that registers the run: concurrent launches get distinct ones.
+      plan.label = await registerLabelled(
+        db,
+        {
+          id: plan.runId,
+          ...(plan.color ? { color: plan.color } : {}),
+          agent: plan.agent.name,
+          provider: plan.provider,
+          bottles: plan.bottle.requested,
+          chain: plan.bottle.chain,
+          backend: plan.backend.name,
+        },
+        plan.requestedLabel,
+      );
+      if (labelSlug(plan.label) !== labelSlug(plan.requestedLabel)) log.info(`bottle: label ${plan.requestedLabel} is in use; this run is ${plan.label}`);
+    },
   });
   let handle: BottleHandle | undefined;
   let exit: { exitCode: number; signal?: string };

@@ -8,7 +8,7 @@ export type { Database, LedgerDb, RunRow, UsageEventRow, EgressAuditRow } from "
 export { connectLedger, openLedger, ledgerPath, DEFAULT_BUSY_TIMEOUT_MS, type OpenLedgerOptions } from "./open.ts";
 export { LATEST_MIGRATION } from "./migrations/index.ts";
 export { immediate, snapshot } from "./tx.ts";
-export { registerRun, endRun, setRunState, getRun, listRuns, type NewRun, type RunEnd, type RunFilter, type RunInfo, type RunState } from "./runs.ts";
+export { registerRun, claimRun, endRun, setRunState, getRun, listRuns, type NewRun, type RunEnd, type RunFilter, type RunInfo, type RunState } from "./runs.ts";
 export { recordUsage, insertUsage, usageEventOf, type UsageEvent, type ExchangeFacts } from "./usage.ts";
 export { recordAudit, insertAudit, auditOf, recentAudit } from "./audit.ts";
 export { ledgerHooks, METER_STATE_KEY, RESERVATION_STATE_KEY, RESERVATION_SETTLED_KEY, type LedgerHooks, type LedgerRun } from "./run-hooks.ts";

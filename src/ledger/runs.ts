@@ -6,6 +6,7 @@
 import { hostname } from "node:os";
 import { LedgerError } from "../errors.ts";
 import type { LedgerDb, RunRow } from "./database.ts";
+import { immediate } from "./tx.ts";
 
 /** `crashed`: the owning process died without ending the run (found and marked by the next start). */
 export type RunState = "running" | "frozen" | "ended" | "crashed";
@@ -103,6 +104,19 @@ export async function registerRun(db: LedgerDb, r: NewRun): Promise<void> {
       if (!/constraint/i.test(String((e as { code?: unknown }).code ?? e))) throw e;
       throw new LedgerError(`run ${r.id} is already in the ledger`, { key: "run", fix: "use a new run id (a resumed run keeps its row: use setRunState)" });
     });
+}
+
+/**
+ * Registers a run under a label that `pick` chooses from the runs that are running or frozen, in one
+ * BEGIN IMMEDIATE transaction: launches in many processes at once each see the labels the others claimed,
+ * so no two live runs end up with the same one. Returns the label the run got.
+ */
+export async function claimRun(db: LedgerDb, r: NewRun, pick: (live: RunInfo[]) => string): Promise<string> {
+  return immediate(db, async (conn) => {
+    const label = pick(await listRuns(conn, { state: ["running", "frozen"] }));
+    await registerRun(conn, { ...r, label });
+    return label;
+  });
 }
 
 export interface RunEnd {

@@ -45,6 +45,8 @@ export interface UsageQuery {
   since?: number;
   /** Exclusive upper bound (ms since epoch). */
   until?: number;
+  /** Only this run's usage. */
+  run?: string;
 }
 
 export interface UsageReport {
@@ -111,7 +113,7 @@ function keyOf(by: UsageGroupBy): RawBuilder<string> {
 
 export async function usageReport(db: LedgerDb, q: UsageQuery): Promise<UsageReport> {
   const range = (since?: number, until?: number) =>
-    sql`${since !== undefined ? sql`u.created_at >= ${since}` : sql`1 = 1`} and ${until !== undefined ? sql`u.created_at < ${until}` : sql`1 = 1`}`;
+    sql`${since !== undefined ? sql`u.created_at >= ${since}` : sql`1 = 1`} and ${until !== undefined ? sql`u.created_at < ${until}` : sql`1 = 1`} and ${q.run !== undefined ? sql`u.run_id = ${q.run}` : sql`1 = 1`}`;
   const from = q.by === "bottle" ? sql`usage_events as u left join json_each(u.bottles) as b` : sql`usage_events as u`;
   const key = keyOf(q.by);
   const runCols = q.by === "run" ? sql`, (select label from runs where runs.id = u.run_id) as label, (select agent from runs where runs.id = u.run_id) as run_agent` : sql``;

@@ -140,7 +140,7 @@ test("resume refuses what it cannot do, before anything starts", async () => {
   const o = setup();
   const unknown = await runCli(["resume", "no-such-run", "--headless", "--prompt", "x"], o);
   expect(unknown.code).toBe(1);
-  expect(unknown.stderr).toContain("no run no-such-run in the ledger");
+  expect(unknown.stderr).toContain(`no run "no-such-run" in the ledger`);
   const noId = await runCli(["resume"], o);
   expect(noId.code).toBe(2);
   expect(noId.stderr).toContain('bottle resume RUN-ID --headless --prompt "…"');

@@ -14,7 +14,7 @@ import { parseBudget } from "../budget-flag.ts";
 export default defineCommand({
   meta: { name: "resume", description: "Continue a frozen or ended run (its id is printed when a run ends; see `bottle ps`)." },
   args: {
-    run: { type: "positional", required: false, description: "The run id." },
+    run: { type: "positional", required: false, description: "The run id, or its label (the latest run that had it when none live does)." },
     headless: { type: "boolean", description: "Ask nothing; needs --prompt." },
     prompt: { type: "string", description: "The next instruction for the agent (headless)." },
     budget: { type: "string", description: "A new token budget for the run (a frozen run's budget counts what it already used)." },

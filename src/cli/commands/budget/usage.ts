@@ -1,6 +1,7 @@
 /**
- * `bottle budget usage [--by run|agent|bottle|provider|model] [--since X] [--until Y] [--json|--csv]`:
- * token usage from the ledger, grouped, with a total that equals the ledger's sum exactly.
+ * `bottle budget usage [--by run|agent|bottle|provider|model] [--since X] [--until Y] [--run R] [--json|--csv]`:
+ * token usage from the ledger, grouped, with a total that equals the ledger's sum exactly. `--run` takes a
+ * run id or a label (the live run holding it, else the latest run that had it).
  */
 import { defineCommand } from "citty";
 import { parseWhen } from "../../../budget/time-range.ts";
@@ -8,6 +9,7 @@ import { renderUsageCsv, renderUsageTable } from "../../../budget/usage-format.t
 import { UsageError } from "../../../errors.ts";
 import { USAGE_GROUPS, usageReport, type UsageGroupBy } from "../../../ledger/index.ts";
 import { loadSettings } from "../../../manifest/settings.ts";
+import { findRun } from "../../../runs/find.ts";
 import { openCliLedger } from "../../ledger.ts";
 
 export default defineCommand({
@@ -16,6 +18,7 @@ export default defineCommand({
     by: { type: "string", description: `group by ${USAGE_GROUPS.join(" | ")} (default run)` },
     since: { type: "string", description: "from this ISO date (midnight in settings' timezone) or date-time, or a span back from now (7d, 12h)" },
     until: { type: "string", description: "up to this ISO date (inclusive) or date-time (exclusive), or a span back from now" },
+    run: { type: "string", description: "only this run: its id, or its label (the latest run that had it when none live does)" },
     json: { type: "boolean", description: "print the report as JSON" },
     csv: { type: "boolean", description: "print the groups as CSV" },
   },
@@ -32,7 +35,8 @@ export default defineCommand({
     }
     const db = await openCliLedger(settings);
     try {
-      const report = await usageReport(db, { by, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}) });
+      const run = args.run !== undefined ? (await findRun(db, args.run)).id : undefined;
+      const report = await usageReport(db, { by, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(run !== undefined ? { run } : {}) });
       process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : args.csv ? renderUsageCsv(report) : renderUsageTable(report));
     } finally {
       await db.destroy();
