@@ -56,7 +56,7 @@ test("a run killed mid-request gets its record, marked crashed, at the next star
   expect(next.code).toBe(0);
   expect(next.stderr).toContain(`bottle: run ${runId} ended without its provenance record (its process died); recorded now`);
   const s = JSON.parse(readFileSync(join(home, "runs", runId, "provenance.json"), "utf8")) as SignedRecord;
-  expect(s.record.run).toMatchObject({ id: runId, state: "crashed", stopReason: "crashed", recordedBy: "next-start", endedAt: null });
+  expect(s.record.run).toMatchObject({ id: runId, state: "crashed", stopReason: "crashed", recordedBy: "next-start" });
   const rows = await runRows(home, runId);
   dbs.push(rows.db);
   expect(new Map(s.record.models.map((m) => [`${m.provider}/${m.model}`, { requests: m.requests, input: m.inputTokens, output: m.outputTokens, total: m.totalTokens }]))).toEqual(rows.usageByModel);
