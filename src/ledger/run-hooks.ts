@@ -16,6 +16,8 @@
 import { METER_STATE_KEY, meteringHooks } from "../metering/proxy-hooks.ts";
 import type { AuditRecord, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
 import type { LedgerDb } from "./database.ts";
+import { log } from "../log.ts";
+import { requestEstimate, saneResult } from "./sane-usage.ts";
 import { usageEventsOf } from "./usage.ts";
 import { LedgerWriter, type WriterProblem } from "./writer.ts";
 
@@ -48,12 +50,20 @@ export interface LedgerHooks extends ProxyHooks {
 }
 
 const UNMETERED_STATUS = "ledger.unmeteredStatus";
+/** The request body, kept (by reference) for an estimate should the upstream report impossible usage. */
+const REQUEST_BODY = "ledger.requestBody";
 const BLOCKING = new Set<AuditRecord["decision"]>(["deny", "refuse", "error", "unmetered"]);
 
 export function ledgerHooks(db: LedgerDb, run: LedgerRun, o: { writer?: LedgerWriter } = {}): LedgerHooks {
   const writer = o.writer ?? new LedgerWriter(db);
-  const metering = meteringHooks((x) => {
-    const events = usageEventsOf(x.result, {
+  const metering = meteringHooks(async (x) => {
+    const checked = await saneResult(x.result, () => requestEstimate(x.ctx.method, x.ctx.path, x.ctx.state[REQUEST_BODY] as Uint8Array | undefined));
+    if (checked.anomalies.length > 0) {
+      const reason = `usage anomaly: the upstream reported ${checked.anomalies.join(", ")}; stored an estimate from the request instead (${checked.result.usage.totalTokens} tokens)`;
+      log.warn(`ledger: ${x.ctx.method} ${x.ctx.host}${x.ctx.path.split("?")[0]}: ${reason}`);
+      writer.audit({ time: x.ctx.startedAt, runId: x.ctx.runId, host: x.ctx.host, method: x.ctx.method, path: x.ctx.path, status: x.status ?? 0, decision: "error", reason, bytesUp: 0, bytesDown: 0, durationMs: Math.max(0, x.endedAt - x.ctx.startedAt) });
+    }
+    const events = usageEventsOf(checked.result, {
       runId: x.ctx.runId,
       provider: x.ctx.provider ?? run.provider ?? "unknown",
       ...(run.agent !== undefined ? { agent: run.agent } : {}),
@@ -109,6 +119,10 @@ export function ledgerHooks(db: LedgerDb, run: LedgerRun, o: { writer?: LedgerWr
   };
   return {
     ...metering,
+    onRequest(ctx, body) {
+      ctx.state[REQUEST_BODY] = body;
+      return metering.onRequest?.(ctx, body);
+    },
     onResponseStart(ctx, status, headers) {
       if (ctx.audit?.decision === "unmetered") ctx.state[UNMETERED_STATUS] = status;
       metering.onResponseStart?.(ctx, status, headers);
