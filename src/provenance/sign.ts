@@ -50,7 +50,8 @@ function load(keyPath: string): SigningKey {
 /** The host's signing key in `caDir`, made on first use. */
 export function loadOrCreateSigningKey(caDir: string): SigningKey {
   const { keyPath, pubPath } = signingKeyFiles(caDir);
-  if (existsSync(keyPath)) return load(keyPath);
+  // A key put in place by hand (restored from a CI secret) gets its public half written beside it.
+  if (existsSync(keyPath)) return withPublicFile(load(keyPath), pubPath);
   mkdirSync(caDir, { recursive: true, mode: 0o700 });
   chmodSync(caDir, 0o700);
   const pair = generateKeyPairSync("ed25519");
@@ -64,11 +65,21 @@ export function loadOrCreateSigningKey(caDir: string): SigningKey {
   } finally {
     rmSync(tmp, { force: true });
   }
-  const key = load(keyPath);
+  return withPublicFile(load(keyPath), pubPath);
+}
+
+function withPublicFile(key: SigningKey, pubPath: string): SigningKey {
+  if (existsSync(pubPath) && readFileSync(pubPath, "utf8") === key.publicKeyPem) return key;
   const pubTmp = `${pubPath}.${process.pid}.tmp`;
   writeFileSync(pubTmp, key.publicKeyPem, { mode: 0o644 });
   renameSync(pubTmp, pubPath);
   return key;
+}
+
+/** This host's key id, from its private key (when there is one), without making a key. */
+export function hostKeyId(caDir: string): string | undefined {
+  const { keyPath } = signingKeyFiles(caDir);
+  return existsSync(keyPath) ? load(keyPath).keyId : undefined;
 }
 
 export function signText(key: SigningKey, text: string): string {

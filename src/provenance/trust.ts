@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ProvenanceError } from "../errors.ts";
 import { homePaths } from "../paths.ts";
-import { keyIdOf, signingKeyFiles } from "./sign.ts";
+import { hostKeyId, keyIdOf } from "./sign.ts";
 
 const KEY_ID = /^ed25519:[0-9a-f]{64}$/;
 
@@ -43,8 +43,8 @@ export function readTrustFile(file: string): Set<string> {
 /** This host's own key (when it has one) and the ids in `$BOTTLE_HOME/trusted-keys`. */
 export function hostTrust(home: string): Set<string> {
   const out = new Set<string>();
-  const { pubPath } = signingKeyFiles(homePaths(home).ca);
-  if (existsSync(pubPath)) out.add(keyIdOf(readFileSync(pubPath, "utf8")));
+  const own = hostKeyId(homePaths(home).ca);
+  if (own) out.add(own);
   const pinned = join(home, "trusted-keys");
   if (existsSync(pinned)) for (const id of readTrustFile(pinned)) out.add(id);
   return out;
