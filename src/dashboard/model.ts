@@ -24,6 +24,8 @@ export interface DashboardInput {
   /** The budget layers that govern a run (rebuilt from its manifests); none: the run shows no budget. */
   layersOf?: (run: RunInfo) => readonly BudgetLayer[] | undefined;
   now?: number;
+  /** Where an ended run's provenance record is, if it has one. */
+  recordOf?: (runId: string) => string | undefined;
   isAlive?: (pid: number) => boolean;
   /** This host's name: a run owned by a process on another host sharing the ledger is taken as alive. */
   hostName?: string;
@@ -138,7 +140,9 @@ export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<Da
     for (const run of runs) {
       const last = await store.transaction((tx) => tx.lastControlAction(run.id));
       const ownerGone = run.state === "running" && run.pid !== null && (run.host === null || run.host === here) && !alive(run.pid);
-      rows.push({ run, row: runRow(run, activity.get(run.id)!, runStatus(run, last, ownerGone), budgets.get(run.id)!, tz, now) });
+      const row = runRow(run, activity.get(run.id)!, runStatus(run, last, ownerGone), budgets.get(run.id)!, tz, now);
+      const record = row.status === "ended" ? i.recordOf?.(run.id) : undefined;
+      rows.push({ run, row: record ? { ...row, record } : row });
     }
     const actions: RecentAction[] = (await recentActions(conn, i.actionsLimit ?? 8)).map((a) => ({
       at: isoInZone(a.at, tz),

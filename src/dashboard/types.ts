@@ -47,6 +47,8 @@ export interface DashboardRun {
    * the nearest to its limit first.
    */
   budgets: Gauge[];
+  /** An ended run's signed provenance record (`bottle report <run>` shows it), when it has one. */
+  record?: string;
 }
 
 export interface ProviderTotal {

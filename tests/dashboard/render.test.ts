@@ -142,3 +142,13 @@ describe("the egress log view", () => {
     expect(none.at(-1)).toBe("l/Esc back to the runs  q quit");
   });
 });
+
+test("an ended run that has a provenance record links to it in its detail, and only an ended run", async () => {
+  const withRecords = await readDashboard(db, { timeZone: "UTC", now: NOW, hostName: "h", settings, recordOf: (id) => `/h/runs/${id}/provenance.json` });
+  const old = withRecords.runs.find((r) => r.runId === "r-old")!;
+  expect(old.record).toBe("/h/runs/r-old/provenance.json");
+  expect(withRecords.runs.filter((r) => r.status !== "ended").every((r) => r.record === undefined)).toBe(true);
+  const lines = renderFrame(withRecords, { selected: "r-old", notes: {} }, live());
+  expect(lines).toContain("  record  bottle report r-old  /h/runs/r-old/provenance.json");
+  expect(renderFrame(model, { selected: "r-old", notes: {} }, live()).some((l) => l.includes("bottle report"))).toBe(false);
+});

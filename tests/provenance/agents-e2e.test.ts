@@ -186,4 +186,9 @@ test("codex with --simulate: the record of a budget cut-off run matches the ledg
   expect(txt.code).toBe(0);
   expect(txt.stdout).toContain(`run        ${runId} (codex)`);
   expect(txt.stdout).toContain("outcome    cut off by its budget: run budget (--budget): 74 of 50 codex tokens; agent exit 1");
+  // The logs and the dashboard of the ended run point at its record.
+  const logs = await runCli(["logs", runId], { home });
+  expect(logs.stderr).toContain(`provenance record: ${own} (\`bottle report ${runId}\`)`);
+  const dash = JSON.parse((await runCli(["dashboard", "--json"], { home })).stdout) as { runs: Array<{ runId: string; record?: string }> };
+  expect(dash.runs.find((x) => x.runId === runId)?.record).toBe(own);
 });

@@ -6,7 +6,9 @@
  */
 import { constants } from "node:os";
 import { defineCommand } from "citty";
+import { existsSync } from "node:fs";
 import { readDashboard } from "../../dashboard/model.ts";
+import { recordPath } from "../../provenance/store.ts";
 import { UsageError } from "../../errors.ts";
 import { readRequestFile } from "../../launch/request-file.ts";
 import { recentAudit, type RunInfo } from "../../ledger/index.ts";
@@ -45,7 +47,11 @@ export default defineCommand({
         return flags.has(key) ? flags.get(key) : flags.set(key, readRequestFile(run.id, home)?.budget).get(key);
       };
       const layersOf = (run: RunInfo) => runLayers(catalog, settings, run, runBudget(run));
-      const read = () => readDashboard(db, { timeZone: settings.timezone, settings, layersOf });
+      const recordOf = (runId: string) => {
+        const p = recordPath(home, runId);
+        return existsSync(p) ? p : undefined;
+      };
+      const read = () => readDashboard(db, { timeZone: settings.timezone, settings, layersOf, recordOf });
       if (args.json) return printJson(await read());
       const color = colorWanted(process.env, !!process.stdout.isTTY);
       if (args.once) {

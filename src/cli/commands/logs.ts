@@ -3,6 +3,8 @@
  * refused. `--json` prints JSON Lines (one object a line), also with --follow.
  */
 import { defineCommand } from "citty";
+import { existsSync } from "node:fs";
+import { recordPath } from "../../provenance/store.ts";
 import { AUDIT_HEADER, auditLine, streamAudit } from "../../runs/logs.ts";
 import { findRun } from "../../runs/find.ts";
 import { withLedger } from "../ledger-session.ts";
@@ -17,12 +19,15 @@ export default defineCommand({
   },
   run({ args }) {
     const ref = runRef(args.run, "bottle logs <run> [--follow]");
-    return withLedger(async ({ settings, db }) => {
+    return withLedger(async ({ home, settings, db }) => {
       const run = await findRun(db, ref);
       if (!args.json) process.stdout.write(`${AUDIT_HEADER}\n`);
       const emit = args.json ? (e: object) => process.stdout.write(`${JSON.stringify(e)}\n`) : (e: Parameters<typeof auditLine>[0]) => process.stdout.write(`${auditLine(e, settings.timezone)}\n`);
       const n = await streamAudit(db, run.id, emit, { follow: !!args.follow });
       if (n === 0 && !args.json) process.stderr.write(`no egress records for run ${run.id} (its bottles' egress.log level decides what is kept)\n`);
+      // An ended run's signed record sums these up, with what the run spent and changed.
+      const record = recordPath(home, run.id);
+      if (existsSync(record)) process.stderr.write(`provenance record: ${record} (\`bottle report ${run.id}\`)\n`);
     });
   },
 });

@@ -101,6 +101,7 @@ function detail(r: DashboardRun, note: Note | undefined, screen: Screen, paint: 
   if (r.budgets.length === 0) lines.push([["  budget  ", SGR.dim], ["none governs this run", SGR.gray]]);
   lines.push([["  state   ", SGR.dim], [r.status, STATUS_CODE[r.status]], [r.reason ? ` (${r.reason})` : ""], [r.lastRequestAt ? ` · last request ${clock(r.lastRequestAt)}` : ""]]);
   if (note) lines.push([["  sent    ", SGR.dim], [note.text, noteCode(note)]]);
+  if (r.record) lines.push([["  record  ", SGR.dim], [`bottle report ${r.runId}`], [`  ${r.record}`, SGR.gray]]);
   return lines.map((l) => compose(l, screen.width, paint));
 }
 
