@@ -23,6 +23,7 @@ import { selfCommand } from "../self.ts";
 import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import type { ActiveBottle, Availability, Backend, BottleHandle, BottlePlan, ExecOptions, ExecResult, RunningProcess, Snapshot } from "../types.ts";
+import { guardPolicyDir } from "../policy-dir.ts";
 import { containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
 import { docker, dockerClientEnv, dockerFailure, dockerOk, engineStatus, type DockerResult } from "./cli.ts";
 import { missingBase } from "./build-failure.ts";
@@ -77,6 +78,7 @@ export class DockerBackend implements Backend {
   }
 
   private async start(handle: BottleHandle, image: string): Promise<BottleHandle> {
+    guardPolicyDir(handle.hostWorkspace);
     const user = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
     await this.remove(containerName(handle.runId));
     const args = runArgs({ handle, image, self: selfCommand(), user, exists: existsSync });

@@ -14,13 +14,15 @@
  * The agent runs as uid/gid 1000 in a user namespace (Claude Code refuses to bypass permissions as root).
  */
 import { dirname } from "node:path";
+import { POLICY_DIR } from "../policy-dir.ts";
 import { DEFAULT_BRIDGE_PORT, INSIDE, type Attach, type BottleHandle } from "../types.ts";
 
 export const SANDBOX_UID = 1000;
 export const SANDBOX_GID = 1000;
 
-/** Workspace paths that would let an agent run code on the host later (git hooks) or loosen bottle. */
-export const PROTECTED_WORKSPACE_PATHS = [".git/hooks", ".git/config", ".bottle"] as const;
+/** Workspace paths that would let an agent run code on the host later (git hooks) or loosen bottle (`.bottle`,
+ * which guardPolicyDir makes sure exists, so it is always covered). */
+export const PROTECTED_WORKSPACE_PATHS = [".git/hooks", ".git/config", POLICY_DIR] as const;
 
 export interface SandboxLayout {
   handle: BottleHandle;

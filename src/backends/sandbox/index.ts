@@ -21,6 +21,7 @@ import { selfCommand } from "../self.ts";
 import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, liveProcesses, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import { type ActiveBottle, type Availability, type Backend, type BottleHandle, type BottlePlan, type ExecOptions, type ExecResult, type RunningProcess, type Snapshot } from "../types.ts";
+import { guardPolicyDir } from "../policy-dir.ts";
 import { bwrapArgs, groupText, passwdText } from "./args.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
 import { guardAfter, guardBefore } from "../git-guard/index.ts";
@@ -69,6 +70,7 @@ export class SandboxBackend implements Backend {
       hostWorkspace = join(dir, "workspace");
       if (!existsSync(hostWorkspace)) copyTree(cwd, hostWorkspace);
     }
+    guardPolicyDir(hostWorkspace);
     mkdirSync(join(dir, "etc"), { recursive: true });
     writeFileSync(join(dir, "etc", "passwd"), passwdText());
     writeFileSync(join(dir, "etc", "group"), groupText());
@@ -167,6 +169,7 @@ export class SandboxBackend implements Backend {
       rmSync(h.hostWorkspace, { recursive: true, force: true });
       copyTree(join(snapshot.ref, "workspace"), h.hostWorkspace);
     }
+    guardPolicyDir(h.hostWorkspace);
     const handle: BottleHandle = { ...h, resumedFrom: snapshot.ref };
     updateRecord(h.runId, (r) => ({ ...r, handle, snapshot: undefined, tornDown: false }), this.home);
     return handle;
