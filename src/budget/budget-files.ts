@@ -108,11 +108,14 @@ export interface BudgetFile {
 export function budgetFile(t: Pick<BudgetTarget, "scope" | "name">, cwd = process.cwd(), home = homePaths()): BudgetFile {
   if (t.scope === "global") return { file: home.settings };
   if (t.scope === "agent") {
-    const local = join(cwd, ".bottle", "agents", `${t.name}.md`);
-    const file = existsSync(local) ? local : join(home.agents, `${t.name}.md`);
+    // The host's file first: a repository's agent budget only ever applies in addition to the host's, so
+    // a limit set here must land where it governs. A repository-only agent keeps its budget in its own file.
+    const file = join(home.agents, `${t.name}.md`);
     if (existsSync(file)) return { file };
     const seed = embeddedText("agents", t.name);
     if (seed !== undefined) return { file, seed };
+    const local = join(cwd, ".bottle", "agents", `${t.name}.md`);
+    if (existsSync(local)) return { file: local };
     throw new NotFoundError(`agent "${t.name}" not found`, { file, fix: "check `bottle agents` for the names." });
   }
   const file = join(home.bottles, `${t.name}.md`);

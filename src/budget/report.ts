@@ -29,7 +29,9 @@ export interface BudgetRow {
   held: number;
   remaining: number;
   file?: string;
-  /** For a run-centred view: whether this budget is the one that governs. */
+  /** A repository's budget (./.bottle/agents): enforced in addition to the host's, never instead. */
+  also?: true;
+  /** For a run-centred view: whether this budget is enforced (the governing one, or a repository's). */
   governs?: boolean;
 }
 
@@ -61,6 +63,7 @@ export function budgetRow(b: EffectiveBudget, s: RowStanding, timeZone: string, 
   }
   if (s.since > w.start) row.resetAt = isoInZone(s.since, timeZone);
   if (b.file !== undefined) row.file = b.file;
+  if (b.also) row.also = true;
   if (governs !== undefined) row.governs = governs;
   return row;
 }
@@ -88,7 +91,7 @@ export function renderRows(rows: readonly BudgetRow[]): string {
     n(r.limit),
     n(r.remaining),
     windowCell(r),
-    r.file ? displayPath(r.file) : "--budget",
+    `${r.file ? displayPath(r.file) : "--budget"}${r.also ? " (repository's; in addition)" : ""}`,
   ]);
   return `${renderColumns([head, ...body], ["left", "left", "right", "right", "right"])}\n`;
 }

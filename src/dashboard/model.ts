@@ -53,9 +53,9 @@ function byRisk(provider: string | null) {
 }
 
 /**
- * The budgets that govern each run for the providers it uses: its own, and any it has spent tokens with (a
- * pi agent calling Anthropic's API is metered as claude). A global claude budget says nothing about a codex
- * run. Counted for all runs at once, so runs that share a budget share its count.
+ * The budgets that govern each run for the providers it uses: its own (a run's usage is counted under its
+ * provider), and any it has spent tokens with (a `bottle proxy` session without `--provider`). A global
+ * claude budget says nothing about a codex run. Counted for all runs at once, so runs that share a budget share its count.
  */
 async function governing(store: EnforceStore, runs: readonly RunInfo[], activity: Map<string, RunActivity>, layersOf: DashboardInput["layersOf"], tz: string, now: number): Promise<Map<string, Gauge[]>> {
   const withLayers = runs.flatMap((r) => {

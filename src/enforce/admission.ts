@@ -1,7 +1,8 @@
 /**
  * Admission and settlement against the ledger, each one atomic transaction.
  *
- * admit: is the run cut off? does the governing budget for this provider still have room? With a
+ * admit: is the run cut off? does the governing budget for this provider (and every repository budget,
+ * which applies in addition) still have room? With a
  * reservation (pre-flight on) the request is admitted only if used + held + reservation <= limit, and the
  * reservation is written in the same transaction. Without one (pre-flight off) the request is admitted while
  * used + held < limit: post-hoc, the request that crosses completes and the next is refused.
@@ -27,6 +28,8 @@ import type { EnforceStore, EnforceTx } from "./store.ts";
 export interface RunBudgetPlan {
   runId: string;
   budgets: Partial<Record<ProviderName, EffectiveBudget>>;
+  /** A repository's budgets, each enforced in addition to the governing one (never instead of it). */
+  also?: Partial<Record<ProviderName, EffectiveBudget[]>>;
   timeZone: string;
   preflight: PreflightMode;
 }
@@ -34,7 +37,7 @@ export interface RunBudgetPlan {
 export type AdmitDecision =
   | { allow: true; reservationId?: string; reserved?: number }
   | { allow: false; kind: "cutoff"; reason: string }
-  | { allow: false; kind: "budget"; facts: RefusalFacts };
+  | { allow: false; kind: "budget"; facts: RefusalFacts; budget: EffectiveBudget };
 
 export interface BudgetStanding {
   budget: EffectiveBudget;
@@ -68,6 +71,13 @@ export function factsOf(s: BudgetStanding, timeZone: string, requested?: number)
   return f;
 }
 
+/** The budgets a request of `provider` must fit: the governing one, then the repository's (in addition). */
+export function budgetsFor(plan: RunBudgetPlan, provider: ProviderName | undefined): EffectiveBudget[] {
+  if (!provider) return [];
+  const b = plan.budgets[provider];
+  return [...(b ? [b] : []), ...(plan.also?.[provider] ?? [])];
+}
+
 /** Control actions that leave a run refusing every request until it is restored. */
 const BLOCKING = new Set(["cutoff", "freeze", "kill", "stop"]);
 
@@ -80,15 +90,17 @@ export async function admit(
   return store.transaction(async (tx) => {
     const last = await tx.lastControlAction(plan.runId);
     if (last && BLOCKING.has(last.kind)) return { allow: false, kind: "cutoff", reason: last.detail ?? `${last.kind} by ${last.trigger}` };
-    const b = req.provider ? plan.budgets[req.provider] : undefined;
-    if (!b) return { allow: true };
-    const s = await standing(tx, b, plan.runId, now, plan.timeZone);
-    if (req.reserve === undefined) {
-      return s.used + s.held < b.tokens ? { allow: true } : { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone) };
+    const all = budgetsFor(plan, req.provider);
+    if (all.length === 0) return { allow: true };
+    for (const b of all) {
+      const s = await standing(tx, b, plan.runId, now, plan.timeZone);
+      if (req.reserve === undefined) {
+        if (s.used + s.held >= b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone), budget: b };
+      } else if (s.used + s.held + req.reserve > b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone, req.reserve), budget: b };
     }
-    if (s.used + s.held + req.reserve > b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone, req.reserve) };
+    if (req.reserve === undefined) return { allow: true };
     const id = crypto.randomUUID();
-    await tx.addReservation({ id, runId: plan.runId, provider: b.provider, tokens: req.reserve, createdAt: now });
+    await tx.addReservation({ id, runId: plan.runId, provider: all[0]!.provider, tokens: req.reserve, createdAt: now });
     return { allow: true, reservationId: id, reserved: req.reserve };
   });
 }
@@ -107,9 +119,10 @@ export async function settle(
   const now = req.now ?? Date.now();
   return store.transaction(async (tx) => {
     if (req.reservationId) await tx.releaseReservation(req.reservationId, now, req.charged);
-    const b = req.provider ? plan.budgets[req.provider] : undefined;
-    if (!b) return {};
-    const s = await standing(tx, b, plan.runId, now, plan.timeZone);
-    return s.used >= b.tokens ? { crossed: s } : {};
+    for (const b of budgetsFor(plan, req.provider)) {
+      const s = await standing(tx, b, plan.runId, now, plan.timeZone);
+      if (s.used >= b.tokens) return { crossed: s };
+    }
+    return {};
   });
 }

@@ -17,7 +17,7 @@ import { billedTokens } from "../metering/tally.ts";
 import type { MeterResult } from "../metering/types.ts";
 import { resolveAuth, upstreamRequestHeaders } from "../proxy/headers.ts";
 import type { Admission, ProxyHooks, ProxyRequestContext } from "../proxy/hooks.ts";
-import { admit, settle, type RunBudgetPlan } from "./admission.ts";
+import { admit, budgetsFor, settle, type RunBudgetPlan } from "./admission.ts";
 import { countCallFor, countViaProvider, type FetchLike } from "./count-tokens.ts";
 import { enforcePolicy } from "./cutoff.ts";
 import { estimateInput, reservationOf, type Reservation } from "./estimate.ts";
@@ -47,7 +47,7 @@ const RESERVATION = RESERVATION_STATE_KEY;
 export { METER_STATE_KEY };
 
 async function reserveFor(o: BudgetHookOptions, ctx: ProxyRequestContext, body: Uint8Array): Promise<Reservation | undefined> {
-  if (o.plan.preflight === "off" || !ctx.provider || !o.plan.budgets[ctx.provider]) return undefined;
+  if (o.plan.preflight === "off" || budgetsFor(o.plan, ctx.provider).length === 0) return undefined;
   const shape = requestShape(ctx.method, ctx.path, body);
   if (!shape) return undefined;
   if (o.plan.preflight === "provider") {
@@ -100,7 +100,7 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
         }
         if (d.kind === "cutoff") return { allow: false, response: refusalResponse(style, cutoffMessage(plan.runId, d.reason)) };
         if (d.facts.requested === undefined || d.facts.used >= d.facts.limit) {
-          const b = plan.budgets[ctx.provider!]!;
+          const b = d.budget;
           await enforcePolicy(store, o.control, plan, o.policy, { budget: b, used: d.facts.used, held: 0, since: 0, ...(d.facts.resetsAt ? { windowEnd: d.facts.resetsAt } : {}) });
         }
         return { allow: false, response: refusalResponse(style, budgetRefusalMessage(d.facts)) };

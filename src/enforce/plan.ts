@@ -4,14 +4,14 @@
  * each with where it was set (for the launch summary and `bottle budget show`). Pure.
  */
 import { preflightMode, settingsSource, shutdownPolicy, type Sourced } from "../budget/policy.ts";
-import { effectiveBudgets, layersFor } from "../budget/precedence.ts";
-import type { AgentManifest, BottleManifest, BudgetLayer, ComposedBottle, PreflightMode, Settings, ShutdownPolicy } from "../manifest/types.ts";
+import { additionalBudgets, effectiveBudgets, layersFor } from "../budget/precedence.ts";
+import { PROVIDERS, type AgentManifest, type BottleManifest, type BudgetLayer, type ComposedBottle, type PreflightMode, type Settings, type ShutdownPolicy } from "../manifest/types.ts";
 import type { RunBudgetPlan } from "./admission.ts";
 
 export interface LaunchBudgetInput {
   runId: string;
   settings: Settings;
-  agent: Pick<AgentManifest, "name" | "file" | "budget" | "shutdown">;
+  agent: Pick<AgentManifest, "name" | "file" | "budget" | "shutdown"> & Partial<Pick<AgentManifest, "source" | "shadows">>;
   composed: Pick<ComposedBottle, "budgetLayers" | "requested" | "shutdown" | "preflight">;
   /** The requested bottles' manifests, in order (for where shutdown/preflight were set). */
   bottles?: ReadonlyArray<Pick<BottleManifest, "file" | "shutdown" | "preflight">>;
@@ -29,7 +29,13 @@ export interface LaunchBudget {
 export function launchBudget(i: LaunchBudgetInput): LaunchBudget {
   const layers = layersFor({
     ...(i.budgetFlag !== undefined ? { runBudget: { tokens: i.budgetFlag } } : {}),
-    agent: { name: i.agent.name, file: i.agent.file, ...(i.agent.budget ? { budget: i.agent.budget } : {}) },
+    agent: {
+      name: i.agent.name,
+      file: i.agent.file,
+      ...(i.agent.budget ? { budget: i.agent.budget } : {}),
+      ...(i.agent.source ? { source: i.agent.source } : {}),
+      ...(i.agent.shadows ? { shadows: i.agent.shadows } : {}),
+    },
     composed: i.composed,
     settings: { file: i.settings.file, ...(i.settings.budget ? { budget: i.settings.budget } : {}) },
   });
@@ -44,6 +50,7 @@ export function launchBudget(i: LaunchBudgetInput): LaunchBudget {
   const plan: RunBudgetPlan = {
     runId: i.runId,
     budgets: Object.fromEntries(effectiveBudgets(layers).map((b) => [b.provider, b])),
+    also: Object.fromEntries(PROVIDERS.map((p) => [p, additionalBudgets(layers, p)]).filter(([, bs]) => bs!.length > 0)),
     timeZone: i.settings.timezone,
     preflight: preflight.value,
   };

@@ -9,7 +9,7 @@
  * Each view reads one consistent snapshot inside a ledger transaction.
  */
 import { scopeKeyFor } from "../budget/counting.ts";
-import { budgetsByScope, effectiveBudgets, type EffectiveBudget } from "../budget/precedence.ts";
+import { additionalBudgets, budgetsByScope, effectiveBudgets, type EffectiveBudget } from "../budget/precedence.ts";
 import { budgetRow, type BudgetRow } from "../budget/report.ts";
 import type { AgentManifest, BottleManifest, BudgetLayer, BudgetSpec, ProviderName, Settings } from "../manifest/types.ts";
 import { PROVIDERS } from "../manifest/types.ts";
@@ -25,17 +25,23 @@ function budgetsOf(spec: BudgetSpec | undefined, base: Omit<EffectiveBudget, "pr
 }
 
 type BottleInfo = Pick<BottleManifest, "name" | "file" | "budget" | "extends">;
+type AgentInfo = Pick<AgentManifest, "name" | "file" | "budget"> & Partial<Pick<AgentManifest, "source" | "shadows">>;
 
 /** Every budget defined in settings and manifests (most specific scopes first). */
 export function definedBudgets(
   settings: Pick<Settings, "file" | "budget">,
-  agents: Iterable<Pick<AgentManifest, "name" | "file" | "budget">>,
+  agents: Iterable<AgentInfo>,
   bottles: Iterable<BottleInfo>,
 ): EffectiveBudget[] {
   const all = [...bottles];
   const parents = new Set(all.flatMap((b) => b.extends));
+  // A repository's agent: the host agent's budget it replaced keeps its place; its own applies in addition.
+  const agentBudgets = (a: AgentInfo): EffectiveBudget[] =>
+    a.source === "cwd"
+      ? [...(a.shadows ? budgetsOf(a.shadows.budget, { scope: "agent", name: a.name, file: a.shadows.file }) : []), ...budgetsOf(a.budget, { scope: "agent", name: a.name, file: a.file, also: true })]
+      : budgetsOf(a.budget, { scope: "agent", name: a.name, file: a.file });
   return [
-    ...[...agents].flatMap((a) => budgetsOf(a.budget, { scope: "agent", name: a.name, file: a.file })),
+    ...[...agents].flatMap(agentBudgets),
     ...all.flatMap((b) => budgetsOf(b.budget, { scope: "bottle", name: b.name, file: b.file })),
     ...all.filter((b) => parents.has(b.name)).flatMap((b) => budgetsOf(b.budget, { scope: "parent", name: b.name, file: b.file })),
     ...budgetsOf(settings.budget, { scope: "global", file: settings.file }),
@@ -52,19 +58,24 @@ async function rowsFor(store: EnforceStore, items: Item[], runId: string, timeZo
   });
 }
 
-export function showDefined(store: EnforceStore, settings: Pick<Settings, "file" | "budget" | "timezone">, agents: Iterable<Pick<AgentManifest, "name" | "file" | "budget">>, bottles: Iterable<BottleInfo>, now = Date.now()): Promise<BudgetRow[]> {
+export function showDefined(store: EnforceStore, settings: Pick<Settings, "file" | "budget" | "timezone">, agents: Iterable<AgentInfo>, bottles: Iterable<BottleInfo>, now = Date.now()): Promise<BudgetRow[]> {
   return rowsFor(store, definedBudgets(settings, agents, bottles).map((budget) => ({ budget })), "", settings.timezone, now);
 }
 
-/** Every layer for a run of these layers, per provider, with the governing one marked. */
-export function showLayers(store: EnforceStore, layers: readonly BudgetLayer[], timeZone: string, runId = "", now = Date.now()): Promise<BudgetRow[]> {
-  const items = PROVIDERS.flatMap((p: ProviderName) => budgetsByScope(layers, p).map(({ governs, ...budget }) => ({ budget, governs })));
+/**
+ * Every layer for a run of these layers, per provider, with the enforced ones marked. With `runProvider`
+ * (an agent's), only that provider's budgets can govern: a run's usage is all counted under it.
+ */
+export function showLayers(store: EnforceStore, layers: readonly BudgetLayer[], timeZone: string, runId = "", now = Date.now(), runProvider?: ProviderName): Promise<BudgetRow[]> {
+  const items = PROVIDERS.flatMap((p: ProviderName) => budgetsByScope(layers, p).map(({ governs, ...budget }) => ({ budget, governs: governs && (runProvider === undefined || p === runProvider) })));
   return rowsFor(store, items, runId, timeZone, now);
 }
 
 /** A live run and the budget layers it was launched with. */
 export interface LiveRunLayers {
   runId: string;
+  /** The run's provider: its usage is all counted under it, so only its budgets govern the run. */
+  provider?: ProviderName;
   agent: string;
   bottles: string[];
   layers: readonly BudgetLayer[];
@@ -88,7 +99,8 @@ export async function showRuns(store: EnforceStore, runs: readonly LiveRunLayers
     const out: RunBudgets[] = [];
     for (const r of runs) {
       const budgets: BudgetRow[] = [];
-      for (const b of effectiveBudgets(r.layers)) {
+      const enforced = [...effectiveBudgets(r.layers), ...PROVIDERS.flatMap((p) => additionalBudgets(r.layers, p))];
+      for (const b of enforced.filter((x) => r.provider === undefined || x.provider === r.provider)) {
         const key = JSON.stringify([scopeKeyFor(b, r.runId), b.provider, b.tokens, b.per ?? null, b.file ?? null]);
         let row = counted.get(key);
         if (!row) counted.set(key, (row = budgetRow(b, await standing(tx, b, r.runId, now, timeZone), timeZone, now)));

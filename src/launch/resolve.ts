@@ -10,6 +10,7 @@ import { pendingPrompts, promptMessage, resolveEnvPrompts } from "../backends/en
 import { DockerBackend } from "../backends/docker/index.ts";
 import { probeBackend, selectBackend, usableBackend } from "../backends/select.ts";
 import { log } from "../log.ts";
+import { budgetsFor } from "../enforce/admission.ts";
 import { launchBudget } from "../enforce/plan.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { agentOrBroken, composeBottles, loadCatalog, loadSettings, type Catalog } from "../manifest/index.ts";
@@ -18,7 +19,6 @@ import { bottleHome } from "../paths.ts";
 import { hostBinary } from "../providers/host-binary.ts";
 import { providerFor, providerRoutes } from "../providers/index.ts";
 import { skillSource } from "../providers/skills.ts";
-import { providerForHost } from "../proxy/routes.ts";
 import { validateRoutes } from "../proxy/validate-routes.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
 import { newRunId } from "./ids.ts";
@@ -96,8 +96,6 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
   // Headless: nobody can answer, so a missing value fails now (naming the variable and the bottle file).
   if (req.headless) await resolveEnvPrompts(bottle.env, { interactive: false, hostEnv: answers, origin: bottle.envOrigin });
 
-  // The providers this run's traffic can be metered as: its own, and those of the API hosts it may reach.
-  const reachable = new Set([agent.provider, ...routes.map((r) => providerForHost(r.host)).filter((p) => p !== undefined)]);
   const runId = deps.runId ?? newRunId(agent.name);
   const budget = launchBudget({
     runId,
@@ -134,7 +132,8 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
     provider: agent.provider,
     bottle,
     routes,
-    budgets: Object.values(budget.plan.budgets).filter((b) => b !== undefined && reachable.has(b.provider)),
+    // A run's usage is all counted under its own provider: only those budgets can ever apply to it.
+    budgets: budgetsFor(budget.plan, agent.provider),
     budgetLayers: budget.layers,
     shutdown: budget.policy,
     preflight: budget.preflight,

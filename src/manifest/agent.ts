@@ -22,7 +22,13 @@ export function parseAgent(m: ManifestText, source: SourceRef["source"]): AgentM
   if (data.bottle !== undefined) agent.bottle = c.name(data.bottle, ["bottle"], "bottle");
   if (data.model !== undefined) agent.model = c.string(data.model, ["model"], "model: claude-sonnet-4-5");
   const budget = checkBudget(c, data.budget);
-  if (budget) agent.budget = budget;
+  if (budget) {
+    // One key per budget: every token a run of this agent spends is counted under its provider's name.
+    for (const p of Object.keys(budget)) {
+      if (p !== agent.provider) c.fail(["budget", p], `budget.${p} can never apply: every token a run of this ${agent.provider} agent spends is counted under ${agent.provider}`, `write the limit as budget.${agent.provider}, or remove budget.${p}`, "key");
+    }
+    agent.budget = budget;
+  }
   if (data.shutdown !== undefined) agent.shutdown = c.oneOf(data.shutdown, ["shutdown"], SHUTDOWN_POLICIES);
   return agent;
 }

@@ -1,7 +1,9 @@
 /**
  * Finding every agent and bottle (DESIGN §2–3). Agents come from the embedded defaults, then
  * `$BOTTLE_HOME/agents`, then `./.bottle/agents` — a later source replaces an earlier one of the same name,
- * so cwd wins. Bottles come from the embedded defaults and `$BOTTLE_HOME/bottles` only: a bottle decides
+ * so cwd wins, except for budgets: a repository's agent keeps the host agent's budget it replaces
+ * (`shadows`), and its own budget only ever applies in addition (docs/budgets.md). Bottles come from the
+ * embedded defaults and `$BOTTLE_HOME/bottles` only: a bottle decides
  * what a sandbox may reach, and a repository must not be able to loosen its own sandbox, so bottle files
  * under `./.bottle/bottles` are ignored with a warning that says so. Every file is validated. An invalid
  * bottle throws its ManifestError (bottles are the host's own files). An invalid agent file (broken YAML, a
@@ -100,7 +102,9 @@ export function loadCatalog(opts: CatalogOptions = {}): Catalog {
       const name = nameFromFile(f);
       try {
         const a = parseAgent(read(f), source);
-        agents.set(a.name, a);
+        // A repository's agent replaces the host's of the same name, but the host's budget stays host policy.
+        const host = source === "cwd" ? agents.get(a.name) : undefined;
+        agents.set(a.name, host ? { ...a, shadows: { file: host.file, ...(host.budget ? { budget: host.budget } : {}) } } : a);
         broken.delete(a.name);
       } catch (e) {
         if (!(e instanceof ManifestError)) throw e;

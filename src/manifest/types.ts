@@ -81,6 +81,11 @@ export interface AgentManifest extends SourceRef {
   shutdown?: ShutdownPolicy;
   /** Markdown body: the agent's prompt. */
   prompt: string;
+  /**
+   * For an agent from ./.bottle/agents that has the name of a host (or built-in) agent: that agent's file
+   * and budget, which stay host policy (see docs/budgets.md).
+   */
+  shadows?: { file: string; budget?: BudgetSpec };
 }
 
 export interface BottleBackendOptions {
@@ -111,6 +116,11 @@ export interface BudgetLayer {
   name?: string;
   file?: string;
   budget: BudgetSpec;
+  /**
+   * A repository's budget (an agent file under ./.bottle/agents): enforced IN ADDITION to the budget that
+   * governs, never instead of it, so a workspace can make a run stricter and never looser.
+   */
+  also?: true;
 }
 
 /** Several bottles (and their `extends` parents) merged in order. */

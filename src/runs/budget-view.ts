@@ -18,7 +18,7 @@ import type { EnforceStore } from "../enforce/store.ts";
 import { NotFoundError } from "../errors.ts";
 import { listRuns, type LedgerDb, type RunInfo } from "../ledger/index.ts";
 import { agentOrBroken, composeBottles, type Catalog } from "../manifest/index.ts";
-import type { BudgetLayer, PreflightMode, Settings, ShutdownPolicy } from "../manifest/types.ts";
+import type { BudgetLayer, PreflightMode, ProviderName, Settings, ShutdownPolicy } from "../manifest/types.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
 
 export interface BudgetView {
@@ -61,7 +61,9 @@ function sourcesFor(catalog: Catalog, settings: Settings, agentName: string | un
   const known = names.filter((n) => catalog.bottles.has(n));
   const composed = known.length > 0 ? composeBottles(catalog, known) : undefined;
   const layers: LayerSources = { settings: { file: settings.file, ...(settings.budget ? { budget: settings.budget } : {}) } };
-  if (agent) layers.agent = { name: agent.name, file: agent.file, ...(agent.budget ? { budget: agent.budget } : {}) };
+  if (agent) {
+    layers.agent = { name: agent.name, file: agent.file, source: agent.source, ...(agent.budget ? { budget: agent.budget } : {}), ...(agent.shadows ? { shadows: agent.shadows } : {}) };
+  }
   if (composed) layers.composed = composed;
   const chain = composed ? composed.requested.flatMap((r) => [r, ...(composed.ancestors[r] ?? [])]) : [];
   const policy: PolicySources = {
@@ -69,7 +71,7 @@ function sourcesFor(catalog: Catalog, settings: Settings, agentName: string | un
     settings: settingsSource(settings),
   };
   if (agent) policy.agent = { file: agent.file, ...(agent.shutdown ? { shutdown: agent.shutdown } : {}) };
-  return { layers, policy, names };
+  return { layers, policy, names, ...(agent ? { provider: agent.provider } : {}) };
 }
 
 /**
@@ -98,14 +100,15 @@ export async function budgetView(i: ViewInput): Promise<BudgetView> {
     view.bottles = s.names;
     view.shutdown = shutdownPolicy(s.policy);
     view.preflight = preflightMode(s.policy);
-    view.budgets = await showLayers(i.store, layersFor(s.layers), tz, "", now);
+    // A run of this agent spends only under its provider: other providers' budgets are shown, never governing.
+    view.budgets = await showLayers(i.store, layersFor(s.layers), tz, "", now, s.provider);
   } else {
     view.budgets = await showDefined(i.store, i.settings, i.catalog.agents.values(), i.catalog.bottles.values(), now);
   }
   let runs = await liveRuns(i.db);
   if (i.agent !== undefined) runs = runs.filter((r) => r.agent === i.agent);
   if (i.bottles?.length) runs = runs.filter((r) => i.bottles!.every((b) => r.chain.includes(b)));
-  const withLayers = runs.map((r) => ({ runId: r.id, agent: r.agent, bottles: r.bottles, layers: runLayers(i.catalog, i.settings, r, i.runBudgetOf?.(r.id)) }));
+  const withLayers = runs.map((r) => ({ runId: r.id, agent: r.agent, bottles: r.bottles, ...(r.provider ? { provider: r.provider as ProviderName } : {}), layers: runLayers(i.catalog, i.settings, r, i.runBudgetOf?.(r.id)) }));
   const shown = await showRuns(i.store, withLayers, tz, now);
   view.runs = shown.map((r, k) => ({ ...r, label: runs[k]!.label }));
   return view;

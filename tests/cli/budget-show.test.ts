@@ -107,7 +107,8 @@ describe("set then show on a commented settings.yml", () => {
       ["agent", 50000, true],
       ["parent", 90000, false],
       ["global", 6000000, false],
-      ["global", 250000, true],
+      // reviewer is a claude agent: its runs spend only claude tokens, so the codex budget never governs them.
+      ["global", 250000, false],
     ]);
     expect(view.shutdown).toEqual({ value: "cutoff", from: "settings", file: join(home, "settings.yml") });
   });

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { sql } from "kysely";
 import { LedgerError } from "../../src/errors.ts";
-import { checkTotals, connectLedger, getRun, LATEST_MIGRATION, openLedger, readTotal, registerRun } from "../../src/ledger/index.ts";
+import { checkTotals, connectLedger, getRun, LATEST_MIGRATION, openLedger, readTotal, recordUsage, registerRun } from "../../src/ledger/index.ts";
 import { usageRow } from "../../src/ledger/usage.ts";
 import { appliedMigrations } from "../../src/ledger/migrate.ts";
 import { MIGRATIONS } from "../../src/ledger/migrations/index.ts";
@@ -97,6 +97,27 @@ describe("migrations", () => {
     const raw = new Database(file);
     expect(appliedMigrations(raw).at(-1)).toBe(LATEST_MIGRATION);
     raw.close();
+  });
+
+  test("migration 0004: usage recorded under an API host's provider moves to the run's provider (one key per budget)", async () => {
+    const file = ledgerFile();
+    const old = await openLedger({ path: file, migrateTo: "0003-budget-totals" });
+    await registerRun(old, { id: "pi-run", agent: "pi", provider: "pi" });
+    await registerRun(old, { id: "proxy-run", agent: "", label: "proxy" });
+    await recordUsage(old, [
+      { runId: "pi-run", provider: "claude", host: "api.anthropic.com", totalTokens: 100, at: 1 },
+      { runId: "pi-run", provider: "codex", host: "api.openai.com", totalTokens: 50, at: 2 },
+      { runId: "proxy-run", provider: "codex", host: "api.openai.com", totalTokens: 7, at: 3 },
+    ]);
+    await old.destroy();
+    const db = await openLedger({ path: file });
+    const rows = await db.selectFrom("usage_events").select(["run_id", "provider", "host", "total_tokens"]).orderBy("id").execute();
+    expect(rows).toEqual([
+      { run_id: "pi-run", provider: "pi", host: "api.anthropic.com", total_tokens: 100 },
+      { run_id: "pi-run", provider: "pi", host: "api.openai.com", total_tokens: 50 },
+      { run_id: "proxy-run", provider: "codex", host: "api.openai.com", total_tokens: 7 },
+    ]);
+    await db.destroy();
   });
 
   test("a ledger written by a newer bottle is refused, not rewritten", async () => {

@@ -34,6 +34,16 @@ describe("route decisions", () => {
     expect(decide(routes, "gateway.corp", "claude")).toMatchObject({ kind: "mitm", provider: "claude" });
   });
 
+  test("one key per budget: a run's usage on any metered host counts under the run's provider", () => {
+    // pi calling Anthropic's API spends pi tokens (the key a pi budget is written under).
+    expect(decide(routes, "api.anthropic.com", "pi")).toMatchObject({ kind: "mitm", provider: "pi" });
+    expect(decide([{ host: "api.openai.com" }], "api.openai.com", "pi")).toMatchObject({ kind: "mitm", provider: "pi" });
+    // Without a run provider (bottle proxy with no --provider), the host's provider.
+    expect(decide([{ host: "api.openai.com" }], "api.openai.com")).toMatchObject({ kind: "mitm", provider: "codex" });
+    // A MITM'd host that is not metered stays unmetered whatever the run's provider.
+    expect(decide([{ host: "files.example" }], "files.example", "pi")).toEqual({ kind: "mitm", route: { host: "files.example" } });
+  });
+
   test("known API hosts are intercepted even when a route says mitm: false, and such a route is rejected up front", () => {
     expect(decide([{ host: "api.openai.com", mitm: false }], "api.openai.com").kind).toBe("mitm");
     expect(() => validateRoutes([{ host: "api.openai.com", mitm: false }], {})).toThrow(ProxyError);

@@ -5,7 +5,9 @@
 import { defineCommand } from "citty";
 import { parsePer, parseTarget, setBudget } from "../../../budget/budget-files.ts";
 import { displayPath } from "../../../budget/report.ts";
+import { UsageError } from "../../../errors.ts";
 import { log } from "../../../log.ts";
+import { loadCatalog } from "../../../manifest/index.ts";
 
 export default defineCommand({
   meta: { name: "set", description: "Set a budget in settings.yml (global) or an agent's or bottle's frontmatter." },
@@ -16,6 +18,16 @@ export default defineCommand({
   },
   run({ args }) {
     const { target, tokens } = parseTarget(args._.map(String), true);
+    if (target.scope === "agent") {
+      // One key per budget: a run of this agent spends only under its provider's name.
+      const agent = loadCatalog().agents.get(target.name!);
+      if (agent && agent.provider !== target.provider) {
+        throw new UsageError(`a ${target.provider} budget on agent ${agent.name} can never apply: every token its runs spend is counted under ${agent.provider}`, {
+          key: "provider",
+          fix: `bottle budget set agent ${agent.name} ${agent.provider} ${tokens}`,
+        });
+      }
+    }
     const per = parsePer(args.per);
     const r = setBudget(target, { tokens: tokens!, ...(per !== undefined ? { per } : {}) });
     const out = { ...target, tokens, per, file: r.file, changed: r.changed, copiedBuiltIn: r.copiedBuiltIn };
