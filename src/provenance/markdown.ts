@@ -17,8 +17,8 @@ function code(s: string | number | null): string {
   return t === "" ? "" : `\`${t.replace(/`/g, "ˋ").replace(/\|/g, "\\|")}\``;
 }
 
-function table(head: string[], rows: Array<Array<string | number | null>>): string[] {
-  if (rows.length === 0) return ["(none)"];
+function table(head: string[], rows: Array<Array<string | number | null>>, none = "None."): string[] {
+  if (rows.length === 0) return [none];
   return [`| ${head.join(" | ")} |`, `|${head.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.map((c) => (typeof c === "string" && c.startsWith("`") ? c : cell(c))).join(" | ")} |`)];
 }
 
@@ -60,16 +60,17 @@ export function recordMarkdown(s: SignedRecord, hash: string): string {
       "",
       `On crossing: **${r.budgets.shutdown.policy}** (${cell(r.budgets.shutdown.from)}); preflight: ${r.budgets.preflight.mode}.`,
       "",
-      ...table(["time", "action", "trigger", "scope", "used", "limit"], r.enforcement.map((a) => [a.at, a.kind, a.trigger, a.scope, a.used, a.limit])),
+      ...table(["time", "action", "trigger", "scope", "used", "limit"], r.enforcement.map((a) => [a.at, a.kind, a.trigger, a.scope, a.used, a.limit]), "No enforcement action."),
     ]),
   );
   out.push(
     ...fold("Egress", [
+      ...(r.bottles.egressLog === "full" ? [] : ["The bottles' `egress.log` is `blocks`: the audit log keeps denied, refused and failed requests only (`full` keeps every request).", ""]),
       ...table(["host", "requests", "up", "down", "statuses", "decisions"], r.egress.hosts.map((h) => [code(h.host), h.requests, h.bytesUp, h.bytesDown, Object.entries(h.statuses).map(([k, n]) => `${k}: ${n}`).join(", "), Object.entries(h.decisions).map(([k, n]) => `${k}: ${n}`).join(", ")])),
       "",
       "Denied or refused:",
       "",
-      ...table(["host", "method", "path", "decision", "status", "reason", "count"], r.egress.denials.map((d) => [code(d.host), d.method, code(d.path), d.decision, d.status, d.reason, d.count])),
+      ...table(["host", "method", "path", "decision", "status", "reason", "count"], r.egress.denials.map((d) => [code(d.host), d.method, code(d.path), d.decision, d.status, d.reason, d.count]), "Nothing was denied or refused."),
     ]),
   );
   out.push(
@@ -92,7 +93,7 @@ export function recordMarkdown(s: SignedRecord, hash: string): string {
             "",
             `End: ${g.end ? `${code(g.end.branch ?? "detached")} at ${code(g.end.commit ?? "none")}${g.end.dirty ? ", with uncommitted changes" : ""}` : "unknown"}.`,
             "",
-            ...table(["file", "+", "−"], (g.diff?.changes ?? []).map((c) => [code(c.path), c.insertions, c.deletions])),
+            ...table(["file", "+", "−"], (g.diff?.changes ?? []).map((c) => [code(c.path), c.insertions, c.deletions]), g.diff ? "No file changed." : "The changes could not be read."),
           ]
         : ["Not a git repository."]),
     ]),
@@ -101,7 +102,7 @@ export function recordMarkdown(s: SignedRecord, hash: string): string {
     ...fold("Agent, prompt and run", [
       `Agent ${code(r.agent.name)}, manifest ${code(r.agent.file)} sha256 ${code(r.agent.manifestSha256)}; CLI ${code(`${r.agent.cli.package}@${r.agent.cli.version ?? "unknown"}`)}.`,
       "",
-      `Run ${code(r.run.id)} (label ${code(r.run.label)}) on ${code(r.run.host)}, ${r.run.backend} backend, ${r.run.startedAt} → ${r.run.endedAt ?? "not ended"}, recorded at ${r.run.recordedBy}.`,
+      `Run ${code(r.run.id)} (label ${code(r.run.label)}) on ${code(r.run.host)}, ${r.run.backend} backend, ${r.run.startedAt} → ${r.run.endedAt ?? "not ended"}, ${r.run.recordedBy === "next-start" ? "recorded at the next start (its process had died)" : "recorded when it ended"}.`,
       "",
       `Prompt sha256 ${code(r.prompt.sha256 ?? "none")}${r.prompt.included ? ":" : r.prompt.sha256 ? " (text left out: --no-prompt-in-report)." : "."}`,
       ...(r.prompt.included && r.prompt.text !== null ? ["", ...fence(r.prompt.text)] : []),

@@ -1,7 +1,7 @@
 /**
  * Which signing keys a verifier trusts. A valid signature only says that whoever held a key signed the
  * record; it is worth something when that key is one the team pinned. Keys are pinned by id
- * (`ed25519:<hex>`, what `bottle report verify` and `bottle ca path` show) or as a PEM public key, in a
+ * (`ed25519:<hex>`, as `bottle report key` and `bottle report verify` print it) or as a PEM public key, in a
  * trust file: `$BOTTLE_HOME/trusted-keys` on a host, or any file passed with `--trust` (a team keeps one
  * in its repository). This host's own key is trusted on this host.
  */

@@ -47,6 +47,15 @@ test("the job runs the agent headless under a budget and keeps a verified record
   expect(step("Run the agent under a budget").env).toEqual({ ANTHROPIC_API_KEY: "${{ secrets.ANTHROPIC_API_KEY }}", PROMPT: "${{ inputs.prompt }}" });
 });
 
+test("the README's CI section shows the job's own steps", () => {
+  const readme = readFileSync(resolve(import.meta.dir, "../../README.md"), "utf8");
+  const block = /```yaml\n(      - name: Run the agent under a budget[\s\S]*?)```/.exec(readme)?.[1];
+  expect(block).toBeDefined();
+  const shown = parse(block!.replace(/^ {6}/gm, "")) as Step[];
+  expect(shown).toEqual(job().steps.filter((x) => shown.some((y) => y.name === x.name)));
+  expect(shown.map((x) => x.name)).toEqual(["Run the agent under a budget", "Verify the record", "Keep the record"]);
+});
+
 test("run as a runner would, the job leaves a step summary and a record that verifies under the team's pinned key", async () => {
   const tmp = mkdtempSync(join(process.env.TMPDIR!, "runner-"));
   const home = join(tmp, "home");
@@ -71,6 +80,9 @@ test("run as a runner would, the job leaves a step summary and a record that ver
   };
 
   expect(runStep("Restore the signing key").code).toBe(0);
+  // `bottle report key` names the restored key: the id the team pins.
+  const key = Bun.spawnSync(["bun", MAIN, "report", "key"], { env: { PATH: process.env.PATH!, HOME: home, TMPDIR: process.env.TMPDIR! }, stdout: "pipe" });
+  expect(key.stdout.toString()).toBe(`${pinned}\n${join(home, ".bottle", "ca", "signing.pub")}\n`);
   const ran = runStep("Run the agent under a budget");
   if (ran.code !== 0) console.error(ran.stderr);
   expect(ran.code).toBe(0);

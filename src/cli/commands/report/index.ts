@@ -2,7 +2,7 @@
  * `bottle report <run> [--json | --md]`: a run's provenance record — as text, as the signed record itself
  * (`--json`, the file CI keeps), or as the markdown summary a pull request shows. `<run>` is a run id or
  * label, or the path of a record file. A run whose process died before writing its record gets it now.
- * `bottle report verify <file>` checks one (verify.ts).
+ * `bottle report verify <file>` checks one (verify.ts); `bottle report key` shows the key to pin (key.ts).
  */
 import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
@@ -45,6 +45,7 @@ export default defineCommand({
   },
   subCommands: {
     verify: () => import("./verify.ts").then((m) => m.default),
+    key: () => import("./key.ts").then((m) => m.default),
   },
   async run({ args }) {
     if (args.json && args.md) throw new UsageError("--json and --md are two forms of the same record", { key: "--md", fix: "pick one" });
