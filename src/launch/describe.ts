@@ -64,7 +64,7 @@ export function describePlan(plan: LaunchPlan): PlanDescription {
     requestedLabel: plan.requestedLabel,
     color: plan.color ?? null,
     routes: routes.map((r) => ({ host: r.host, mitm: r.mitm !== false, upstream: r.upstream === SIMULATOR ? "simulator" : (r.upstream ?? null), authEnv: r.auth?.env ?? null })),
-    budgets: plan.budgets.map((b) => ({ provider: b.provider, tokens: b.tokens, per: b.per ?? null, scope: b.scope, name: b.name ?? null, file: b.file ?? null, inAddition: b.also === true })),
+    budgets: plan.budgets.map((b) => ({ provider: b.provider, tokens: b.tokens, per: b.per ?? null, scope: b.scope, name: b.name ?? null, file: b.file ?? null, ...(b.also ? { inAddition: true } : {}) })),
     shutdown: { policy: plan.shutdown.value, from: plan.shutdown.from, file: plan.shutdown.file ?? null },
     preflight: { mode: plan.preflight.value, from: plan.preflight.from, file: plan.preflight.file ?? null },
     backend: plan.backend,

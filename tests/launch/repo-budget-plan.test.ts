@@ -32,7 +32,7 @@ test("a repository's agent budget is shown as an extra limit from its file; the 
 
   const json = await runCli([...args, "--json"], o);
   expect(JSON.parse(json.stdout).budgets).toEqual([
-    { provider: "claude", tokens: 100, per: null, scope: "global", name: null, file: join(home, "settings.yml"), inAddition: false },
+    { provider: "claude", tokens: 100, per: null, scope: "global", name: null, file: join(home, "settings.yml") },
     { provider: "claude", tokens: 99999999, per: null, scope: "agent", name: "claude", file: join(cwd, ".bottle/agents/claude.md"), inAddition: true },
   ]);
 
