@@ -14,6 +14,8 @@ import { composeHooks } from "../../src/enforce/compose-hooks.ts";
 import { pathPolicyHooks } from "../../src/enforce/path-hooks.ts";
 import { auditOf, ledgerHooks, openLedger, registerRun, usageReport, type LedgerDb, type LedgerHooks } from "../../src/ledger/index.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
+import { renderUsageTable } from "../../src/budget/usage-format.ts";
+import { auditEntry, auditLine } from "../../src/runs/logs.ts";
 import type { Simulator } from "../../src/simulator/server.ts";
 import { bottleCa, curl, startTlsSimulator, testProxy } from "../support/proxy-fixture.ts";
 
@@ -86,4 +88,8 @@ test("unmetered: opts a path in (audited and recorded as unmetered); batches on 
   expect(rows).toEqual([{ path: "/v1/files", kind: "unmetered", total_tokens: 0 }]);
   const report = await usageReport(db, { by: "run" });
   expect(report.total).toMatchObject({ requests: 0, unmeteredCalls: 1, totalTokens: 0 });
+  // What people read: `bottle budget usage` counts it as unmetered, `bottle logs` names the opt-in.
+  expect(renderUsageTable(report)).toMatch(/run-custody\s+custody\s+claude\s+0 \(1 unmetered\)/);
+  const line = auditLine(auditEntry(audit.find((a) => a.path === "/v1/files")!), "UTC");
+  expect(line).toMatch(/POST\s+404\s+unmetered .*api\.openai\.com\/v1\/files\s+\(not metered: the route for api\.openai\.com opts in unmetered: \["\/v1\/files"\]\)/);
 });
