@@ -2,13 +2,14 @@
  * Where a headless run's record goes besides the run's own directory: `--report <path>` gets a copy of the
  * signed record (for any CI system to keep as an artifact), and in GitHub Actions (`GITHUB_STEP_SUMMARY`
  * set) the markdown summary is appended to the job's step summary. Either failing is an error the user
- * sees: CI asked for it.
+ * sees: CI asked for it. Both paths may lie in the workspace the agent had, so neither is written through
+ * a symbolic link planted there (src/provenance/safe-write.ts).
  */
-import { appendFileSync, copyFileSync, mkdirSync, readFileSync } from "node:fs";
-import { dirname, resolve } from "node:path";
+import { appendFileSync, readFileSync } from "node:fs";
 import { ProvenanceError } from "../errors.ts";
 import type { RunOutcome } from "../launch/index.ts";
 import { recordMarkdown, type SignedRecord } from "../provenance/index.ts";
+import { refusePlantedLinks, writeOverNoLink } from "../provenance/safe-write.ts";
 
 export interface PublishOptions {
   reportPath?: string;
@@ -24,22 +25,24 @@ export function publishRecord(outcome: RunOutcome, o: PublishOptions): void {
     return;
   }
   err(`bottle: provenance record ${outcome.record.path} (${outcome.record.hash}); show it with \`bottle report ${outcome.runId}\``);
-  if (o.reportPath) {
-    const to = resolve(o.reportPath);
-    try {
-      mkdirSync(dirname(to), { recursive: true });
-      copyFileSync(outcome.record.path, to);
-    } catch (e) {
-      throw new ProvenanceError(`could not write the record to ${to}: ${(e as Error).message}`, { key: "--report", fix: "pass a path in a writable directory" });
-    }
-    err(`bottle: signed record written to ${to}`);
-  }
+  const text = readFileSync(outcome.record.path, "utf8");
+  const signed = JSON.parse(text) as SignedRecord;
+  const ws = signed.record.workspace.path;
+  let failure: unknown;
   if (o.stepSummary) {
-    const signed = JSON.parse(readFileSync(outcome.record.path, "utf8")) as SignedRecord;
     try {
+      refusePlantedLinks(o.stepSummary, ws, "the step summary");
       appendFileSync(o.stepSummary, `${recordMarkdown(signed, outcome.record.hash)}\n`);
     } catch (e) {
-      throw new ProvenanceError(`could not append the run's summary to ${o.stepSummary}: ${(e as Error).message}`, { key: "GITHUB_STEP_SUMMARY", fix: "check that the step summary file is writable" });
+      failure = e instanceof ProvenanceError ? e : new ProvenanceError(`could not append the run's summary to ${o.stepSummary}: ${(e as Error).message}`, { key: "GITHUB_STEP_SUMMARY", fix: "check that the step summary file is writable" });
     }
   }
+  if (o.reportPath) {
+    try {
+      err(`bottle: signed record written to ${writeOverNoLink(o.reportPath, text, ws, "the signed record (--report)")}`);
+    } catch (e) {
+      failure = e instanceof ProvenanceError ? e : new ProvenanceError(`could not write the record to ${o.reportPath}: ${(e as Error).message}`, { key: "--report", fix: "pass a path in a writable directory" });
+    }
+  }
+  if (failure) throw failure;
 }

@@ -12,9 +12,9 @@
  *   configured, so none runs.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve, sep } from "node:path";
 import type { DiffStat, GitState } from "./record.ts";
 
 export const HEX = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
@@ -155,6 +155,32 @@ function parseNumstat(text: string): DiffStat {
   }
   changes.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files: changes.length, insertions: changes.reduce((n, c) => n + c.insertions, 0), deletions: changes.reduce((n, c) => n + c.deletions, 0), changes };
+}
+
+/** Where the workspace's git directories really are (realpaths), to compare the end with the start. */
+export function gitLocation(ws: string): GitDirs | null {
+  const d = gitDirs(ws);
+  if (!d) return null;
+  try {
+    return { gitDir: realpathSync(d.gitDir), commonDir: realpathSync(d.commonDir) };
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Whether the git directories of `ws` are ones bottle may read at the end: inside the workspace, or the
+ * same ones as at the start (a worktree's). An agent that points `.git` (a `gitdir:` file, `commondir`)
+ * at another repository on the host would otherwise get that repository's refs and file names into a
+ * record that CI publishes.
+ */
+export function sameGitPlace(ws: string, start: GitDirs | null): boolean {
+  const now = gitLocation(ws);
+  if (!now) return true;
+  const root = realpathSync(ws) + sep;
+  const inside = (p: string) => (p + sep).startsWith(root);
+  if (inside(now.gitDir) && inside(now.commonDir)) return true;
+  return !!start && start.gitDir === now.gitDir && start.commonDir === now.commonDir;
 }
 
 /**

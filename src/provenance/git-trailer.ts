@@ -12,6 +12,7 @@
  * hook, filter or config of the workspace runs — and the branch (or a detached HEAD) is moved to the
  * last one. An agent's signature on a commit would no longer match, so it is dropped.
  */
+import { randomBytes } from "node:crypto";
 import { mkdirSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { dirname, join, sep } from "node:path";
 import { HEX, withScratch } from "./git-state.ts";
@@ -55,7 +56,7 @@ export function addTrailers(ws: string, start: string | null, trailers: readonly
     if (!head.commit || head.commit === start) return undefined;
     // Only a git directory inside the workspace is written to: a planted gitdir or commondir elsewhere is not.
     const inside = (p: string) => (realpathSync(p) + sep).startsWith(realpathSync(ws) + sep);
-    if (!inside(dirs.gitDir) || !inside(dirs.commonDir)) return undefined;
+    if (!inside(dirs.gitDir) || !inside(dirs.commonDir) || !inside(join(dirs.commonDir, "objects"))) return undefined;
     const range = s.git(["rev-list", "--reverse", "--first-parent", start ? `${start}..${head.commit}` : head.commit]);
     const ids = (range ?? "").split("\n").filter((l) => HEX.test(l));
     if (ids.length === 0) return undefined;
@@ -74,8 +75,10 @@ export function addTrailers(ws: string, start: string | null, trailers: readonly
     // Move the branch (a loose ref wins over packed-refs), or a detached HEAD, to the last new commit.
     const ref = head.branch ? join(dirs.commonDir, head.branch.startsWith("refs/") ? head.branch : join("refs", "heads", head.branch)) : join(dirs.gitDir, "HEAD");
     mkdirSync(dirname(ref), { recursive: true });
-    const tmp = `${ref}.bottle-${process.pid}`;
-    writeFileSync(tmp, `${last}\n`);
+    if (!inside(dirname(ref))) return undefined;
+    // A fresh name (O_EXCL: never through a planted link), renamed over the ref (which replaces a link).
+    const tmp = `${ref}.bottle-${randomBytes(6).toString("hex")}`;
+    writeFileSync(tmp, `${last}\n`, { flag: "wx" });
     renameSync(tmp, ref);
     return { commits, head: last };
   });

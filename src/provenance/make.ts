@@ -13,7 +13,7 @@ import { log } from "../log.ts";
 import { homePaths, runDir } from "../paths.ts";
 import { canonicalHash, canonicalJson } from "./canonical.ts";
 import { ledgerSections } from "./collect.ts";
-import { gitEnd } from "./git-state.ts";
+import { gitEnd, sameGitPlace } from "./git-state.ts";
 import { addTrailers, type TrailerResult } from "./git-trailer.ts";
 import { RECORD_SCHEMA, type ProvenanceRecord, type RecordOpening, type SignedRecord } from "./record.ts";
 import { loadOrCreateSigningKey, signText } from "./sign.ts";
@@ -45,7 +45,9 @@ export async function makeRecord(db: LedgerDb, home: string, runId: string, reco
   if (!run) throw new ProvenanceError(`run ${runId} is not in the ledger`, { fix: "a record is made from the ledger the run wrote to; check settings.yml's ledger:" });
   const sections = await ledgerSections(db, runId, await runRowBounds(db, runId));
   const start = opening.workspaceStart;
-  const end = start.git ? gitEnd(workspaceDir(home, opening), start.git.commit) : null;
+  const wsDir = workspaceDir(home, opening);
+  const moved = start.git !== null && !sameGitPlace(wsDir, start.gitDirs ?? null);
+  const end = start.git && !moved ? gitEnd(wsDir, start.git.commit) : null;
   // Still marked running with its process gone, or already marked crashed by the ledger's own recovery.
   const crashed = (recordedBy === "next-start" && run.state === "running") || run.state === "crashed" || run.stopReason === "crashed";
   const { run: openRun, workspaceStart: _ws, ...rest } = opening;
@@ -63,7 +65,13 @@ export async function makeRecord(db: LedgerDb, home: string, runId: string, reco
       recordedBy,
       recordedAt: new Date().toISOString(),
     },
-    workspace: { path: start.path, mode: start.mode, git: start.git ? { start: start.git, end: end?.state ?? null, diff: end?.diff ?? null } : null },
+    workspace: {
+      path: start.path,
+      mode: start.mode,
+      git: start.git
+        ? { start: start.git, end: end?.state ?? null, diff: end?.diff ?? null, ...(moved ? { note: "at the end the workspace's .git pointed at another git directory than at the start; it was not read" } : {}) }
+        : null,
+    },
   };
   const signed = signRecord(home, record);
   return { path: writeSignedRecord(home, signed), signed, hash: canonicalHash(record) };

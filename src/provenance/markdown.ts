@@ -91,6 +91,7 @@ export function recordMarkdown(s: SignedRecord, hash: string): string {
         ? [
             `Start: ${code(g.start.branch ?? "detached")} at ${code(g.start.commit ?? "none")}${g.start.dirty ? ", with uncommitted changes" : ""}.`,
             "",
+            ...(g.note ? [`**${cell(g.note)}**`, ""] : []),
             `End: ${g.end ? `${code(g.end.branch ?? "detached")} at ${code(g.end.commit ?? "none")}${g.end.dirty ? ", with uncommitted changes" : ""}` : "unknown"}.`,
             "",
             ...table(["file", "+", "−"], (g.diff?.changes ?? []).map((c) => [code(c.path), c.insertions, c.deletions]), g.diff ? "No file changed." : "The changes could not be read."),

@@ -15,7 +15,7 @@ import type { AgentManifest, Route } from "../manifest/types.ts";
 import { hostBinary } from "../providers/host-binary.ts";
 import { providerFor } from "../providers/index.ts";
 import { canonicalHash, sha256Hex } from "./canonical.ts";
-import { gitState } from "./git-state.ts";
+import { gitLocation, gitState } from "./git-state.ts";
 import type { RecordOpening } from "./record.ts";
 
 function manifestText(a: AgentManifest): string {
@@ -112,6 +112,6 @@ export function recordOpening(i: OpeningInput): RecordOpening {
       shutdown: { policy: plan.shutdown.value, from: plan.shutdown.from, file: plan.shutdown.file ?? null },
       preflight: { mode: plan.preflight.value, from: plan.preflight.from, file: plan.preflight.file ?? null },
     },
-    workspaceStart: { path: plan.cwd, mode: plan.workspace, git: gitState(plan.cwd) },
+    workspaceStart: { path: plan.cwd, mode: plan.workspace, git: gitState(plan.cwd), gitDirs: gitLocation(plan.cwd) },
   };
 }

@@ -29,7 +29,7 @@ export interface WorkspaceFacts {
   path: string;
   mode: "bind" | "copy";
   /** null: the workspace is not a git repository. */
-  git: { start: GitState; end: GitState | null; diff: DiffStat | null } | null;
+  git: { start: GitState; end: GitState | null; diff: DiffStat | null; note?: string } | null;
 }
 
 export interface RouteFacts {
@@ -61,7 +61,7 @@ export interface RecordOpening {
     shutdown: { policy: string; from: string; file: string | null };
     preflight: { mode: string; from: string; file: string | null };
   };
-  workspaceStart: { path: string; mode: "bind" | "copy"; git: GitState | null };
+  workspaceStart: { path: string; mode: "bind" | "copy"; git: GitState | null; gitDirs: { gitDir: string; commonDir: string } | null };
 }
 
 export interface ModelUsage {

@@ -38,6 +38,7 @@ const short = (c: string | null) => (c ? c.slice(0, 12) : "none");
 export function workspaceLine(r: ProvenanceRecord): string {
   const g = r.workspace.git;
   if (!g) return `${r.workspace.path} (not a git repository)`;
+  if (g.note) return `${g.start.branch ?? "detached"} at ${short(g.start.commit)}; at the end .git pointed elsewhere (not read)`;
   const end = g.end;
   const moved = end && end.commit !== g.start.commit ? ` → ${short(end.commit)}` : "";
   const d = g.diff;

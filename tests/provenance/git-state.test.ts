@@ -9,7 +9,7 @@ import { expect, test } from "bun:test";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { gitEnd, gitState } from "../../src/provenance/git-state.ts";
+import { gitEnd, gitLocation, gitState, sameGitPlace } from "../../src/provenance/git-state.ts";
 import { freshWorkspace } from "../helpers/bottles.ts";
 import { gitWorkspace } from "./helpers.ts";
 
@@ -74,4 +74,16 @@ test("a HEAD that is not a ref or a commit id is not copied into the record", ()
   const ws = gitWorkspace();
   writeFileSync(join(ws, ".git", "HEAD"), "ref: ../../../etc/passwd\n");
   expect(gitState(ws)).toMatchObject({ branch: null, commit: null });
+});
+
+test("a .git pointed at another repository on the host by the end of the run is not read", () => {
+  const ws = gitWorkspace();
+  const start = gitLocation(ws);
+  expect(sameGitPlace(ws, start)).toBe(true);
+  const other = gitWorkspace({ "secret-plans.txt": "x\n" });
+  rmSync(join(ws, ".git"), { recursive: true, force: true });
+  writeFileSync(join(ws, ".git"), `gitdir: ${join(other, ".git")}\n`);
+  expect(sameGitPlace(ws, start)).toBe(false);
+  // A worktree whose git directory was outside from the start stays readable.
+  expect(sameGitPlace(ws, gitLocation(ws))).toBe(true);
 });
