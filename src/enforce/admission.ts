@@ -7,8 +7,14 @@
  * reservation is written in the same transaction. Without one (pre-flight off) the request is admitted while
  * used + held < limit: post-hoc, the request that crosses completes and the next is refused.
  *
- * settle: release the request's reservation (its tokens were charged by metering as actual usage), then
- * report whether the budget is now crossed so the caller can apply the cutoff policy.
+ * settle: release the request's reservation if the usage row's transaction did not already (its tokens were
+ * charged by metering as actual usage), then report whether the budget is now crossed so the caller can
+ * apply the cutoff policy.
+ *
+ * Only a reservation is written: with pre-flight off, admission and the crossing check are one consistent
+ * read each and take no lock, and with no budget at all admission reads nothing from the ledger (the run's
+ * control state is in memory). Budgets are read from running totals (src/ledger/totals.ts), so each step
+ * costs the same whatever the ledger's size.
  *
  * Bounds (concurrency C, limit L, per-request usage u_i, reservation r_i):
  *   off:      the last request admitted saw used < L, and at most C-1 others were in flight unseen, so
@@ -22,7 +28,7 @@ import { describeScope, type EffectiveBudget } from "../budget/precedence.ts";
 import { describeWindow } from "../budget/windows.ts";
 import type { PreflightMode, ProviderName } from "../manifest/types.ts";
 import type { RefusalFacts } from "./refusal.ts";
-import type { EnforceStore, EnforceTx } from "./store.ts";
+import { NeedsWrite, type EnforceStore, type EnforceTx, type EnforcementActionRow } from "./store.ts";
 
 /** Everything enforcement knows about one run, fixed at launch. */
 export interface RunBudgetPlan {
@@ -81,28 +87,50 @@ export function budgetsFor(plan: RunBudgetPlan, provider: ProviderName | undefin
 /** Control actions that leave a run refusing every request until it is restored. */
 const BLOCKING = new Set(["cutoff", "freeze", "kill", "stop"]);
 
+/**
+ * A step that writes nothing, as one consistent read without a lock (the store's `read`), repeated as a
+ * transaction when it turns out to need a write (a running total to build, once per window) or when the
+ * store has no separate read.
+ */
+async function readStep<T>(store: EnforceStore, fn: (tx: EnforceTx) => Promise<T>): Promise<T> {
+  if (!store.read) return store.transaction(fn);
+  try {
+    return await store.read(fn);
+  } catch (e) {
+    if (!(e instanceof NeedsWrite)) throw e;
+    return store.transaction(fn);
+  }
+}
+
 export async function admit(
   store: EnforceStore,
   plan: RunBudgetPlan,
   req: { provider?: ProviderName; reserve?: number; now?: number },
 ): Promise<AdmitDecision> {
   const now = req.now ?? Date.now();
-  return store.transaction(async (tx) => {
-    const last = await tx.lastControlAction(plan.runId);
-    if (last && BLOCKING.has(last.kind)) return { allow: false, kind: "cutoff", reason: last.detail ?? `${last.kind} by ${last.trigger}` };
-    const all = budgetsFor(plan, req.provider);
-    if (all.length === 0) return { allow: true };
+  const all = budgetsFor(plan, req.provider);
+  const cutoff = (last: EnforcementActionRow | undefined): AdmitDecision | undefined =>
+    last && BLOCKING.has(last.kind) ? { allow: false, kind: "cutoff", reason: last.detail ?? `${last.kind} by ${last.trigger}` } : undefined;
+  // No budget governs: only the run's control state matters, and the run's own store has it in memory.
+  if (all.length === 0 && store.lastControlAction) return cutoff(await store.lastControlAction(plan.runId)) ?? { allow: true };
+  const decide = async (tx: EnforceTx): Promise<AdmitDecision> => {
+    const blocked = cutoff(await tx.lastControlAction(plan.runId));
+    if (blocked) return blocked;
     for (const b of all) {
       const s = await standing(tx, b, plan.runId, now, plan.timeZone);
       if (req.reserve === undefined) {
         if (s.used + s.held >= b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone), budget: b };
       } else if (s.used + s.held + req.reserve > b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone, req.reserve), budget: b };
     }
-    if (req.reserve === undefined) return { allow: true };
+    if (req.reserve === undefined || all.length === 0) return { allow: true };
     const id = crypto.randomUUID();
     await tx.addReservation({ id, runId: plan.runId, provider: all[0]!.provider, tokens: req.reserve, createdAt: now });
     return { allow: true, reservationId: id, reserved: req.reserve };
-  });
+  };
+  // Pre-flight off writes nothing: one consistent read. Each admission still sees every charge committed
+  // before it, which is all the post-hoc bound needs (docs/budgets.md). Only a reservation takes the lock.
+  if (all.length === 0 || req.reserve === undefined) return readStep(store, decide);
+  return store.transaction(decide);
 }
 
 export interface Settlement {
@@ -117,12 +145,17 @@ export async function settle(
   req: { provider?: ProviderName; reservationId?: string; charged: number; now?: number },
 ): Promise<Settlement> {
   const now = req.now ?? Date.now();
-  return store.transaction(async (tx) => {
-    if (req.reservationId) await tx.releaseReservation(req.reservationId, now, req.charged);
+  const crossing = async (tx: EnforceTx): Promise<Settlement> => {
     for (const b of budgetsFor(plan, req.provider)) {
       const s = await standing(tx, b, plan.runId, now, plan.timeZone);
       if (s.used >= b.tokens) return { crossed: s };
     }
     return {};
+  };
+  // With the reservation already released (by the usage row's own transaction), this only reads.
+  if (!req.reservationId) return budgetsFor(plan, req.provider).length > 0 ? readStep(store, crossing) : {};
+  return store.transaction(async (tx) => {
+    await tx.releaseReservation(req.reservationId!, now, req.charged);
+    return crossing(tx);
   });
 }

@@ -2,7 +2,9 @@
  * The run side of the control transport. `bottle budget cutoff|restore` and the dashboard never touch a
  * run directly: they write a command to the ledger, and the process that owns the run polls for its
  * commands (every 250 ms, so it acts within a second), carries each out through enforcement and marks it
- * done with the outcome. The same seam works across hosts when the ledger is shared.
+ * done with the outcome. A poll first asks the queue whether anything was committed since the last one
+ * (PRAGMA data_version, no table read), so an idle run costs next to nothing. The same seam works across
+ * hosts when the ledger is shared.
  */
 import { log } from "../log.ts";
 import { applyCommand, type ControlCommand } from "./cutoff.ts";
@@ -13,6 +15,8 @@ const KNOWN = new Set<ControlCommand>(["cutoff", "restore", "freeze", "kill", "s
 
 /** Carries out every pending command of `runId` once; returns how many were handled. */
 export async function pollOnce(store: EnforceStore, queue: CommandQueue, runId: string, control?: RunControl): Promise<number> {
+  // Nothing committed since the last poll (PRAGMA data_version): no command can be waiting.
+  if (queue.changed && !(await queue.changed())) return 0;
   const rows = await queue.pending(runId);
   for (const row of rows) {
     let result: string;

@@ -72,7 +72,7 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
     const taken = ctx.state[RESERVATION_SETTLED_KEY] !== undefined;
     const held = taken ? undefined : (ctx.state[RESERVATION] as string | undefined);
     if (!ctx.provider && !held) return;
-    if (!held && (!ctx.provider || !plan.budgets[ctx.provider])) return;
+    if (!held && budgetsFor(plan, ctx.provider).length === 0) return;
     const meter = ctx.state[METER_STATE_KEY] as MeterResult | undefined;
     try {
       const r = await settle(store, plan, { provider: ctx.provider, reservationId: held, charged: meter ? billedTokens(meter) : 0 });

@@ -10,12 +10,12 @@
 import { sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
-import { dropTotals, readTotal, runInScope, type TotalsTables } from "../ledger/totals.ts";
+import { dropTotals, peekTotal, readTotal, runInScope, type TotalsTables } from "../ledger/totals.ts";
 import type { LedgerDb } from "../ledger/database.ts";
-import { ledgerFileOf } from "../ledger/open.ts";
+import { ledgerFileOf, lockWaiter } from "../ledger/open.ts";
 import { insertUsage } from "../ledger/usage.ts";
-import { immediate } from "../ledger/tx.ts";
-import type { CommandQueue, CommandSender, EnforceStore, EnforceTx, EnforcementActionRow, ReservationRow } from "./store.ts";
+import { immediate, snapshot } from "../ledger/tx.ts";
+import { NeedsWrite, type CommandQueue, type CommandSender, type EnforceStore, type EnforceTx, type EnforcementActionRow, type ReservationRow } from "./store.ts";
 
 /** The columns enforcement reads and writes (a subset of the ledger's tables). */
 export interface EnforceTables extends TotalsTables {
@@ -29,11 +29,14 @@ export interface EnforceTables extends TotalsTables {
 
 type Db = Kysely<EnforceTables>;
 
-function txOf(db: Db): EnforceTx {
+function txOf(db: Db, readOnly = false): EnforceTx {
   return {
     async usedTokens(sel: UsageSelection) {
       // The running total (one row), rebuilt from usage_events only when it is missing or a reset moved it.
-      return readTotal(db, sel);
+      if (!readOnly) return readTotal(db, sel);
+      const n = await peekTotal(db, sel);
+      if (n === undefined) throw new NeedsWrite();
+      return n;
     },
     async reservedTokens(sel: ScopeKey & { provider: ProviderName }) {
       const r = await db
@@ -145,9 +148,20 @@ function txOf(db: Db): EnforceTx {
 
 export { immediate };
 
+/**
+ * Enforcement over a ledger opened by src/ledger/open.ts runs on the ledger's lock-waiting connection
+ * (busy_timeout 0, waits on timers; `BEGIN IMMEDIATE` is one statement when the lock is free); reads take
+ * a snapshot there and no lock. Any other kysely instance is used as it is.
+ */
 export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
   const location = ledgerFileOf(db);
-  return { transaction: (fn) => immediate(db, (conn) => fn(txOf(conn as Db))), ...(location ? { location } : {}) };
+  const conn = (lockWaiter(db) ?? db) as Kysely<any>;
+  return {
+    transaction: (fn) => immediate(conn, (c) => fn(txOf(c as Db))),
+    read: (fn) => snapshot(conn, (c) => fn(txOf(c as Db, true))),
+    lastControlAction: (runId) => txOf(conn as Db, true).lastControlAction(runId),
+    ...(location ? { location } : {}),
+  };
 }
 
 /**
@@ -160,7 +174,20 @@ export function sqlStoreOn(conn: Kysely<any>): EnforceStore {
 
 export function sqlCommandQueue(db: Kysely<any>): CommandQueue {
   const d = db as Db;
+  let seen: number | undefined;
+  // Read on the lock-waiting connection, which no sender writes through: a command enqueued on `db` in this
+  // very process changes its data_version too.
+  const watch = lockWaiter(db);
   return {
+    // PRAGMA data_version changes when another connection commits: an idle ledger costs no table read.
+    async changed() {
+      if (!watch) return true;
+      const r = await sql<{ data_version: number }>`pragma data_version`.execute(watch);
+      const v = Number(r.rows[0]?.data_version);
+      const changed = v !== seen;
+      seen = v;
+      return changed;
+    },
     async pending(runId) {
       const rows = await d.selectFrom("commands").select(["id", "run_id", "command", "created_at"]).where("run_id", "=", runId).where("done_at", "is", null).orderBy("id").execute();
       return rows.map((r) => ({ id: r.id, runId: r.run_id, command: r.command, createdAt: r.created_at }));

@@ -7,6 +7,7 @@ import type { ShutdownPolicy } from "../manifest/types.ts";
 import type { ProxyHooks } from "../proxy/hooks.ts";
 import type { RunBudgetPlan } from "./admission.ts";
 import { startCommandPoller } from "./command-poller.ts";
+import { withControlCache } from "./control-cache.ts";
 import type { FetchLike } from "./count-tokens.ts";
 import { composeHooks } from "./compose-hooks.ts";
 import { budgetHooks } from "./hooks.ts";
@@ -35,9 +36,12 @@ export interface Enforcement {
 
 export async function startEnforcement(o: EnforcementOptions): Promise<Enforcement> {
   await releaseStaleReservations(o.store);
-  const stop = startCommandPoller(o.store, o.queue, o.plan.runId, o.control);
+  // The run's control state lives in memory from here on (every action of this run is recorded through it).
+  const store = withControlCache(o.store, o.plan.runId);
+  await store.lastControlAction!(o.plan.runId);
+  const stop = startCommandPoller(store, o.queue, o.plan.runId, o.control);
   const budgets = budgetHooks({
-    store: o.store,
+    store,
     plan: o.plan,
     policy: o.policy,
     ...(o.control ? { control: o.control } : {}),

@@ -62,9 +62,25 @@ export interface EnforceTx {
 }
 
 export interface EnforceStore {
+  /** One atomic read-write step, serialised with every other (SQLite: BEGIN IMMEDIATE). */
   transaction<T>(fn: (tx: EnforceTx) => Promise<T>): Promise<T>;
+  /**
+   * One consistent read that takes no lock, for decisions that write nothing (pre-flight off, a crossing
+   * check). Its usedTokens throws NeedsWrite when a running total must first be built; the caller then
+   * repeats the step in `transaction`. Absent: use `transaction`.
+   */
+  read?<T>(fn: (tx: EnforceTx) => Promise<T>): Promise<T>;
+  /** The run's latest control action outside any transaction (the run's own store answers from memory). */
+  lastControlAction?(runId: string): Promise<EnforcementActionRow | undefined>;
   /** Where the ledger is (a file path), for messages that must name it. */
   location?: string;
+}
+
+/** Thrown inside `EnforceStore.read` when the step needs to write (a running total to build). */
+export class NeedsWrite extends Error {
+  constructor() {
+    super("this step must write the ledger; repeat it in a transaction");
+  }
 }
 
 /** A control command addressed to a run (written by `bottle budget cutoff|restore` or the dashboard). */
@@ -78,6 +94,8 @@ export interface CommandRow {
 /** The ledger's commands table as the run that owns a bottle sees it. */
 export interface CommandQueue {
   pending(runId: string): Promise<CommandRow[]>;
+  /** false when nothing in the ledger can have changed since the last call (lets a poll skip its query). */
+  changed?(): Promise<boolean>;
   complete(id: number, at: number, result: string): Promise<void>;
 }
 

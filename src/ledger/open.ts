@@ -17,7 +17,7 @@ import { bottleHome, homePaths } from "../paths.ts";
 import type { Database, LedgerDb } from "./database.ts";
 import { appliedMigrations, migrateSqlite } from "./migrate.ts";
 import { quickCheck, refuseEmptyLedger } from "./integrity.ts";
-import { isBusy } from "./tx.ts";
+import { isBusy, waitsOnTimers } from "./tx.ts";
 
 export interface OpenLedgerOptions {
   /** The SQLite file; default `$BOTTLE_HOME/bottle.db`. Pass settings.yml's `ledger:` here. */
@@ -143,6 +143,49 @@ function refreshPlannerStats(raw: Sqlite, busyTimeoutMs: number): void {
 
 const raws = new WeakMap<object, Sqlite>();
 const paths = new WeakMap<object, string>();
+const busyTimeouts = new WeakMap<object, number>();
+const lockWaiters = new WeakMap<object, Kysely<Database>>();
+const extraHandles = new WeakMap<Sqlite, Sqlite[]>();
+
+/**
+ * The handle kysely drives, with every statement prepared once: kysely asks for `prepare(sql)` on each
+ * query, and bun:sqlite's `query(sql)` returns the statement it compiled the first time it saw that SQL.
+ * (kysely serialises a connection's queries, so one cached statement is never used by two at once.)
+ * Closing it closes the extra handles opened beside it (lockWaiter).
+ */
+function preparedOnce(raw: Sqlite): SqliteDatabase {
+  return {
+    prepare: (q: string) => raw.query(q),
+    close: () => {
+      for (const h of extraHandles.get(raw) ?? []) h.close();
+      raw.close();
+    },
+  } as unknown as SqliteDatabase;
+}
+
+/**
+ * A second connection to the same ledger for transactions that wait for the write lock on timers (see
+ * tx.ts): its busy_timeout is 0 for good, so `BEGIN IMMEDIATE` is one statement when nobody else holds
+ * the lock, instead of four (read the timeout, clear it, begin, restore it). Opened once per ledger
+ * handle, closed with it. undefined for a kysely instance this module did not open.
+ */
+export function lockWaiter(db: object): Kysely<Database> | undefined {
+  const hit = lockWaiters.get(db);
+  if (hit) return hit;
+  const raw = raws.get(db);
+  const path = paths.get(db);
+  if (!raw || !path) return undefined;
+  const side = new Sqlite(path);
+  side.exec("pragma busy_timeout = 0");
+  side.exec("pragma synchronous = normal");
+  extraHandles.set(raw, [...(extraHandles.get(raw) ?? []), side]);
+  const k = new Kysely<Database>({ dialect: new SqliteDialect({ database: preparedOnce(side) }) });
+  // Schema first: the main connection migrates before its first query.
+  const ready = db as Kysely<Database>;
+  lockWaiters.set(db, k);
+  waitsOnTimers(k, busyTimeouts.get(db) ?? DEFAULT_BUSY_TIMEOUT_MS, () => sql`select 1`.execute(ready));
+  return k;
+}
 
 /** The SQLite file behind a ledger opened here (undefined for any other kysely instance). */
 export function ledgerFileOf(db: object): string | undefined {
@@ -158,7 +201,7 @@ export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
   const raw = openSqlite(path, o.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   const db = new Kysely<Database>({
     dialect: new SqliteDialect({
-      database: raw as unknown as SqliteDatabase,
+      database: preparedOnce(raw),
       onCreateConnection: async () => {
         const existed = appliedMigrations(raw).length > 0;
         await migrateSqlite(raw, path, o.migrateTo);
@@ -169,6 +212,7 @@ export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
   });
   raws.set(db, raw);
   paths.set(db, path);
+  busyTimeouts.set(db, o.busyTimeoutMs ?? DEFAULT_BUSY_TIMEOUT_MS);
   return db;
 }
 

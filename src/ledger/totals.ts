@@ -66,6 +66,21 @@ function rowKey(sel: UsageSelection) {
   return { scope: sel.scope, scope_key: sel.key, provider: sel.provider, window_start: sel.windowStart ?? 0, window_end: sel.windowEnd ?? NO_WINDOW_END };
 }
 
+/** The running total for `sel` if its row is current, else undefined (reads only). */
+export async function peekTotal(db: Kysely<any>, sel: UsageSelection): Promise<number | undefined> {
+  const key = rowKey(sel);
+  const row = await (db as Db)
+    .selectFrom("budget_totals")
+    .select(["since", "tokens"])
+    .where("scope", "=", key.scope)
+    .where("scope_key", "=", key.scope_key)
+    .where("provider", "=", key.provider)
+    .where("window_start", "=", key.window_start)
+    .where("window_end", "=", key.window_end)
+    .executeTakeFirst();
+  return row && Number(row.since) === sel.since ? Number(row.tokens) : undefined;
+}
+
 /**
  * The running total for `sel`, creating or rebuilding its row from usage_events when it is missing or its
  * `since` differs (so call it inside a write transaction). Costs one indexed read once the row exists.

@@ -13,6 +13,29 @@ import { sql, type Kysely } from "kysely";
 /** SQLite refused for a lock another connection holds (the cases worth retrying). */
 export const isBusy = (e: unknown): boolean => /SQLITE_(BUSY|LOCKED)/.test(String((e as { code?: unknown }).code ?? ""));
 
+/** Connections whose busy_timeout is 0 for good: how long they wait for the lock, and what must run first. */
+const timerWaits = new WeakMap<object, { waitMs: number; before: () => Promise<unknown> }>();
+
+/** Marks `db` (a connection with busy_timeout 0) as waiting up to `waitMs` for the write lock, on timers. */
+export function waitsOnTimers(db: object, waitMs: number, before: () => Promise<unknown>): void {
+  let ready: Promise<unknown> | undefined;
+  timerWaits.set(db, { waitMs, before: () => (ready ??= before().catch((e: unknown) => ((ready = undefined), Promise.reject(e)))) });
+}
+
+/** BEGIN IMMEDIATE on a connection that never waits inside SQLite: one statement when the lock is free. */
+async function beginOnTimers<DB>(conn: Kysely<DB>, waitMs: number): Promise<void> {
+  const deadline = Date.now() + waitMs;
+  for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
+    try {
+      await sql`begin immediate`.execute(conn);
+      return;
+    } catch (e) {
+      if (!isBusy(e) || Date.now() >= deadline) throw e;
+    }
+    await Bun.sleep(delay);
+  }
+}
+
 /** BEGIN IMMEDIATE, waiting for another process's write lock on timers instead of on the event loop. */
 async function beginImmediate<DB>(conn: Kysely<DB>): Promise<void> {
   const current = await sql<{ timeout: number }>`pragma busy_timeout`.execute(conn);
@@ -40,8 +63,11 @@ async function beginImmediate<DB>(conn: Kysely<DB>): Promise<void> {
 
 /** Runs `fn` inside BEGIN IMMEDIATE … COMMIT on one connection; rolls back on any error. */
 export async function immediate<T, DB>(db: Kysely<DB>, fn: (conn: Kysely<DB>) => Promise<T>): Promise<T> {
+  const timers = timerWaits.get(db);
+  if (timers) await timers.before();
   return db.connection().execute(async (conn) => {
-    await beginImmediate(conn);
+    if (timers) await beginOnTimers(conn, timers.waitMs);
+    else await beginImmediate(conn);
     try {
       const out = await fn(conn);
       await sql`commit`.execute(conn);

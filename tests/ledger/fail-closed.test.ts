@@ -173,8 +173,32 @@ describe("a lock held longer than the busy timeout", () => {
     cleanups.push(() => holder.kill("SIGKILL"));
     const reader = (holder.stdout as ReadableStream<Uint8Array>).getReader();
     expect(new TextDecoder().decode((await reader.read()).value)).toBe("locked\n");
+    // Pre-flight off admits on a read (no lock needed), so the first request goes upstream; its charge then
+    // waits for the lock for the busy timeout (the stream does not end meanwhile) and is kept when it fails.
+    const first = await sendMessage(p, 60_000);
+    expect(first.complete).toBe(true);
+    // From then on nothing more is sent: a retryable refusal that says what is wrong.
     const r = await sendMessage(p, 60_000);
-    await expectLedgerRefusal(r, file, /held its write lock longer than the busy timeout/);
+    await expectLedgerRefusal(r, file, /held the ledger's write lock for over 10 s/);
+    (holder.stdin as import("bun").FileSink).end();
+    await holder.exited;
+    expect((await untilAdmitted(p)).complete).toBe(true);
+    expect(await p.stop()).toBe(0);
+    expect(await usageRows(file, p.runId)).toBe(3);
+  }, 90_000);
+});
+
+describe("a lock held longer than the busy timeout, pre-flight estimate", () => {
+  test("the reservation cannot be written: a retryable 503 naming the lock, never the budget refusal", async () => {
+    const home = freshHome();
+    writeFileSync(join(home, "settings.yml"), "preflight: estimate\n");
+    const p = await proxyIn(home, ["--budget", "100000"]);
+    const file = join(home, "bottle.db");
+    expect((await sendMessage(p)).complete).toBe(true);
+    const holder: Subprocess = Bun.spawn(["bun", join(import.meta.dir, "../support/hold-write-lock.ts"), file], { stdin: "pipe", stdout: "pipe", stderr: "inherit" });
+    cleanups.push(() => holder.kill("SIGKILL"));
+    expect(new TextDecoder().decode((await (holder.stdout as ReadableStream<Uint8Array>).getReader().read()).value)).toBe("locked\n");
+    await expectLedgerRefusal(await sendMessage(p, 60_000), file, /held its write lock longer than the busy timeout/);
     (holder.stdin as import("bun").FileSink).end();
     await holder.exited;
     expect((await untilAdmitted(p)).complete).toBe(true);
