@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The README's first command. On a Debian machine with only Node and npm it installs what bottle needs
-# (bubblewrap, the pinned Bun, the locked dependencies, the agent CLIs), builds dist/bottle, and then runs
+# (the host tools of scripts/install-host.sh, the pinned Bun, the locked dependencies, the agent CLIs),
+# builds dist/bottle, and then runs
 # bottle's main job on its built-in defaults: the real Claude Code CLI, headless, in a sandbox bottle,
 # talking to bottle's SIMULATED provider (no API key, nothing billed). The run is metered request by
 # request, its small budget cuts it off, and the usage report shows what it spent.
@@ -11,14 +12,8 @@ cd "$(dirname "$0")/.."
 repo=$PWD
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*" >&2; }
 
-step "bubblewrap (the sandbox backend)"
-if ! command -v bwrap >/dev/null 2>&1; then
-  sudo=""
-  [ "$(id -u)" = 0 ] || sudo="sudo"
-  $sudo apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq bubblewrap >&2
-fi
-bwrap --version >&2
+step "host tools: bubblewrap (the sandbox backend), docker, tmux, curl, git (scripts/install-host.sh)"
+bash scripts/install-host.sh
 
 step "Bun, dependencies, and the bottle binary"
 bash scripts/install-bun.sh
