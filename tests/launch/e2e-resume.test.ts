@@ -6,9 +6,15 @@
  *   conversation;
  * - a run that ended (cut off) is continued by a new run in a fresh bottle with a copy of the old home,
  *   and again the agent's first request carries the earlier conversation.
+ *
+ * A freeze saves what is on disk at that instant, never the agent's memory (docs/backends.md). Claude Code
+ * writes its session transcript a turn behind, asynchronously, so on a loaded machine the budget could
+ * freeze the run before the first prompt reached the disk, and the resumed agent would rightly not know
+ * it. The frozen-run test therefore holds the crossing response's last event until the transcript in the
+ * run's home holds the first prompt: the freeze then always finds a session to continue.
  */
 import { afterAll, beforeAll, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { openLedger, type LedgerDb } from "../../src/ledger/index.ts";
 import { EXIT_BUDGET_STOPPED } from "../../src/launch/types.ts";
@@ -30,7 +36,7 @@ beforeAll(() => {
 });
 beforeEach(() => {
   sim.requests.length = 0;
-  sim.set({ toolUse: LOOP });
+  sim.set({ toolUse: LOOP, beforeEvent: undefined });
 });
 afterAll(async () => {
   for (const db of dbs) await db.destroy();
@@ -56,9 +62,31 @@ async function ledger(o: CliOptions): Promise<LedgerDb> {
   return db;
 }
 
+/** Whether a Claude Code session transcript in any run home under `home` holds `marker`. */
+function transcriptHolds(home: string, marker: string): boolean {
+  const runs = join(home, "runs");
+  if (!existsSync(runs)) return false;
+  for (const run of readdirSync(runs)) {
+    const projects = join(runs, run, "home", ".claude", "projects");
+    if (!existsSync(projects)) continue;
+    for (const p of readdirSync(projects)) {
+      for (const f of readdirSync(join(projects, p))) if (f.endsWith(".jsonl") && readFileSync(join(projects, p, f), "utf8").includes(marker)) return true;
+    }
+  }
+  return false;
+}
+
 test("a frozen run resumes from its snapshot under the same id, and the agent continues its session", async () => {
   const o = setup();
+  // The second generation crosses the budget of 50 (37 tokens each) and freezes the run when it ends.
+  sim.set({
+    async beforeEvent(index, total) {
+      if (sim.generations !== 2 || index !== total - 1) return;
+      for (let i = 0; i < 1200 && !transcriptHolds(o.home!, "MARKER-first-prompt"); i++) await Bun.sleep(50);
+    },
+  });
   const first = await runCli([...RUN, "--shutdown", "freeze"], o);
+  sim.set({ beforeEvent: undefined });
   expect(first.timedOut).toBe(false);
   expect(first.code).toBe(EXIT_BUDGET_STOPPED);
   const runId = /bottle resume (\S+)/.exec(first.stderr)![1]!;
