@@ -92,6 +92,13 @@ describe("the relay into the TLS listener", () => {
     expect(createHash("sha256").update(new Uint8Array(await Bun.file(out).arrayBuffer())).digest("hex")).toBe(expectedHash(24));
   });
 
+  test("a 24 MB response read at 10 MB/s crosses intact (every buffer on the way fills and drains)", async () => {
+    const out = join(process.env.TMPDIR!, "relay-slow.bin");
+    const down = await curl(["--proxy", run.proxyUrl!, "--cacert", caFile(), "--limit-rate", "10M", "-o", out, "https://api.anthropic.com/stream?mb=24"], 60_000);
+    expect(down.code).toBe(0);
+    expect(createHash("sha256").update(new Uint8Array(await Bun.file(out).arrayBuffer())).digest("hex")).toBe(expectedHash(24));
+  });
+
   test("20 tunnels at once each get their own bytes", async () => {
     const want = expectedHash(2);
     const got = await Promise.all(
