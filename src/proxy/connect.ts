@@ -1,5 +1,6 @@
 /**
- * CONNECT handling on a run's listener. Bun.serve cannot tunnel CONNECT, so node:http accepts it and this
+ * CONNECT handling on a run's listener. Bun.serve cannot tunnel CONNECT, so node:http accepts it (front.ts
+ * takes well-formed CONNECTs to metered hosts itself, with helloVerdict and mitmTarget from here) and this
  * module decides: deny (a readable 403), tunnel (`mitm: false`: raw bytes piped to the target, so the agent
  * sees the real server's certificate; only to port 443 and only after tunnel-gate.ts has checked the
  * ClientHello's server name), or MITM (the TLS stream is relayed into the run's Bun.serve listener by socket-relay.ts).
@@ -12,7 +13,7 @@ import type { Duplex } from "node:stream";
 import { parseClientHello, TLS_ALERT_UNRECOGNIZED_NAME } from "./client-hello.ts";
 import type { ExchangeTarget } from "./exchange.ts";
 import type { AuditRecord, ProxyRequestContext } from "./hooks.ts";
-import { decide, normalizeHost, tunnelTarget } from "./routes.ts";
+import { decide, normalizeHost, tunnelTarget, type Decision } from "./routes.ts";
 import { emitAudit, exchangeId, type RunContext } from "./run-context.ts";
 import { closeGracefully, relayToUnix } from "./socket-relay.ts";
 import { readClientHello, tunnelHelloVerdict, tunnelPortVerdict } from "./tunnel-gate.ts";
@@ -38,6 +39,29 @@ export function rawResponse(status: number, statusText: string, reason: string, 
   return `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nX-Bottle-Reason: ${safe}\r\n${extra}Connection: close\r\n\r\n${body}`;
 }
 
+/** The exchange target of an intercepted CONNECT. */
+export function mitmTarget(auth: { host: string; port: number }, decision: Extract<Decision, { kind: "mitm" }>): ExchangeTarget {
+  return { scheme: "https", host: auth.host, port: auth.port, route: decision.route, ...(decision.provider ? { provider: decision.provider } : {}) };
+}
+
+export type HelloVerdict =
+  | { kind: "wait" }
+  | { kind: "ok" }
+  | { kind: "reject"; status: number; decision: "error" | "refuse"; reason: string; alert?: Uint8Array };
+
+/** What to do with the bytes a client sent after an intercepted CONNECT. Pure. */
+export function helloVerdict(buf: Uint8Array, host: string): HelloVerdict {
+  const hello = parseClientHello(buf);
+  if (hello.kind === "incomplete") return { kind: "wait" };
+  if (hello.kind === "not-tls") return { kind: "reject", status: 400, decision: "error", reason: "garbage after CONNECT: not a TLS ClientHello" };
+  if (hello.sni !== undefined && normalizeHost(hello.sni) !== host) {
+    return { kind: "reject", status: 421, decision: "refuse", reason: `TLS server name ${hello.sni} does not match CONNECT host ${host}`, alert: TLS_ALERT_UNRECOGNIZED_NAME };
+  }
+  return { kind: "ok" };
+}
+
+export const NO_HELLO_REASON = "no TLS ClientHello after CONNECT";
+
 export function handleConnect(deps: ConnectDeps, req: IncomingMessage, socket: Duplex, head: Buffer): void {
   const { run } = deps;
   const startedAt = Date.now();
@@ -61,10 +85,9 @@ export function handleConnect(deps: ConnectDeps, req: IncomingMessage, socket: D
     void tunnel(deps, socket, head, auth, decision.route, audit);
     return;
   }
-  const target: ExchangeTarget = { scheme: "https", host: auth.host, port: auth.port, route: decision.route, ...(decision.provider ? { provider: decision.provider } : {}) };
   let socketPath: string;
   try {
-    socketPath = deps.mitmSocket(target);
+    socketPath = deps.mitmSocket(mitmTarget(auth, decision));
   } catch (e) {
     const reason = `cannot intercept ${auth.host}: ${String(e)}`;
     audit({ host: auth.host, status: 502, decision: "error", reason, bytesUp: 0, bytesDown: 0 });
@@ -79,7 +102,7 @@ function awaitHello(deps: ConnectDeps, socket: Duplex, head: Buffer, host: strin
   let buf = head;
   const timer = setTimeout(() => {
     cleanup();
-    audit({ host, status: 408, decision: "error", reason: "no TLS ClientHello after CONNECT", bytesUp: buf.length, bytesDown: 0 });
+    audit({ host, status: 408, decision: "error", reason: NO_HELLO_REASON, bytesUp: buf.length, bytesDown: 0 });
     socket.destroy();
   }, deps.run.limits.helloTimeoutMs);
   const onData = (d: Buffer): void => {
@@ -93,17 +116,13 @@ function awaitHello(deps: ConnectDeps, socket: Duplex, head: Buffer, host: strin
     socket.off("close", onClose);
   };
   const check = (): void => {
-    const hello = parseClientHello(buf);
-    if (hello.kind === "incomplete") return;
+    const v = helloVerdict(buf, host);
+    if (v.kind === "wait") return;
     cleanup();
-    if (hello.kind === "not-tls") {
-      audit({ host, status: 400, decision: "error", reason: "garbage after CONNECT: not a TLS ClientHello", bytesUp: buf.length, bytesDown: 0 });
-      socket.destroy();
-      return;
-    }
-    if (hello.sni !== undefined && normalizeHost(hello.sni) !== host) {
-      audit({ host, status: 421, decision: "refuse", reason: `TLS server name ${hello.sni} does not match CONNECT host ${host}`, bytesUp: buf.length, bytesDown: 0 });
-      socket.end(TLS_ALERT_UNRECOGNIZED_NAME);
+    if (v.kind === "reject") {
+      audit({ host, status: v.status, decision: v.decision, reason: v.reason, bytesUp: buf.length, bytesDown: 0 });
+      if (v.alert) socket.end(v.alert);
+      else socket.destroy();
       return;
     }
     relayToUnix(socket, socketPath, buf);

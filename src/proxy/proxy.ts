@@ -31,6 +31,7 @@ import { ProxyError } from "../errors.ts";
 import type { EgressLogLevel, ProviderName, Route } from "../manifest/types.ts";
 import type { ExchangeTarget } from "./exchange.ts";
 import type { ProxyHooks } from "./hooks.ts";
+import { startFront, type Front } from "./front.ts";
 import { startMitmListener, type MitmListener } from "./mitm-listener.ts";
 import { createRunServer, PROXY_USER } from "./run-listener.ts";
 import { validateRoutes } from "./validate-routes.ts";
@@ -135,29 +136,42 @@ export function createProxy(opts: CreateProxyOptions = {}): EgressProxy {
         return l.socketPath;
       },
     };
+    // node:http serves what the native fronts hand over (see front.ts), on private sockets in the 0700 dir.
     const socketPath = join(socketRoot, `run${n}.sock`);
+    const fallbackPath = join(socketRoot, `run${n}-http.sock`);
     const unixServer = createRunServer(deps);
-    await listen(unixServer, { path: socketPath });
-    chmodSync(socketPath, 0o600);
+    await listen(unixServer, { path: fallbackPath });
     const servers = [unixServer];
+    const sockets = [socketPath, fallbackPath];
+    const fronts: Front[] = [];
+    const undo = async (): Promise<void> => {
+      for (const f of fronts) f.stop();
+      await Promise.all(servers.map(closeServer));
+      for (const p of sockets) rmSync(p, { force: true });
+    };
+    fronts.push(startFront({ deps, fallbackPath, listen: { unix: socketPath } }));
+    chmodSync(socketPath, 0o600);
     let port: number | undefined;
     let credential: string | undefined;
     let proxyUrl: string | undefined;
     if (o.port !== false) {
       if (o.requireCredential !== false) credential = randomBytes(18).toString("base64url");
+      const tcpFallback = join(socketRoot, `run${n}-http-tcp.sock`);
       const tcp = createRunServer(deps, credential);
+      await listen(tcp, { path: tcpFallback });
+      servers.push(tcp);
+      sockets.push(tcpFallback);
       try {
-        await listen(tcp, { port: o.listenPort ?? 0, host: "127.0.0.1" });
+        const front = startFront({ deps, ...(credential ? { credential } : {}), fallbackPath: tcpFallback, listen: { hostname: "127.0.0.1", port: o.listenPort ?? 0 } });
+        fronts.push(front);
+        port = front.port!;
       } catch (e) {
-        await closeServer(unixServer);
-        rmSync(socketPath, { force: true });
+        await undo();
         throw new ProxyError(`cannot listen on 127.0.0.1:${o.listenPort ?? 0}: ${(e as Error).message}`, {
           key: "port",
           fix: "choose another port, or omit it to use a free one",
         });
       }
-      servers.push(tcp);
-      port = (tcp.address() as { port: number }).port;
       proxyUrl = credential ? `http://${PROXY_USER}:${credential}@127.0.0.1:${port}` : `http://127.0.0.1:${port}`;
     }
     let closed = false;
@@ -173,8 +187,7 @@ export function createProxy(opts: CreateProxyOptions = {}): EgressProxy {
         closed = true;
         runs.delete(handle);
         for (const l of mitm.values()) l.stop();
-        await Promise.all(servers.map(closeServer));
-        rmSync(socketPath, { force: true });
+        await undo();
       },
     };
     runs.add(handle);

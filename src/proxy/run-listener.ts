@@ -2,8 +2,9 @@
  * A run's own listeners: the run is known from the listener a connection arrives on, never from anything
  * the agent says. The unix socket (for the sandbox bridge) is private by file permission; the loopback port
  * (for `bottle proxy` and hosts without a bridge) requires the run's credential in Proxy-Authorization
- * unless the caller opts out. node:http parses the proxy protocol; malformed request lines and oversized
- * header blocks are answered 400 / 431 and audited, never thrown.
+ * unless the caller opts out. node:http parses the proxy protocol for everything front.ts does not take
+ * itself (it listens on a private socket the front hands connections to); malformed request lines and
+ * oversized header blocks are answered 400 / 431 and audited, never thrown.
  */
 import { timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type Server } from "node:http";
@@ -15,7 +16,11 @@ import { emitAudit, type RunContext } from "./run-context.ts";
 export const PROXY_USER = "bottle";
 
 function credentialOk(req: IncomingMessage, credential: string): boolean {
-  const h = req.headers["proxy-authorization"];
+  return credentialMatches(req.headers["proxy-authorization"], credential);
+}
+
+/** Whether a Proxy-Authorization value carries the run's credential (compared in constant time). */
+export function credentialMatches(h: string | undefined, credential: string): boolean {
   if (typeof h !== "string") return false;
   const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(h);
   if (!m) return false;

@@ -1,5 +1,6 @@
 /**
- * Relays an accepted CONNECT socket into the run's Bun.serve TLS listener on its unix socket. Bun.serve can
+ * Relays a CONNECT socket accepted by node:http (front.ts hands it the requests it does not take itself)
+ * into the run's Bun.serve TLS listener on its unix socket. Bun.serve can
  * take no socket it did not accept itself, so this hop stays, but it is made as cheap as a hop can be: the
  * inner side is a native Bun socket (no Node stream on it), and each chunk is written straight through,
  * one call per chunk per direction, instead of through two `pipe()`s. Measured on the proxy benchmark,
