@@ -7,6 +7,7 @@
  */
 import { appendFileSync, readFileSync } from "node:fs";
 import { ProvenanceError } from "../errors.ts";
+import { formatError } from "./format-error.ts";
 import type { RunOutcome } from "../launch/index.ts";
 import { recordMarkdown, type SignedRecord } from "../provenance/index.ts";
 import { refusePlantedLinks, writeOverNoLink } from "../provenance/safe-write.ts";
@@ -45,4 +46,20 @@ export function publishRecord(outcome: RunOutcome, o: PublishOptions): void {
     }
   }
   if (failure) throw failure;
+}
+
+/**
+ * What `bottle run` and `bottle resume` do after reporting the outcome: publish the record (`--report`,
+ * the step summary when headless). A failure is printed, and fails a run that would otherwise exit 0; the
+ * run's own exit code (75 for a budget stop) is kept otherwise.
+ */
+export function publishAfterRun(outcome: RunOutcome, code: number, o: { headless: boolean; report?: string | undefined }, env: Record<string, string | undefined> = process.env): number {
+  const summary = o.headless ? env.GITHUB_STEP_SUMMARY : undefined;
+  try {
+    publishRecord(outcome, { ...(o.report ? { reportPath: o.report } : {}), ...(summary ? { stepSummary: summary } : {}) });
+  } catch (e) {
+    process.stderr.write(`${formatError(e).text}\n`);
+    return code === 0 ? 1 : code;
+  }
+  return code;
 }

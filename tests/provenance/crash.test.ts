@@ -61,6 +61,8 @@ test("a run killed mid-request gets its record, marked crashed, at the next star
   dbs.push(rows.db);
   expect(new Map(s.record.models.map((m) => [`${m.provider}/${m.model}`, { requests: m.requests, input: m.inputTokens, output: m.outputTokens, total: m.totalTokens }]))).toEqual(rows.usageByModel);
   expect(s.record.usage.requests).toBeGreaterThanOrEqual(1);
+  // The ledger's own recovery ran first at that start: its crash action is in the record.
+  expect(s.record.enforcement.map((a) => `${a.kind}/${a.trigger}`)).toContain("crash/startup");
   expect(readdirSync(join(home, "provenance-pending"))).toEqual([]);
   const v = await runCli(["report", "verify", join(home, "runs", runId, "provenance.json")], { home });
   expect(v.code).toBe(0);

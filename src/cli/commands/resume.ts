@@ -8,6 +8,7 @@ import { UsageError } from "../../errors.ts";
 import { resumeRun } from "../../launch/index.ts";
 import type { ShutdownPolicy } from "../../manifest/types.ts";
 import { interactiveSession } from "../interactive.ts";
+import { publishAfterRun } from "../publish-record.ts";
 import { reportOutcome } from "../report-outcome.ts";
 import { parseBudget } from "../budget-flag.ts";
 
@@ -19,6 +20,7 @@ export default defineCommand({
     prompt: { type: "string", description: "The next instruction for the agent (headless)." },
     budget: { type: "string", description: "A new token budget for the run (a frozen run's budget counts what it already used)." },
     shutdown: { type: "string", description: "What a crossed budget does now: cutoff, freeze or kill." },
+    report: { type: "string", description: "Also write the run's signed provenance record here (a CI artifact)." },
   },
   async run({ args }) {
     const runId = args.run;
@@ -35,6 +37,6 @@ export default defineCommand({
       ...(budget !== undefined ? { budget } : {}),
       ...(args.shutdown !== undefined ? { shutdown: args.shutdown as ShutdownPolicy } : {}),
     });
-    return reportOutcome(outcome);
+    return publishAfterRun(outcome, reportOutcome(outcome), { headless, report: args.report });
   },
 });

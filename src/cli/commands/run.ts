@@ -11,8 +11,7 @@ import { UsageError } from "../../errors.ts";
 import { describePlan, launch, resolveLaunch, type LaunchRequest } from "../../launch/index.ts";
 import { invocation } from "../../launch/validate.ts";
 import { interactiveSession } from "../interactive.ts";
-import { formatError } from "../format-error.ts";
-import { publishRecord } from "../publish-record.ts";
+import { publishAfterRun } from "../publish-record.ts";
 import { reportOutcome } from "../report-outcome.ts";
 import { repeatedFlag } from "../repeated-flag.ts";
 
@@ -86,15 +85,6 @@ export default defineCommand({
       return 0;
     }
     const outcome = await launch(plan);
-    const code = reportOutcome(outcome);
-    const summary = req.headless ? process.env.GITHUB_STEP_SUMMARY : undefined;
-    try {
-      publishRecord(outcome, { ...(args.report ? { reportPath: args.report } : {}), ...(summary ? { stepSummary: summary } : {}) });
-    } catch (e) {
-      // The run's own outcome (75 for a budget stop) still decides the exit code; a clean run fails.
-      process.stderr.write(`${formatError(e).text}\n`);
-      return code === 0 ? 1 : code;
-    }
-    return code;
+    return publishAfterRun(outcome, reportOutcome(outcome), { headless: req.headless, report: args.report });
   },
 });
