@@ -12,6 +12,8 @@ export interface SpawnSpec {
   attach: Attach;
   stdin?: string;
   cwd?: string;
+  /** Descriptors the child gets as fd 3, 4, … (bwrap reads its options and data files from them). */
+  extraFds?: number[];
 }
 
 function decode(b: ArrayBuffer | Uint8Array | undefined): string {
@@ -24,6 +26,7 @@ function spawnPty(spec: SpawnSpec): RunningProcess {
   const proc = Bun.spawn(spec.argv, {
     env: spec.env,
     cwd: spec.cwd,
+    ...(spec.extraFds?.length ? { stdio: ["inherit", "inherit", "inherit", ...spec.extraFds] as const } : {}),
     terminal: {
       cols: out.columns ?? 80,
       rows: out.rows ?? 24,
@@ -54,18 +57,20 @@ function result(code: number | null, signal: string | number | null, stdout: str
   return { exitCode: code ?? 128, ...(signal !== null ? { signal: String(signal) } : {}), stdout, stderr };
 }
 
+function extra(spec: SpawnSpec): number[] {
+  return spec.extraFds ?? [];
+}
+
 export function spawnBottleProcess(spec: SpawnSpec): RunningProcess {
   if (spec.attach === "pty") return spawnPty(spec);
   if (spec.attach === "inherit") {
-    const proc = Bun.spawn(spec.argv, { env: spec.env, cwd: spec.cwd, stdio: ["inherit", "inherit", "inherit"] });
+    const proc = Bun.spawn(spec.argv, { env: spec.env, cwd: spec.cwd, stdio: ["inherit", "inherit", "inherit", ...extra(spec)] });
     return { pid: proc.pid, exited: proc.exited.then((c) => result(c, proc.signalCode, "", "")), kill: (s) => proc.kill(s) };
   }
   const proc = Bun.spawn(spec.argv, {
     env: spec.env,
     cwd: spec.cwd,
-    stdin: spec.stdin !== undefined ? new TextEncoder().encode(spec.stdin) : "ignore",
-    stdout: "pipe",
-    stderr: "pipe",
+    stdio: [spec.stdin !== undefined ? new TextEncoder().encode(spec.stdin) : "ignore", "pipe", "pipe", ...extra(spec)],
   });
   const exited = Promise.all([new Response(proc.stdout).arrayBuffer(), new Response(proc.stderr).arrayBuffer(), proc.exited]).then(
     ([o, e, c]) => result(c, proc.signalCode, decode(o), decode(e)),

@@ -4,6 +4,8 @@
  * installed). Every case runs its attack as a process inside the bottle and asserts the outcome; the
  * bottles are torn down by handle after each test.
  */
+import { mkdtempSync, rmSync } from "node:fs";
+import { join } from "node:path";
 import { DockerBackend } from "../../src/backends/docker/index.ts";
 import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
 import type { Backend, BottleHandle, BottlePlan, ExecResult } from "../../src/backends/types.ts";
@@ -56,4 +58,24 @@ export function bottles(): Bottles {
       for (const { b, h } of open.splice(0)) await b.teardown(h);
     },
   };
+}
+
+/** Whether this test process is root: the suite runs both ways (scripts/test-isolation.sh). */
+export const AS_ROOT = process.getuid?.() === 0;
+
+/**
+ * A fresh directory for host secrets the agent must not reach, outside every place the old sandbox hid
+ * (/tmp, /run, /home): /var/lib when root. An ordinary user can write nowhere like that, so it is TMPDIR.
+ */
+export function plantDir(): string {
+  const base = AS_ROOT ? "/var/lib" : process.env.TMPDIR!;
+  const dir = mkdtempSync(join(base, "bottle-iso-"));
+  planted.push(dir);
+  return dir;
+}
+const planted: string[] = [];
+
+/** Removes every planted directory (call from afterAll). */
+export function removePlanted(): void {
+  for (const d of planted.splice(0)) rmSync(d, { recursive: true, force: true });
 }

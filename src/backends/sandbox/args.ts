@@ -1,17 +1,22 @@
 /**
  * The bubblewrap command line of a sandbox bottle, as a pure function so that every isolation decision is
- * visible in one place and testable without spawning anything. Mount order matters (later mounts cover
- * earlier ones):
- *   1. the host file system read-only, fresh /dev, /proc;
- *   2. empty tmpfs over places that hold other people's state or host sockets (/tmp, /run, /home, $HOME):
- *      a unix socket on the host is reachable through the file system even without a network, so the
- *      docker socket, the proxy's other runs and desktop sockets must not be visible;
- *   3. read-only re-exposure of what the bottle needs from those places (bottle itself, the agent install);
- *   4. the writable run home and workspace (git's surface and .bottle re-mounted read-only: git-guard);
- *   5. bottle's private dir: the proxy socket, the CA certificate, passwd/group;
+ * visible in one place and testable without spawning anything. The root is an empty tmpfs and only an
+ * ALLOWLIST is mounted into it; everything else on the host (other users' homes, /var/lib, /root, /srv,
+ * /mnt, any BOTTLE_HOME, host sockets wherever they live) simply does not exist inside. Mount order
+ * matters (later mounts cover earlier ones):
+ *   1. the system directories programs need, read-only (/usr, /bin, /lib*, /sbin, /etc), with /etc's
+ *      secrets covered (see host-view.ts), a fresh /dev, /proc, and empty writable /tmp and /var/tmp;
+ *   2. read-only what the bottle runs: bottle itself and the agent CLI's install;
+ *   3. the writable workspace (git's surface and .bottle re-mounted read-only: git-guard) and run home;
+ *   4. the login homes (from the user database and $HOME) covered again if an exposed tree contains them,
+ *      with any exposed tree inside them re-mounted;
+ *   5. bottle's private dir: the proxy socket; the CA certificate, passwd and group made from data;
  *   6. last, tmpfs over $BOTTLE_HOME and the CA directory, so the CA key is never visible, whatever the
  *      workspace is.
- * The agent runs as uid/gid 1000 in a user namespace (Claude Code refuses to bypass permissions as root).
+ * Who the agent is: launched by an ordinary user, uid 1000 in a user namespace mapped to that user. Launched
+ * by root, a user namespace would map root's files onto the agent, so there is none: bwrap keeps only the
+ * capabilities to switch user and setpriv drops to AGENT_HOST_ID, a uid/gid that owns nothing on the host,
+ * with no capabilities and no_new_privs (Claude Code then needs no IS_SANDBOX either).
  */
 import { dirname } from "node:path";
 import { POLICY_DIR } from "../policy-dir.ts";
@@ -19,46 +24,95 @@ import { DEFAULT_BRIDGE_PORT, INSIDE, type Attach, type BottleHandle } from "../
 
 export const SANDBOX_UID = 1000;
 export const SANDBOX_GID = 1000;
+/** The host uid and gid of the agent when bottle runs as root: unassigned, so it owns no host file. */
+export const AGENT_HOST_ID = 65_533;
 
 /** Workspace paths that would let an agent run code on the host later (git hooks) or loosen bottle (`.bottle`,
  * which guardPolicyDir makes sure exists, so it is always covered). */
 export const PROTECTED_WORKSPACE_PATHS = [".git/hooks", ".git/config", POLICY_DIR] as const;
+
+/** Top-level system directories exposed read-only (a symlink, as in merged /usr, is recreated as one). */
+export const SYSTEM_PATHS = ["/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc"] as const;
+
+/** Who the agent is inside. `userns`: a mapped uid (ordinary launcher). `drop`: root launcher, no userns. */
+export type AgentIdentity = { kind: "userns"; uid: number; gid: number } | { kind: "drop"; uid: number; gid: number; setpriv: string };
 
 export interface SandboxLayout {
   handle: BottleHandle;
   /** argv prefix that runs bottle (see self.ts) and the host files it needs. */
   self: { argv: string[]; files: string[] };
   bottleHome: string;
-  /** Host home directories to hide (the invoking user's). */
+  /** Login home directories to keep hidden (from the user database and $HOME). */
   hostHomes: string[];
-  /** Host files with the bottle's passwd and group. */
-  passwdFile: string;
-  groupFile: string;
+  /** Entries under /etc to cover: secrets and anything the agent's user could not read anyway. */
+  etcMasks: { path: string; dir: boolean }[];
   attach: Attach;
   /** Working directory inside. */
   cwd: string;
   argv: string[];
-  /** File-system probe, injected so this stays pure. */
+  identity: AgentIdentity;
+  /** The CA certificate's text (made from data inside, so its host path is not in the mount table). */
+  caCert?: string;
+  /** File-system probes, injected so this stays pure. */
   exists: (path: string) => boolean;
-  /** Whether /var/run is its own directory rather than a link to /run. */
-  separateVarRun: boolean;
+  /** The target of a symlink, or undefined when `path` is not one. */
+  linkTarget: (path: string) => string | undefined;
 }
 
-export function bwrapArgs(l: SandboxLayout): string[] {
+/**
+ * bwrap's options (what /proc/1/cmdline would show, so they are passed through descriptor 3), the command,
+ * and the contents of files made from data: `data[i]` is read from descriptor 4 + i. passwd, group and the CA
+ * certificate come from data rather than from host files, whose paths the bottle's mount table would show.
+ */
+export interface BwrapInvocation {
+  options: string[];
+  command: string[];
+  data: string[];
+}
+
+/** The descriptor bwrap reads its options from; data files follow it. */
+export const ARGS_FD = 3;
+
+export function bwrapInvocation(l: SandboxLayout): BwrapInvocation {
   const { handle } = l;
   const plan = handle.plan;
-  const a: string[] = ["bwrap"];
-  a.push("--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try");
-  a.push("--uid", String(SANDBOX_UID), "--gid", String(SANDBOX_GID), "--hostname", "bottle");
-  a.push("--die-with-parent");
+  const a: string[] = [];
+  // Every directory bwrap makes on the way to a mount point is 0755: it would make them 0700 and root's,
+  // and the agent could not reach its own workspace through them.
+  const mounted: string[] = [];
+  const made = new Set<string>(["/tmp", "/var/tmp", "/dev", "/proc"]);
+  const mount = (...op: [string, string, string] | [string, string]): void => {
+    const dest = op[op.length - 1]!;
+    const parts = dest.split("/").filter(Boolean);
+    for (let i = 1; i < parts.length; i++) {
+      const dir = `/${parts.slice(0, i).join("/")}`;
+      if (made.has(dir) || mounted.some((m) => dir === m || strictlyInside(dir, m))) continue;
+      made.add(dir);
+      a.push("--perms", "0755", "--dir", dir);
+    }
+    a.push(...op);
+    mounted.push(dest);
+  };
+  if (l.identity.kind === "userns") {
+    a.push("--unshare-user", "--uid", String(l.identity.uid), "--gid", String(l.identity.gid));
+  } else {
+    // setpriv needs these to switch user; DAC_READ_SEARCH lets bwrap chdir into the lent workspace first.
+    a.push("--cap-drop", "ALL", "--cap-add", "CAP_SETUID", "--cap-add", "CAP_SETGID", "--cap-add", "CAP_SETPCAP", "--cap-add", "CAP_DAC_READ_SEARCH");
+  }
+  a.push("--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try");
+  a.push("--hostname", "bottle", "--die-with-parent");
   // Without a PTY of its own the agent would share our terminal: a new session stops TIOCSTI injection.
   if (l.attach !== "pty") a.push("--new-session");
-  a.push("--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc");
-  const hidden = ["/tmp", "/var/tmp", "/run", "/home", ...(l.separateVarRun ? ["/var/run"] : []), ...l.hostHomes];
-  for (const h of unique(hidden)) if (h !== "/" && l.exists(h)) a.push("--tmpfs", h);
-  for (const p of unique([...l.self.files, ...(plan.expose ?? [])])) if (l.exists(p)) a.push("--ro-bind", p, p);
-  a.push("--bind", handle.hostHome, INSIDE.home);
-  a.push("--bind", handle.hostWorkspace, handle.workspace);
+  for (const p of SYSTEM_PATHS) {
+    const link = l.linkTarget(p);
+    if (link !== undefined) a.push("--symlink", link, p);
+    else if (l.exists(p)) mount("--ro-bind", p, p);
+  }
+  for (const m of l.etcMasks) a.push(...(m.dir ? ["--tmpfs", m.path] : ["--ro-bind", "/dev/null", m.path]));
+  a.push("--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/var/tmp");
+  const exposed = unique([...l.self.files, ...(plan.expose ?? [])]).filter((p) => l.exists(p));
+  for (const p of exposed) mount("--ro-bind", p, p);
+  mount("--bind", handle.hostWorkspace, handle.workspace);
   // git's surface: each git directory bound onto itself (cannot be renamed), its config and hooks read-only.
   for (const g of handle.guard ?? []) {
     const p = `${handle.hostWorkspace}/${g.rel}`;
@@ -70,30 +124,55 @@ export function bwrapArgs(l: SandboxLayout): string[] {
     if (guarded.has(rel)) continue;
     if (l.exists(p)) a.push("--ro-bind", p, `${handle.workspace}/${rel}`);
   }
-  a.push("--ro-bind", plan.proxySocket, INSIDE.socket);
-  if (plan.caCertPath) a.push("--ro-bind", plan.caCertPath, INSIDE.caCert);
-  a.push("--ro-bind", l.passwdFile, "/etc/passwd", "--ro-bind", l.groupFile, "/etc/group");
+  // A login home is hidden even when an exposed tree (say, a workspace at /) contains it.
+  const trees = [...SYSTEM_PATHS, ...exposed, handle.workspace];
+  for (const h of unique(l.hostHomes)) {
+    if (h === "/" || !trees.some((t) => strictlyInside(h, t))) continue;
+    a.push("--tmpfs", h);
+    for (const p of exposed) if (strictlyInside(p, h)) a.push("--ro-bind", p, p);
+    if (strictlyInside(handle.workspace, h)) a.push("--bind", handle.hostWorkspace, handle.workspace);
+  }
+  mount("--bind", handle.hostHome, INSIDE.home);
+  mount("--ro-bind", plan.proxySocket, INSIDE.socket);
+  const files: [string, string][] = [["/etc/passwd", passwdText(l.identity.uid, l.identity.gid)], ["/etc/group", groupText(l.identity.gid)]];
+  if (l.caCert !== undefined) files.push([INSIDE.caCert, l.caCert]);
+  files.forEach(([dest], i) => a.push("--perms", "0644", "--ro-bind-data", String(ARGS_FD + 1 + i), dest));
+  const data = files.map(([, text]) => text);
+  // Covered only where a mounted tree contains them: anywhere else they do not exist inside at all.
   const lastHides = [l.bottleHome, ...(plan.caCertPath ? [dirname(plan.caCertPath)] : [])];
-  for (const h of unique(lastHides)) a.push("--tmpfs", h);
+  for (const h of unique(lastHides)) if (mounted.some((m) => h === m || strictlyInside(h, m))) a.push("--tmpfs", h);
   a.push("--chdir", l.cwd);
   const port = String(plan.bridgePort ?? DEFAULT_BRIDGE_PORT);
-  a.push("--", ...l.self.argv, "__bridge", port, INSIDE.socket, "--", ...l.argv);
-  return a;
+  const drop = l.identity.kind === "drop"
+    ? [l.identity.setpriv, `--reuid=${l.identity.uid}`, `--regid=${l.identity.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
+    : [];
+  return { options: a, command: [...drop, ...l.self.argv, "__bridge", port, INSIDE.socket, "--", ...l.argv], data };
+}
+
+/** The whole command line in one array (for tests and diagnostics); exec passes `options` through a fd. */
+export function bwrapArgs(l: SandboxLayout): string[] {
+  const inv = bwrapInvocation(l);
+  return ["bwrap", ...inv.options, "--", ...inv.command];
+}
+
+function strictlyInside(p: string, dir: string): boolean {
+  const d = dir.endsWith("/") ? dir : `${dir}/`;
+  return p !== dir && p.startsWith(d);
 }
 
 function unique(xs: string[]): string[] {
   return [...new Set(xs)];
 }
 
-export function passwdText(): string {
+export function passwdText(uid = SANDBOX_UID, gid = SANDBOX_GID): string {
   return [
     "root:x:0:0:root:/root:/usr/sbin/nologin",
-    `bottle:x:${SANDBOX_UID}:${SANDBOX_GID}:bottle:${INSIDE.home}:/bin/sh`,
+    `bottle:x:${uid}:${gid}:bottle:${INSIDE.home}:/bin/sh`,
     "nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin",
     "",
   ].join("\n");
 }
 
-export function groupText(): string {
-  return ["root:x:0:", `bottle:x:${SANDBOX_GID}:`, "nogroup:x:65534:", ""].join("\n");
+export function groupText(gid = SANDBOX_GID): string {
+  return ["root:x:0:", `bottle:x:${gid}:`, "nogroup:x:65534:", ""].join("\n");
 }

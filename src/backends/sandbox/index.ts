@@ -9,9 +9,11 @@
  * snapshot directory, then kills the processes. Resume restores those files and starts a fresh bottle;
  * the agent continues from its own on-disk session state (the provider's resume arguments), not from
  * its memory. A bind-mounted workspace is the user's own directory and is kept in place, not copied.
+ *
+ * Launched by root, the agent is an unprivileged uid (args.ts), so its home, workspace and proxy socket are
+ * lent to that uid while the bottle lives and given back to root by freeze and teardown (ownership.ts).
  */
-import { cpSync, existsSync, lstatSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { closeSync, existsSync, lchownSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { BackendError } from "../../errors.ts";
 import { bottleHome, runDir } from "../../paths.ts";
@@ -22,7 +24,9 @@ import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, liveProcesses, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import { type ActiveBottle, type Availability, type Backend, type BottleHandle, type BottlePlan, type ExecOptions, type ExecResult, type RunningProcess, type Snapshot } from "../types.ts";
 import { guardPolicyDir } from "../policy-dir.ts";
-import { bwrapArgs, groupText, passwdText } from "./args.ts";
+import { AGENT_HOST_ID, ARGS_FD, bwrapInvocation, type AgentIdentity, type BwrapInvocation } from "./args.ts";
+import { agentIdentity, etcMasks, linkTarget, loginHomes } from "./host-view.ts";
+import { lendPath, lendTree } from "./ownership.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
 import { guardAfter, guardBefore } from "../git-guard/index.ts";
 
@@ -71,41 +75,64 @@ export class SandboxBackend implements Backend {
       if (!existsSync(hostWorkspace)) copyTree(cwd, hostWorkspace);
     }
     guardPolicyDir(hostWorkspace);
-    mkdirSync(join(dir, "etc"), { recursive: true });
-    writeFileSync(join(dir, "etc", "passwd"), passwdText());
-    writeFileSync(join(dir, "etc", "group"), groupText());
+    const who = agentIdentity();
     const guard = guardBefore(plan, this.home, hostWorkspace);
     const handle: BottleHandle = { runId: plan.runId, backend: "sandbox", plan: { ...plan, cwd }, hostHome, hostWorkspace, workspace: cwd, ...(guard ? { guard } : {}) };
+    lendToAgent(who, handle, this.home);
     writeRecord({ version: 1, handle, createdAt: Date.now(), processes: [] }, this.home);
     return handle;
   }
 
-  /** The full host argv of one exec (exposed for tests and `--dry-run`). */
-  commandFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { argv: string[]; env: Record<string, string> } {
+  /** The bwrap invocation of one exec (exposed for tests): its options go to bwrap through a descriptor. */
+  invocationFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { invocation: BwrapInvocation; env: Record<string, string> } {
     if (argv.length === 0) throw new BackendError("nothing to run in the bottle", { fix: "pass the agent's argv" });
-    const dir = runDir(handle.runId, this.home);
-    const homes = [homedir(), process.env.HOME ?? ""].filter((h) => h !== "" && h !== "/");
-    const args = bwrapArgs({
+    const identity = agentIdentity();
+    if (identity.kind === "drop") lchownSync(handle.plan.proxySocket, identity.uid, identity.gid);
+    const invocation = bwrapInvocation({
       handle,
       self: selfCommand(),
       bottleHome: this.home,
-      hostHomes: homes,
-      passwdFile: join(dir, "etc", "passwd"),
-      groupFile: join(dir, "etc", "group"),
+      hostHomes: loginHomes(),
+      etcMasks: etcMasks(),
       attach: opts.attach ?? "inherit",
       cwd: opts.cwd ?? handle.workspace,
       argv,
+      identity,
+      ...(handle.plan.caCertPath ? { caCert: readFileSync(handle.plan.caCertPath, "utf8") } : {}),
       exists: existsSync,
-      separateVarRun: existsSync("/var/run") && !lstatSync("/var/run").isSymbolicLink(),
+      linkTarget,
     });
-    args[0] = this.bwrap;
     const env = bottleEnv({ plan: handle.plan, path: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", extra: opts.env });
-    return { argv: args, env };
+    return { invocation, env };
   }
 
+  /** The full host argv of one exec, options inline (for tests and diagnostics). */
+  commandFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { argv: string[]; env: Record<string, string> } {
+    const { invocation, env } = this.invocationFor(handle, argv, opts);
+    return { argv: [this.bwrap, ...invocation.options, "--", ...invocation.command], env };
+  }
+
+  /**
+   * bwrap's options are read from descriptor 3 (`--args 3`), not its argv, and passwd/group from 4 and 5: the bottle's PID 1 is bwrap, and
+   * its /proc/1/cmdline would otherwise show every host path the bottle is built from ($BOTTLE_HOME, the
+   * run id, the proxy's socket directory).
+   */
   exec(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): RunningProcess {
-    const cmd = this.commandFor(handle, argv, opts);
-    return trackInRecord(handle.runId, spawnBottleProcess({ argv: cmd.argv, env: cmd.env, attach: opts.attach ?? "inherit", stdin: opts.stdin }), this.home);
+    const { invocation, env } = this.invocationFor(handle, argv, opts);
+    const dir = runDir(handle.runId, this.home);
+    const fds = [invocation.options.map((o) => `${o}\0`).join(""), ...invocation.data].map((text) => {
+      const file = join(dir, `.bwrap-${process.pid}-${++argsFiles}`);
+      writeFileSync(file, text, { mode: 0o600 });
+      const fd = openSync(file, "r");
+      unlinkSync(file);
+      return fd;
+    });
+    try {
+      const proc = spawnBottleProcess({ argv: [this.bwrap, "--args", String(ARGS_FD), "--", ...invocation.command], env, attach: opts.attach ?? "inherit", stdin: opts.stdin, extraFds: fds });
+      return trackInRecord(handle.runId, proc, this.home);
+    } finally {
+      for (const fd of fds) closeSync(fd);
+    }
   }
 
   provision(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -113,7 +140,13 @@ export class SandboxBackend implements Backend {
   }
 
   async copyIn(handle: BottleHandle, hostPath: string, insidePath: string): Promise<void> {
-    copyTree(hostPath, insideToHost(handle, insidePath));
+    const to = insideToHost(handle, insidePath);
+    copyTree(hostPath, to);
+    const who = agentIdentity();
+    if (who.kind === "drop") {
+      const base = relative(handle.hostHome, to).startsWith("..") ? handle.hostWorkspace : handle.hostHome;
+      lendPath(base, to, ROOT, who);
+    }
   }
 
   async list(): Promise<ActiveBottle[]> {
@@ -155,6 +188,7 @@ export class SandboxBackend implements Backend {
       }
     }
     await waitGone(stopped, 5000);
+    takeBackFromAgent(handle, this.home);
     guardAfter(handle, this.home);
     const snapshot: Snapshot = { runId: handle.runId, backend: "sandbox", takenAt: Date.now(), ref: dir, handle };
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
@@ -171,13 +205,33 @@ export class SandboxBackend implements Backend {
     }
     guardPolicyDir(h.hostWorkspace);
     const handle: BottleHandle = { ...h, resumedFrom: snapshot.ref };
+    lendToAgent(agentIdentity(), handle, this.home);
     updateRecord(h.runId, (r) => ({ ...r, handle, snapshot: undefined, tornDown: false }), this.home);
     return handle;
   }
 
   async teardown(handle: BottleHandle): Promise<void> {
     await this.stop(handle);
+    takeBackFromAgent(handle, this.home);
     guardAfter(handle, this.home);
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);
   }
+}
+
+let argsFiles = 0;
+const ROOT = { uid: 0, gid: 0 };
+
+/** Root launcher: the agent's uid gets the run home and the workspace for the bottle's life. */
+function lendToAgent(who: AgentIdentity, handle: BottleHandle, bottleHome: string): void {
+  if (who.kind !== "drop") return;
+  lendTree(handle.hostHome, ROOT, who);
+  if (handle.plan.workspace === "copy") lendTree(handle.hostWorkspace, ROOT, who);
+  else lendTree(handle.hostWorkspace, ROOT, who, [bottleHome]);
+}
+
+/** Everything the agent's uid owns in home and workspace goes back to root (a no-op for ordinary users). */
+function takeBackFromAgent(handle: BottleHandle, bottleHome: string): void {
+  if (process.getuid?.() !== 0) return;
+  const agent = { uid: AGENT_HOST_ID, gid: AGENT_HOST_ID };
+  for (const tree of [handle.hostHome, handle.hostWorkspace]) if (existsSync(tree)) lendTree(tree, agent, ROOT, tree === handle.hostHome ? [] : [bottleHome]);
 }

@@ -1,0 +1,55 @@
+/**
+ * Lending a directory tree to the agent's uid, and taking it back. When bottle runs as root the agent is an
+ * unprivileged uid that owns nothing (see args.ts), so the two trees it is given, the run home and the
+ * workspace, are lent to it: every entry root owns becomes the agent's for the run, and afterwards every
+ * entry the agent owns (its edits and new files) goes back to root. Only ownership moves, never modes, and
+ * symlinks are changed themselves, never followed. Files of other users in the tree are left alone: the
+ * agent cannot change them, as with any ordinary launcher.
+ */
+import { lchownSync, lstatSync, readdirSync } from "node:fs";
+import { isAbsolute, join, relative, sep } from "node:path";
+
+/**
+ * Gives every entry owned by `from` (uid) to `to` (uid and, for entries in `from`'s group, gid too). Trees
+ * in `except` are skipped whole: a BOTTLE_HOME inside a workspace (its CA key) is never lent.
+ */
+export function lendTree(root: string, from: { uid: number; gid: number }, to: { uid: number; gid: number }, except: string[] = []): number {
+  let changed = 0;
+  const skip = new Set(except);
+  const visit = (p: string): void => {
+    if (skip.has(p)) return;
+    let st;
+    try {
+      st = lstatSync(p);
+    } catch {
+      return;
+    }
+    if (st.uid === from.uid) {
+      lchownSync(p, to.uid, st.gid === from.gid ? to.gid : st.gid);
+      changed++;
+    }
+    if (!st.isDirectory()) return;
+    let names: string[] = [];
+    try {
+      names = readdirSync(p);
+    } catch {
+      return;
+    }
+    for (const n of names) visit(join(p, n));
+  };
+  visit(root);
+  return changed;
+}
+
+/** Lends `target`'s tree and every directory between `base` and it (a copy creates those as root). */
+export function lendPath(base: string, target: string, from: { uid: number; gid: number }, to: { uid: number; gid: number }): void {
+  const rel = relative(base, target);
+  if (rel.startsWith("..") || isAbsolute(rel)) return;
+  let dir = base;
+  for (const part of rel.split(sep).slice(0, -1)) {
+    dir = join(dir, part);
+    const st = lstatSync(dir);
+    if (st.uid === from.uid && !st.isSymbolicLink()) lchownSync(dir, to.uid, st.gid === from.gid ? to.gid : st.gid);
+  }
+  lendTree(target, from, to);
+}
