@@ -19,7 +19,9 @@ const proxy = echoProxy();
 const box = bottles();
 const BOTTLE_HOME = process.env.BOTTLE_HOME!;
 afterEach(() => box.closeAll(), 120_000);
-afterAll(() => proxy.stop());
+afterAll(() => {
+  proxy.stop();
+});
 
 for (const kind of BACKENDS) {
   describe(`${kind}: process command lines`, () => {

@@ -196,6 +196,9 @@ for (const kind of KINDS) {
       const res = await backend.provision(h, ["git", "-c", "user.name=Agent", "-c", "user.email=agent@example.com", "commit", "-q", "--allow-empty", "-m", "made inside"], { env: { PATH: "/usr/bin:/bin" } });
       expect(res.stderr).toBe("");
       expect(res.exitCode).toBe(0);
+      // After the run: a root launcher's workspace is lent to the agent's uid until teardown (and git on the
+      // host refuses a repository another uid owns meanwhile).
+      await backend.teardown(h);
       expect(git(r.ws, "log", "-1", "--format=%s").out.trim()).toBe("made inside");
     });
   });

@@ -13,7 +13,7 @@
  * Launched by root, the agent is an unprivileged uid (args.ts), so its home, workspace and proxy socket are
  * lent to that uid while the bottle lives and given back to root by freeze and teardown (ownership.ts).
  */
-import { closeSync, existsSync, lchownSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, lchownSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { BackendError } from "../../errors.ts";
 import { bottleHome, runDir } from "../../paths.ts";
@@ -87,7 +87,11 @@ export class SandboxBackend implements Backend {
   invocationFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { invocation: BwrapInvocation; env: Record<string, string> } {
     if (argv.length === 0) throw new BackendError("nothing to run in the bottle", { fix: "pass the agent's argv" });
     const identity = agentIdentity();
-    if (identity.kind === "drop") lchownSync(handle.plan.proxySocket, identity.uid, identity.gid);
+    // The agent's group may connect to its run's proxy socket; its directory stays root's and private.
+    if (identity.kind === "drop") {
+      lchownSync(handle.plan.proxySocket, 0, identity.gid);
+      chmodSync(handle.plan.proxySocket, 0o660);
+    }
     const invocation = bwrapInvocation({
       handle,
       self: selfCommand(),
