@@ -28,9 +28,10 @@ for (const k of Object.keys(process.env)) {
 delete process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.SSL_CERT_FILE;
 
+// Bounded like a test (the 5 s hook default was not enough on a loaded machine after many real bottles).
 afterAll(() => {
   if (!process.env.BOTTLE_KEEP_TEST_TMP) rmSync(root, { recursive: true, force: true });
-});
+}, 60_000);
 
 // bunfig.toml's `[test] timeout` is not applied by this Bun version (a 6 s test fails at 5 s with it set),
 // so the default is set here too. Real-process suites set their own, longer ones.
