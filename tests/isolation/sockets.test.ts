@@ -78,7 +78,16 @@ for (const kind of BACKENDS) {
   });
 }
 
-describe("sandbox: sockets inside exposed system directories", () => {
+describe("sandbox: sockets inside exposed directories", () => {
+  test.if(AS_ROOT)("a root socket inside the workspace stays root's: lending the workspace does not lend it", async () => {
+    const ws = freshWorkspace();
+    const path = await listenUnix(join(ws, "dev.sock"));
+    expect(await hostProbe(path)).toBe("CONNECTED");
+    const h = await box.open("sandbox", planFor({ proxySocket: proxy.socketPath, cwd: ws }));
+    const r = await box.run(h, [process.execPath, NET_PROBE, "unix", path]);
+    expect(r.stdout.trim()).toBe("EACCES");
+  });
+
   test.if(AS_ROOT)("a world-writable socket placed in /etc is covered", async () => {
     const path = `/etc/bottle-iso-${process.pid}.sock`;
     files.push(path);

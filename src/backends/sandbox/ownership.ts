@@ -2,7 +2,8 @@
  * Lending a directory tree to the agent's uid, and taking it back. When bottle runs as root the agent is an
  * unprivileged uid that owns nothing (see args.ts), so the two trees it is given, the run home and the
  * workspace, are lent to it: every entry root owns becomes the agent's for the run, and afterwards every
- * entry the agent owns (its edits and new files) goes back to root. Only ownership moves, never modes, and
+ * entry the agent owns (its edits and new files) goes back to root. Sockets and fifos are never lent:
+ * owning one would let the agent reach the host service behind it. Only ownership moves, never modes, and
  * symlinks are changed themselves, never followed. Files of other users in the tree are left alone: the
  * agent cannot change them, as with any ordinary launcher.
  */
@@ -24,7 +25,8 @@ export function lendTree(root: string, from: { uid: number; gid: number }, to: {
     } catch {
       return;
     }
-    if (st.uid === from.uid) {
+    // A socket is never lent: owning it would let the agent connect to the host service behind it.
+    if (st.uid === from.uid && !st.isSocket() && !st.isFIFO()) {
       lchownSync(p, to.uid, st.gid === from.gid ? to.gid : st.gid);
       changed++;
     }
