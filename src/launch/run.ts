@@ -108,7 +108,9 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
 /** The run's provenance record, signed; a failure to make it is reported, never the end of the run's own outcome. */
 async function recordRun(s: RunServices, plan: LaunchPlan): Promise<RunOutcome["record"]> {
   try {
+    const t0 = performance.now();
     const made = await makeRecord(s.db, plan.home, plan.runId, "run-end");
+    log.debug(`run ${plan.runId}: provenance record made and signed in ${(performance.now() - t0).toFixed(1)} ms`);
     if (plan.request.trailer) {
       const t = trailCommits(plan.home, made);
       log.info(t ? `bottle: ${t.commits.length} commit${t.commits.length === 1 ? "" : "s"} of this run now carry its trailer (head ${t.head.slice(0, 12)})` : "bottle: --trailer: the agent made no commit in this run");
