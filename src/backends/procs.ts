@@ -74,23 +74,6 @@ function signal(pid: number, sig: NodeJS.Signals): void {
   }
 }
 
-/**
- * SIGSTOPs a whole tree. Processes may fork while we walk, so repeat until a walk finds nothing new.
- * Returns the stopped pids.
- */
-export function stopTree(root: number): number[] {
-  const stopped = new Set<number>();
-  for (let round = 0; round < 20; round++) {
-    const fresh = processTree(root).filter((p) => !stopped.has(p));
-    if (fresh.length === 0) break;
-    for (const p of fresh) {
-      signal(p, "SIGSTOP");
-      stopped.add(p);
-    }
-  }
-  return [...stopped];
-}
-
 /** Signals every process of a tree, children first so that no parent reaps-and-respawns in between. */
 export function signalTree(root: number, sig: NodeJS.Signals): void {
   for (const p of processTree(root).reverse()) signal(p, sig);

@@ -4,7 +4,7 @@
  * (the same layout as the sandbox), so copyIn is a host copy and they survive the container.
  *
  * Freeze: pause the container (cgroup freezer), copy home (and a copied workspace) into the run's
- * snapshot directory, `docker commit` the container's own file-system changes (installed packages, files
+ * snapshot directory without following symlinks (snapshot-copy.ts), `docker commit` the container's own file-system changes (installed packages, files
  * outside home and workspace) to a snapshot image, then remove the container. Resume starts a new
  * container from that image with the saved home and workspace; the agent continues from its on-disk
  * session (provider resume arguments), not from its memory.
@@ -17,6 +17,7 @@ import type { ProviderName } from "../../manifest/types.ts";
 import { bottleHome, runDir } from "../../paths.ts";
 import { bottleEnv } from "../env.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
+import { copySnapshotTree } from "../snapshot-copy.ts";
 import { BRIDGE_READY } from "../bridge.ts";
 import { guardAfter, guardBefore } from "../git-guard/index.ts";
 import { selfCommand } from "../self.ts";
@@ -192,8 +193,8 @@ export class DockerBackend implements Backend {
     const tag = `bottle-snapshot-${handle.runId.toLowerCase()}:${Date.now()}`;
     try {
       rmSync(dir, { recursive: true, force: true });
-      copyTree(handle.hostHome, join(dir, "home"));
-      if (handle.plan.workspace === "copy") copyTree(handle.hostWorkspace, join(dir, "workspace"));
+      copySnapshotTree(handle.hostHome, join(dir, "home"));
+      if (handle.plan.workspace === "copy") copySnapshotTree(handle.hostWorkspace, join(dir, "workspace"));
       await dockerOk(["commit", "--pause=false", "--change", `LABEL ${SNAPSHOT_LABEL}=${handle.runId}`, name, tag], `commit run ${handle.runId}`, { timeoutMs: 10 * 60_000 });
     } finally {
       // Removing a paused container hangs some engines (a frozen process never takes its SIGKILL), and a

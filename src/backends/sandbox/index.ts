@@ -4,9 +4,11 @@
  * run's home and workspace live on the host (under the run directory, or the user's cwd in bind mode), so
  * several execs of one run see the same files. See args.ts for the mount layout.
  *
- * Freeze semantics, honestly: a process cannot be checkpointed without CRIU, so freeze SIGSTOPs every
- * process of the bottle (so the files stop changing), copies home (and a copied workspace) into the run's
- * snapshot directory, then kills the processes. Resume restores those files and starts a fresh bottle;
+ * Freeze semantics, honestly: a process cannot be checkpointed without CRIU, so freeze keeps files. It
+ * first stops every process of the bottle at once, by killing each PID namespace's init (the kernel then
+ * kills every member, and no fork can outrun it; see pid-namespace.ts), and checks that none is left, so
+ * the files no longer change. Only then is home (and a copied workspace) copied into the run's snapshot
+ * directory, without following any symlink (snapshot-copy.ts). Resume restores those files and starts a fresh bottle;
  * the agent continues from its own on-disk session state (the provider's resume arguments), not from
  * its memory. A bind-mounted workspace is the user's own directory and is kept in place, not copied.
  *
@@ -18,7 +20,9 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { BackendError } from "../../errors.ts";
 import { bottleHome, runDir } from "../../paths.ts";
 import { bottleEnv } from "../env.ts";
-import { isAlive, processTree, signalTree, stopTree, waitGone } from "../procs.ts";
+import { isAlive, processTree, signalTree, waitGone } from "../procs.ts";
+import { copySnapshotTree } from "../snapshot-copy.ts";
+import { killNamespaces, namespaceTargets } from "./pid-namespace.ts";
 import { selfCommand } from "../self.ts";
 import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, liveProcesses, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
@@ -169,29 +173,28 @@ export class SandboxBackend implements Backend {
     const roots = rec ? liveProcesses(rec).map((p) => p.pid) : [];
     // Every process of the bottle, not just bwrap: the kernel reaps a pid namespace asynchronously.
     const all = roots.flatMap((r) => processTree(r));
+    const namespaces = namespaceTargets(roots);
     for (const r of roots) signalTree(r, "SIGTERM");
     const left = await waitGone(all, 3000);
-    for (const p of left) signalTree(p, "SIGKILL");
-    await waitGone(left, 5000);
+    // Whatever ignored SIGTERM goes with its namespace, all at once (a fork chain cannot outrun it).
+    if (left.length > 0) await killNamespaces(namespaces, 5000);
+    for (const p of await waitGone(left, 5000)) signalTree(p, "SIGKILL");
     updateRecord(handle.runId, (r) => ({ ...r, processes: r.processes.filter((p) => isAlive(p.pid, p.startTime)) }), this.home);
   }
 
   async freeze(handle: BottleHandle): Promise<Snapshot> {
     const rec = readRecord(handle.runId, this.home);
     const roots = rec ? liveProcesses(rec).map((p) => p.pid) : [];
-    const stopped = roots.flatMap((r) => stopTree(r));
+    const left = await killNamespaces(roots, 10_000);
+    if (left.length > 0) {
+      throw new BackendError(`freeze could not stop every process of run ${handle.runId} (still running: ${left.join(", ")}), so nothing was saved`, {
+        fix: `stop the run with \`bottle stop ${handle.runId}\`; if those processes remain, kill them by pid`,
+      });
+    }
     const dir = join(runDir(handle.runId, this.home), "snapshot");
     rmSync(dir, { recursive: true, force: true });
-    copyTree(handle.hostHome, join(dir, "home"));
-    if (handle.plan.workspace === "copy") copyTree(handle.hostWorkspace, join(dir, "workspace"));
-    for (const p of stopped) {
-      try {
-        process.kill(p, "SIGKILL");
-      } catch {
-        /* gone */
-      }
-    }
-    await waitGone(stopped, 5000);
+    copySnapshotTree(handle.hostHome, join(dir, "home"));
+    if (handle.plan.workspace === "copy") copySnapshotTree(handle.hostWorkspace, join(dir, "workspace"));
     takeBackFromAgent(handle, this.home);
     guardAfter(handle, this.home);
     const snapshot: Snapshot = { runId: handle.runId, backend: "sandbox", takenAt: Date.now(), ref: dir, handle };
