@@ -7,6 +7,7 @@
  */
 import { pathVerdict } from "../metering/path-policy.ts";
 import type { Admission, ProxyHooks } from "../proxy/hooks.ts";
+import { providerForHost } from "../proxy/routes.ts";
 import { errorStyleFor } from "./refusal.ts";
 
 function forbidden(style: "anthropic" | "openai", message: string): Response {
@@ -25,7 +26,9 @@ export function pathPolicyHooks(): ProxyHooks {
       if (v.kind === "unmetered") ctx.audit = { decision: "unmetered", reason: `not metered: the route for ${ctx.route.host} opts in unmetered: ["${v.rule}"]` };
       if (v.kind !== "refuse") return { allow: true };
       const message = `bottle: ${v.reason}.`;
-      return { allow: false, response: forbidden(errorStyleFor(ctx.method, ctx.path, ctx.provider), message), reason: v.reason };
+      // Shaped like the host's own errors (a pi run's usage counts as pi, but api.openai.com speaks OpenAI's).
+      const style = errorStyleFor(ctx.method, ctx.path, providerForHost(ctx.host) ?? ctx.provider);
+      return { allow: false, response: forbidden(style, message), reason: v.reason };
     },
   };
 }
