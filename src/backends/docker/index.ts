@@ -28,6 +28,7 @@ import { guardPolicyDir } from "../policy-dir.ts";
 import { containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
 import { docker, dockerClientEnv, dockerFailure, dockerOk, engineStatus, type DockerResult } from "./cli.ts";
 import { missingBase } from "./build-failure.ts";
+import { execStarted, freezerOf, procsIn, runcInits, settled, thaw, type FreezerCgroup } from "./freezer.ts";
 import { DEFAULT_NODE_IMAGE, ensureImage, imageExists, imageTag, providerDockerfile } from "./images.ts";
 
 export interface DockerOptions {
@@ -39,6 +40,12 @@ export interface DockerOptions {
 export class DockerBackend implements Backend {
   readonly name = "docker" as const;
   private readonly home: string;
+  /** Containers a freeze is pausing: no exec starts in them (an exec being set up would hang the pause). */
+  private readonly freezing = new Set<string>();
+  /** Each running container's freezer cgroup, found when it starts (exec must not wait for docker). */
+  private readonly cgroups = new Map<string, FreezerCgroup>();
+  /** Execs not yet running inside their container: a freeze waits for them before it pauses. */
+  private readonly starting = new Map<string, Set<Promise<void>>>();
 
   constructor(private readonly opts: DockerOptions = {}) {
     this.home = opts.home ?? bottleHome();
@@ -85,6 +92,9 @@ export class DockerBackend implements Backend {
     const args = runArgs({ handle, image, self: selfCommand(), user, exists: existsSync });
     const id = (await dockerOk(args, `start the bottle container for run ${handle.runId}`, { timeoutMs: 120_000 })).trim();
     await this.waitForBridge(id, handle.runId);
+    const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", id], { timeoutMs: 30_000 })).stdout.trim());
+    const cg = pid > 0 ? freezerOf(pid) : undefined;
+    if (cg) this.cgroups.set(containerName(handle.runId), cg);
     return { ...handle, container: id };
   }
 
@@ -125,11 +135,22 @@ export class DockerBackend implements Backend {
 
   exec(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): RunningProcess {
     if (!handle.container) throw new BackendError(`run ${handle.runId} has no container`, { fix: "create or resume the bottle first" });
+    if (this.freezing.has(containerName(handle.runId))) throw new BackendError(`run ${handle.runId} is being frozen`, { fix: `resume it first: bottle resume ${handle.runId}` });
     const env = bottleEnv({ plan: handle.plan, path: IMAGE_PATH, extra: { ...(process.getuid?.() === 0 ? { IS_SANDBOX: "1" } : {}), ...opts.env } });
     const attach = opts.attach ?? "inherit";
     const { args, clientEnv } = execArgs({ container: handle.container, env, attach, cwd: opts.cwd ?? handle.workspace, argv, withStdin: opts.stdin !== undefined });
     const bin = Bun.which("docker") ?? "docker";
-    return trackInRecord(handle.runId, spawnBottleProcess({ argv: [bin, ...args], env: dockerClientEnv(clientEnv), attach, stdin: opts.stdin }), this.home);
+    const name = containerName(handle.runId);
+    const cg = this.cgroups.get(name);
+    const before = new Set(cg ? procsIn(cg) : []);
+    const proc = trackInRecord(handle.runId, spawnBottleProcess({ argv: [bin, ...args], env: dockerClientEnv(clientEnv), attach, stdin: opts.stdin }), this.home);
+    if (cg) {
+      const set = this.starting.get(name) ?? new Set<Promise<void>>();
+      this.starting.set(name, set);
+      const started: Promise<void> = execStarted(cg, before, proc.exited).finally(() => set.delete(started));
+      set.add(started);
+    }
+    return proc;
   }
 
   provision(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): Promise<ExecResult> {
@@ -172,7 +193,13 @@ export class DockerBackend implements Backend {
         if (gone(st)) return;
         throw new BackendError(`docker could not inspect container ${name}: ${dockerFailure(st, 30_000)}`, { fix: `check the engine (\`docker info\`), then remove the container by hand: docker rm --force ${name}` });
       }
-      if (st.stdout.trim() === "true") await docker(["unpause", name], { timeoutMs: 30_000 });
+      if (st.stdout.trim() === "true") {
+        // An exec frozen half set up would make the unpause (and every later call) hang: thaw it first.
+        const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", name], { timeoutMs: 30_000 })).stdout.trim());
+        const cg = pid > 0 ? freezerOf(pid) : undefined;
+        if (cg && runcInits(cg).length > 0) thaw(cg);
+        await docker(["unpause", name], { timeoutMs: 30_000 });
+      }
       const r = await docker(["rm", "--force", name], { timeoutMs: 60_000 });
       if (r.code === 0 || gone(r)) return;
       if (r.timedOut) throw new BackendError(`docker could not remove container ${name}: ${dockerFailure(r, 60_000)}`, { fix: `check the engine (\`docker info\`), then: docker rm --force ${name}` });
@@ -183,12 +210,52 @@ export class DockerBackend implements Backend {
 
   async stop(handle: BottleHandle): Promise<void> {
     await this.remove(containerName(handle.runId));
+    this.cgroups.delete(containerName(handle.runId));
+    this.starting.delete(containerName(handle.runId));
     updateRecord(handle.runId, (r) => ({ ...r, processes: [] }), this.home);
+  }
+
+  /**
+   * Pauses the container with no exec half set up inside (see freezer.ts): bottle starts no exec on a
+   * container it is freezing, waits for one being set up, and thaws and retries if one slipped in anyway.
+   */
+  private async pauseSettled(name: string, runId: string): Promise<void> {
+    const pid = Number((await dockerOk(["inspect", "--format", "{{.State.Pid}}", name], `inspect run ${runId}`, { timeoutMs: 30_000 })).trim());
+    const cg = pid > 0 ? freezerOf(pid) : undefined;
+    if (cg) await settled(cg);
+    await dockerOk(["pause", name], `pause run ${runId}`, { timeoutMs: 60_000 });
+    if (!cg) return;
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stuck = runcInits(cg);
+      if (stuck.length === 0) return;
+      // An exec slipped in as the freezer struck. Thaw it, let the exec finish, freeze again (docker still
+      // records the container as paused, which it is again afterwards).
+      if (!thaw(cg)) {
+        throw new BackendError(`run ${runId} was paused while a docker exec was being set up (runc init, pid ${stuck.join(", ")}); docker hangs on such a container until it is thawed`, {
+          fix: `as root: echo ${cg.thawed} > ${cg.control}; then docker rm --force ${name}`,
+        });
+      }
+      log.debug(`docker: run ${runId} was paused with an exec half set up (runc init ${stuck.join(", ")}); thawed, freezing again`);
+      await settled(cg);
+      thaw(cg, "frozen");
+    }
+    throw new BackendError(`run ${runId} could not be paused without catching a docker exec half set up (5 attempts)`, { fix: `as root: echo ${cg.thawed} > ${cg.control}; then docker rm --force ${name}` });
   }
 
   async freeze(handle: BottleHandle): Promise<Snapshot> {
     const name = containerName(handle.runId);
-    await dockerOk(["pause", name], `pause run ${handle.runId}`);
+    this.freezing.add(name);
+    try {
+      // Every exec bottle started in it is running inside (or over) before the freezer strikes.
+      await Promise.all(this.starting.get(name) ?? []);
+      await this.pauseSettled(name, handle.runId);
+      return await this.saveAndRemove(handle, name);
+    } finally {
+      this.freezing.delete(name);
+    }
+  }
+
+  private async saveAndRemove(handle: BottleHandle, name: string): Promise<Snapshot> {
     const dir = join(runDir(handle.runId, this.home), "snapshot");
     const tag = `bottle-snapshot-${handle.runId.toLowerCase()}:${Date.now()}`;
     try {
