@@ -1,5 +1,5 @@
 /**
- * The hop from a CONNECT socket into the run's TLS listener (socket-relay.ts) moves every byte of every
+ * The hop from a CONNECT socket into the run's TLS listener (front.ts and native-pipe.ts) moves every byte of every
  * intercepted exchange, so it is tested with real clients on bulk data: bytes arrive intact both ways
  * (large request bodies up, large responses down), many tunnels at once do not mix, and a client that reads
  * slowly holds the upstream back instead of making the proxy buffer the whole response (curl here: Bun's
@@ -10,7 +10,7 @@ import { createHash, randomBytes } from "node:crypto";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
-import { bottleCa, curl, testProxy, upstreamCa } from "../support/proxy-fixture.ts";
+import { bottleCa, curl, testProxy, unixBridge, upstreamCa } from "../support/proxy-fixture.ts";
 
 const MB = 1024 * 1024;
 let upstream: ReturnType<typeof Bun.serve>;
@@ -97,6 +97,18 @@ describe("the relay into the TLS listener", () => {
     const down = await curl(["--proxy", run.proxyUrl!, "--cacert", caFile(), "--limit-rate", "10M", "-o", out, "https://api.anthropic.com/stream?mb=24"], 60_000);
     expect(down.code).toBe(0);
     expect(createHash("sha256").update(new Uint8Array(await Bun.file(out).arrayBuffer())).digest("hex")).toBe(expectedHash(24));
+  });
+
+  test("a 24 MB response crosses intact through the unix socket (how a bottle's bridge reaches the proxy)", async () => {
+    const bridge = await unixBridge(run.socketPath);
+    try {
+      const out = join(process.env.TMPDIR!, "relay-unix.bin");
+      const down = await curl(["--proxy", `http://127.0.0.1:${bridge.port}`, "--cacert", caFile(), "-o", out, "https://api.anthropic.com/stream?mb=24"], 60_000);
+      expect(down.code).toBe(0);
+      expect(createHash("sha256").update(new Uint8Array(await Bun.file(out).arrayBuffer())).digest("hex")).toBe(expectedHash(24));
+    } finally {
+      bridge.close();
+    }
   });
 
   test("20 tunnels at once each get their own bytes", async () => {
