@@ -77,7 +77,7 @@ export function recordMarkdown(s: SignedRecord, hash: string): string {
     ...fold("Bottles and policy", [
       `Bottles: ${r.bottles.requested.map(code).join(", ")}${r.bottles.chain.length > r.bottles.requested.length ? ` (chain ${r.bottles.chain.map(code).join(", ")})` : ""}; policy ${code(r.bottles.policySha256)}.`,
       "",
-      ...table(["route", "metered", "upstream", "secret (name)"], r.bottles.routes.map((x) => [code(x.host), x.mitm ? "yes" : "no (tunnel)", x.upstream ? code(x.upstream) : "", x.secret ? code(x.secret) : ""])),
+      ...table(["route", "metered", "upstream", "secret (name)"], r.bottles.routes.map((x) => [code(x.host), x.mitm ? (x.unmetered ? `yes, except ${x.unmetered.join(", ")}` : "yes") : "no (tunnel)", x.upstream ? code(x.upstream) : "", x.secret ? code(x.secret) : ""])),
       "",
       `Secrets injected (names only): ${r.bottles.secrets.length === 0 ? "none" : r.bottles.secrets.map((x) => code(x.name)).join(", ")}.`,
     ]),

@@ -61,6 +61,7 @@ function routeFacts(routes: readonly Route[], simulatorUrl: string | undefined):
     mitm: r.mitm !== false,
     upstream: r.upstream ? (simulatorUrl && r.upstream === simulatorUrl ? "simulator" : r.upstream) : null,
     secret: r.auth?.env ?? null,
+    ...(r.unmetered && r.unmetered.length > 0 ? { unmetered: [...r.unmetered] } : {}),
   }));
 }
 

@@ -39,6 +39,8 @@ export interface RouteFacts {
   upstream: string | null;
   /** The host environment variable whose value the proxy injects (the name only). */
   secret: string | null;
+  /** Paths the route lets through without metering (`unmetered:`), when it has any. */
+  unmetered?: string[];
 }
 
 /** Known when the run starts: written beside the run's state, then folded into the record at its end. */

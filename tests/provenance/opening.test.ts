@@ -64,4 +64,8 @@ test("the policy hash follows the composed policy and nothing else", async () =>
   const c = await opening(home("    - host: registry.npmjs.org\n"));
   expect(c.bottles.policySha256).not.toBe(a.bottles.policySha256);
   expect(c.bottles.routes.map((r) => r.host)).toContain("registry.npmjs.org");
+  // A path let through unmetered is policy a reviewer sees.
+  const d = await opening(home('      unmetered: ["/v1/files"]\n'));
+  expect(d.bottles.routes.find((r) => r.host === "api.anthropic.com")?.unmetered).toEqual(["/v1/files"]);
+  expect(d.bottles.policySha256).not.toBe(a.bottles.policySha256);
 });
