@@ -47,11 +47,12 @@ describe("the surface rules", () => {
     expect(looksLikeGitDir(new Set(["HEAD", "objects"]))).toBe(false);
   });
 
-  test("mounts: each top-level git directory bound onto itself, then its config and hooks read-only", () => {
+  test("mounts: each git directory (submodules' too) bound onto itself, then its config and hooks read-only", () => {
     const m = guardMounts(
       [
         { rel: ".git", kind: "dotgit-dir" },
         { rel: ".git/modules/x", kind: "bare" },
+        { rel: ".git/worktrees/w", kind: "bare" },
         { rel: "lib/.git", kind: "dotgit-file" },
         { rel: "odd/.git", kind: "dotgit-link" },
       ],
@@ -62,6 +63,7 @@ describe("the surface rules", () => {
       { rel: ".git/config", mode: "ro" },
       { rel: ".git/hooks", mode: "ro" },
       { rel: "lib/.git", mode: "ro" },
+      { rel: ".git/modules/x", mode: "self" },
     ]);
   });
 });

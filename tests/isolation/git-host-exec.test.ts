@@ -80,6 +80,19 @@ interface Attack {
   refused?: string[];
   /** Workspace paths the check after the run reports (the second layer). */
   reported?: string[];
+  /** More host state the attack needs. */
+  setup?(r: Repo): void;
+}
+
+/** A submodule at sub/, cloned from a repository beside the workspace. */
+function addSubmodule(r: Repo): void {
+  const origin = join(r.root, "sub-origin");
+  expect(git(r.root, "init", "-q", "-b", "main", origin).code).toBe(0);
+  writeFileSync(join(origin, "file.txt"), "sub\n");
+  git(origin, "add", "file.txt");
+  expect(git(origin, "commit", "-qm", "sub").code).toBe(0);
+  expect(git(r.ws, "-c", "protocol.file.allow=always", "submodule", "add", "-q", origin, "sub").code).toBe(0);
+  expect(git(r.ws, "commit", "-qm", "add sub").code).toBe(0);
 }
 
 const ATTACKS: Attack[] = [
@@ -92,6 +105,7 @@ const ATTACKS: Attack[] = [
   { name: "bare-dir", where: (r) => join(r.ws, "tools"), reported: ["tools/config", "tools/hooks/pre-commit"] },
   { name: "dotgit-file", where: (r) => join(r.ws, "pkg"), reported: ["pkg/.git"] },
   { name: "info", where: (r) => r.ws, refused: ["write .git/info/attributes", "write .git/info/exclude"] },
+  { name: "submodule", where: (r) => join(r.ws, "sub"), setup: addSubmodule, refused: ["write .git/modules/sub/config", "write .git/modules/sub/hooks/pre-commit"] },
 ];
 
 interface Kind {
@@ -148,6 +162,7 @@ for (const kind of KINDS) {
     for (const attack of ATTACKS) {
       test(`${attack.name}: the host's git status, diff, log and commit run nothing the agent wrote`, async () => {
         const r = hostRepo();
+        attack.setup?.(r);
         const h = await bottle(r.ws);
         const res = await backend.provision(h, [process.execPath, PLANT, attack.name, r.ws, r.marker, h.hostHome]);
         expect(res.stderr).toBe("");

@@ -22,10 +22,22 @@ export function guardBefore(plan: BottlePlan, home: string, ws: string): GuardMo
   return guardMounts(scan.gitDirs, (rel) => existsSync(join(ws, rel)));
 }
 
-/** Restores the surface after the bottle's processes are gone, and says what it changed. */
+/**
+ * Restores the surface after the bottle's processes are gone, and says what it changed. A check that
+ * cannot finish (an unreadable directory, a full disk) does not stop the teardown: it says, as an error,
+ * that the workspace's git files are unchecked, so the person knows not to run git there yet.
+ */
 export function guardAfter(handle: BottleHandle, home: string): GuardFinding[] {
   if (handle.plan.workspace === "copy") return [];
-  const { findings } = restoreSurface(handle.runId, home, handle.hostWorkspace);
+  let findings: GuardFinding[];
+  try {
+    findings = restoreSurface(handle.runId, home, handle.hostWorkspace).findings;
+  } catch (e) {
+    log.error(
+      `run ${handle.runId}: git-guard could not check the git files in ${handle.hostWorkspace} (${(e as Error).message}); before you run git there, check every .git directory's config, hooks, commondir and config.worktree, or run \`bottle stop ${handle.runId}\` again once the cause is fixed`,
+    );
+    return [];
+  }
   for (const f of findings) log.warn(`run ${handle.runId}: git-guard: ${join(handle.hostWorkspace, f.path)} ${f.what}`);
   return findings;
 }

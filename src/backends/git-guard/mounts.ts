@@ -28,7 +28,10 @@ const READ_ONLY_IN_GIT_DIR = ["config", "config.worktree", "commondir", "hooks",
 
 export function guardMounts(dirs: readonly RecordedGitDir[], exists: (rel: string) => boolean): GuardMount[] {
   const out: GuardMount[] = [];
-  const top = [...dirs].filter((d) => !/(^|\/)\.git\//.test(d.rel)).sort((a, b) => a.rel.length - b.rel.length);
+  // Repositories in the workspace, and submodules' git directories (.git/modules/…): each is a git
+  // directory the host's git reads. A linked worktree's (.git/worktrees/<id>) are under worktrees/, which
+  // is read-only as a whole.
+  const top = [...dirs].filter((d) => !/(^|\/)\.git\/worktrees\//.test(d.rel)).sort((a, b) => a.rel.length - b.rel.length);
   for (const d of top.slice(0, MAX_GUARDED_GIT_DIRS)) {
     if (d.kind === "dotgit-file") {
       out.push({ rel: d.rel, mode: "ro" });
