@@ -8,6 +8,7 @@
 import { simId, textPieces, type SimulatorOptions } from "./options.ts";
 import { jsonResponse, sseFrame, sseResponse } from "./respond.ts";
 import { openaiError } from "./openai-chat.ts";
+import { responsesCall } from "./responses-tools.ts";
 
 type Json = Record<string, unknown>;
 
@@ -34,9 +35,9 @@ export function responses(o: SimulatorOptions, body: Json): Response {
   const createdAt = Math.floor(Date.now() / 1000);
   const textPart = { type: "output_text", text: o.text, annotations: [] };
   const message = { id: msgId, type: "message", status: "completed", role: "assistant", content: [textPart] };
-  const call = o.toolUse
-    ? { id: simId("fc_sim"), type: "function_call", status: "completed", call_id: simId("call_sim"), name: o.toolUse.name, arguments: JSON.stringify(o.toolUse.input) }
-    : undefined;
+  // The shell step goes through the tool the client offered (Codex's change between releases).
+  const shaped = o.toolUse ? responsesCall(body, o.toolUse) : undefined;
+  const call = shaped ? { id: simId(shaped.type === "custom_tool_call" ? "ctc_sim" : "fc_sim"), status: "completed", call_id: simId("call_sim"), ...shaped } : undefined;
   const output = call ? [message, call] : [message];
   const base = (status: string, out: unknown[], u: Json | null): Json => ({
     id, object: "response", created_at: createdAt, status, error: null, incomplete_details: null, instructions: null,
@@ -58,10 +59,15 @@ export function responses(o: SimulatorOptions, body: Json): Response {
   ev("response.output_text.done", { item_id: msgId, output_index: 0, content_index: 0, text: o.text, logprobs: [] });
   ev("response.content_part.done", { item_id: msgId, output_index: 0, content_index: 0, part: textPart });
   ev("response.output_item.done", { output_index: 0, item: message });
-  if (call) {
+  if (call?.type === "function_call") {
     ev("response.output_item.added", { output_index: 1, item: { ...call, status: "in_progress", arguments: "" } });
     ev("response.function_call_arguments.delta", { item_id: call.id, output_index: 1, delta: call.arguments });
     ev("response.function_call_arguments.done", { item_id: call.id, output_index: 1, arguments: call.arguments });
+    ev("response.output_item.done", { output_index: 1, item: call });
+  } else if (call?.type === "custom_tool_call") {
+    ev("response.output_item.added", { output_index: 1, item: { ...call, status: "in_progress", input: "" } });
+    ev("response.custom_tool_call_input.delta", { item_id: call.id, output_index: 1, delta: call.input });
+    ev("response.custom_tool_call_input.done", { item_id: call.id, output_index: 1, input: call.input });
     ev("response.output_item.done", { output_index: 1, item: call });
   }
   ev("response.completed", { response: base("completed", output, usage(o)) });

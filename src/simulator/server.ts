@@ -12,6 +12,7 @@
 import { anthropicCountTokens, anthropicMessages } from "./anthropic.ts";
 import { chatCompletions } from "./openai-chat.ts";
 import { completions, embeddings } from "./openai-legacy.ts";
+import { codexModels } from "./codex-backend.ts";
 import { responses, responsesInputTokens } from "./openai-responses.ts";
 import { DEFAULT_SIM_OPTIONS, type SimUsage, type SimulatorOptions } from "./options.ts";
 
@@ -64,6 +65,7 @@ function forTurn(o: SimulatorOptions, n: number): SimulatorOptions {
 
 export function simulate(o: SimulatorOptions, method: string, path: string, body: Record<string, unknown>): Response {
   const p = path.split("?")[0]!.replace(/\/+$/, "");
+  if (method === "GET" && p.endsWith("/backend-api/codex/models")) return codexModels(o);
   if (method !== "POST") return notFound(p);
   if (p.endsWith("/v1/messages")) return anthropicMessages(o, body);
   if (p.endsWith("/v1/messages/count_tokens")) return anthropicCountTokens(o);
