@@ -22,11 +22,15 @@
  *   estimate/provider: every admitted request had its r_i inside L, so charged <= L + sum over admitted
  *             requests of max(0, u_i - r_i); when reservations are upper bounds (input counted by the
  *             provider or overestimated, output capped by max_tokens) charged <= L.
+ *   clamp:    the same admission, with r_i = input + the output cap granted from the room left in this
+ *             transaction (see clamp.ts); the request is sent with that cap, so the same bound holds. A
+ *             request that does not fit only because of reservations in flight is refused as retryable.
  */
 import { scopeKeyFor, selectionFor } from "../budget/counting.ts";
 import { describeScope, type EffectiveBudget } from "../budget/precedence.ts";
 import { describeWindow } from "../budget/windows.ts";
 import type { PreflightMode, ProviderName } from "../manifest/types.ts";
+import { grantOutput, MIN_CLAMP_OUTPUT, type ClampAsk } from "./clamp.ts";
 import type { RefusalFacts } from "./refusal.ts";
 import { NeedsWrite, type EnforceStore, type EnforceTx, type EnforcementActionRow } from "./store.ts";
 
@@ -41,9 +45,11 @@ export interface RunBudgetPlan {
 }
 
 export type AdmitDecision =
-  | { allow: true; reservationId?: string; reserved?: number }
+  | { allow: true; reservationId?: string; reserved?: number; /** clamp: the output cap granted */ output?: number }
   | { allow: false; kind: "cutoff"; reason: string }
-  | { allow: false; kind: "budget"; facts: RefusalFacts; budget: EffectiveBudget };
+  | { allow: false; kind: "budget"; facts: RefusalFacts; budget: EffectiveBudget }
+  /** clamp: the request would fit once the requests in flight settle (their reservations hold the room). */
+  | { allow: false; kind: "held"; facts: RefusalFacts; budget: EffectiveBudget };
 
 export interface BudgetStanding {
   budget: EffectiveBudget;
@@ -105,7 +111,7 @@ async function readStep<T>(store: EnforceStore, fn: (tx: EnforceTx) => Promise<T
 export async function admit(
   store: EnforceStore,
   plan: RunBudgetPlan,
-  req: { provider?: ProviderName; reserve?: number; now?: number },
+  req: { provider?: ProviderName; reserve?: number; clamp?: ClampAsk; now?: number },
 ): Promise<AdmitDecision> {
   const now = req.now ?? Date.now();
   const all = budgetsFor(plan, req.provider);
@@ -116,6 +122,7 @@ export async function admit(
   const decide = async (tx: EnforceTx): Promise<AdmitDecision> => {
     const blocked = cutoff(await tx.lastControlAction(plan.runId));
     if (blocked) return blocked;
+    if (req.clamp && all.length > 0) return clamped(tx, req.clamp);
     for (const b of all) {
       const s = await standing(tx, b, plan.runId, now, plan.timeZone);
       if (req.reserve === undefined) {
@@ -127,9 +134,34 @@ export async function admit(
     await tx.addReservation({ id, runId: plan.runId, provider: all[0]!.provider, tokens: req.reserve, createdAt: now });
     return { allow: true, reservationId: id, reserved: req.reserve };
   };
+  // clamp: the output cap granted is the room left in the tightest budget after the input (clamp.ts).
+  const clamped = async (tx: EnforceTx, ask: ClampAsk): Promise<AdmitDecision> => {
+    let room = Infinity;
+    let roomOnceSettled = Infinity;
+    let tightest: { s: BudgetStanding; b: EffectiveBudget } | undefined;
+    for (const b of all) {
+      const s = await standing(tx, b, plan.runId, now, plan.timeZone);
+      if (b.tokens - s.used - s.held < room) {
+        room = b.tokens - s.used - s.held;
+        tightest = { s, b };
+      }
+      roomOnceSettled = Math.min(roomOnceSettled, b.tokens - s.used);
+    }
+    const output = grantOutput(room, ask);
+    if (output === undefined) {
+      const facts = factsOf(tightest!.s, plan.timeZone, ask.input + Math.min(ask.wanted, MIN_CLAMP_OUTPUT));
+      // Reservations are upper bounds that settle to actual usage: room they hold now may come back.
+      const later = roomOnceSettled > room && grantOutput(roomOnceSettled, ask) !== undefined;
+      return { allow: false, kind: later ? "held" : "budget", facts, budget: tightest!.b };
+    }
+    const id = crypto.randomUUID();
+    const reserved = ask.input + output;
+    await tx.addReservation({ id, runId: plan.runId, provider: all[0]!.provider, tokens: reserved, createdAt: now });
+    return { allow: true, reservationId: id, reserved, output };
+  };
   // Pre-flight off writes nothing: one consistent read. Each admission still sees every charge committed
   // before it, which is all the post-hoc bound needs (docs/budgets.md). Only a reservation takes the lock.
-  if (all.length === 0 || req.reserve === undefined) return readStep(store, decide);
+  if (all.length === 0 || (req.reserve === undefined && !req.clamp)) return readStep(store, decide);
   return store.transaction(decide);
 }
 

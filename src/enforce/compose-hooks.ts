@@ -1,7 +1,7 @@
 /**
  * Several hook sets acting as one, in order: metering first, then budgets, for example. Request bodies
  * thread through every onRequest; the first refusal wins admission; response chunks pass through each hook
- * in turn (so a replacement made by one is what the next sees); end and abort are awaited in order, so a
+ * in turn (so a replacement made by one is what the next sees, as with a body an admission replaces); end and abort are awaited in order, so a
  * settlement runs only after the usage it depends on has been recorded.
  */
 import type { Admission, ProxyHooks } from "../proxy/hooks.ts";
@@ -21,11 +21,17 @@ export function composeHooks(...sets: ProxyHooks[]): ProxyHooks {
       return replaced ? { body: current } : undefined;
     },
     async admit(ctx, body): Promise<Admission> {
+      let current = body;
+      let replaced = false;
       for (const h of sets) {
-        const a = await h.admit?.(ctx, body);
+        const a = await h.admit?.(ctx, current);
         if (a && !a.allow) return a;
+        if (a?.body) {
+          current = a.body;
+          replaced = true;
+        }
       }
-      return { allow: true };
+      return replaced ? { allow: true, body: current } : { allow: true };
     },
     onResponseStart(ctx, status, headers) {
       for (const h of sets) h.onResponseStart?.(ctx, status, headers);

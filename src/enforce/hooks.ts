@@ -21,8 +21,10 @@ import { admit, budgetsFor, settle, type RunBudgetPlan } from "./admission.ts";
 import { countCallFor, countViaProvider, type FetchLike } from "./count-tokens.ts";
 import { enforcePolicy } from "./cutoff.ts";
 import { estimateInput, reservationOf, type Reservation } from "./estimate.ts";
-import { budgetRefusalMessage, cutoffMessage, errorStyleFor, ledgerUnavailableMessage, refusalResponse, unavailableResponse } from "./refusal.ts";
-import { requestShape } from "./request-shape.ts";
+import { budgetRefusalMessage, cutoffMessage, errorStyleFor, heldMessage, ledgerUnavailableMessage, refusalResponse, RETRY_AFTER_S, unavailableResponse } from "./refusal.ts";
+import { clampAsk, withOutputCap, type ClampAsk } from "./clamp.ts";
+import type { LastRefusal } from "./last-refusal.ts";
+import { generationFormat, requestShape, type RequestShape } from "./request-shape.ts";
 import type { RunControl } from "./run-control.ts";
 import type { EnforceStore } from "./store.ts";
 
@@ -39,6 +41,8 @@ export interface BudgetHookOptions {
   env?: Record<string, string | undefined>;
   /** Why usage cannot be recorded right now (the run's ledger writer); admission refuses while set. */
   ledgerProblem?: () => { file: string; cause: string } | undefined;
+  /** Told of each budget refusal and each admitted model request (for the run's exit code). */
+  refusals?: LastRefusal;
 }
 
 /** Where the hooks keep per-exchange state in ctx.state (the ledger's usage row releases it). */
@@ -46,11 +50,20 @@ const RESERVATION = RESERVATION_STATE_KEY;
 /** Where the metering hooks leave their MeterResult (read to record what a reservation settled at). */
 export { METER_STATE_KEY };
 
-async function reserveFor(o: BudgetHookOptions, ctx: ProxyRequestContext, body: Uint8Array): Promise<Reservation | undefined> {
+/** What the pre-flight gate asks of admission for this request: a reservation, a clamp, or nothing (off). */
+type Ask = { reserve: Reservation; shape: RequestShape } | { clamp: ClampAsk; shape: RequestShape } | undefined;
+
+async function askFor(o: BudgetHookOptions, ctx: ProxyRequestContext, body: Uint8Array): Promise<Ask> {
   if (o.plan.preflight === "off" || budgetsFor(o.plan, ctx.provider).length === 0) return undefined;
   const shape = requestShape(ctx.method, ctx.path, body);
   if (!shape) return undefined;
-  if (o.plan.preflight === "provider") {
+  const r = await reserveFor(o, ctx, shape);
+  return o.plan.preflight === "clamp" ? { clamp: clampAsk(shape, ctx.path, r.input), shape } : { reserve: r, shape };
+}
+
+async function reserveFor(o: BudgetHookOptions, ctx: ProxyRequestContext, shape: RequestShape): Promise<Reservation> {
+  // clamp counts input the way `provider` does: the provider's own count, else the local estimate.
+  if (o.plan.preflight === "provider" || o.plan.preflight === "clamp") {
     const call = countCallFor(shape, ctx.upstreamUrl);
     const auth = ctx.route?.auth ? resolveAuth(ctx.route.auth, o.env ?? process.env) : undefined;
     const headers = o.countHeaders?.(ctx) ?? upstreamRequestHeaders(ctx.requestHeaders, auth);
@@ -92,18 +105,32 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
         return { allow: false, response: unavailableResponse(style, ledgerUnavailableMessage(problem.file, problem.cause)) };
       }
       try {
-        const r = await reserveFor(o, ctx, body);
-        const d = await admit(store, plan, { provider: ctx.provider, reserve: r?.total });
+        const ask = await askFor(o, ctx, body);
+        const d = await admit(store, plan, {
+          provider: ctx.provider,
+          ...(ask && "reserve" in ask ? { reserve: ask.reserve.total } : {}),
+          ...(ask && "clamp" in ask ? { clamp: ask.clamp } : {}),
+        });
         if (d.allow) {
           if (d.reservationId) ctx.state[RESERVATION] = d.reservationId;
+          if (generationFormat(ctx.method, ctx.path)) o.refusals?.admitted();
+          if (ask && "clamp" in ask && d.output !== undefined) {
+            const lowered = withOutputCap(ask.shape, ctx.path, d.output);
+            const asked = ask.shape.maxOutput;
+            if (asked !== undefined && d.output < asked) log.info(`preflight: ${ctx.method} ${ctx.host}${ctx.path}: output cap lowered from ${asked} to ${d.output} tokens to fit the budget`);
+            if (lowered) return { allow: true, body: lowered };
+          }
           return { allow: true };
         }
         if (d.kind === "cutoff") return { allow: false, response: refusalResponse(style, cutoffMessage(plan.runId, d.reason)) };
+        if (d.kind === "held") return { allow: false, response: unavailableResponse(style, heldMessage(d.facts), RETRY_AFTER_S, "held"), reason: "budget room held by requests in flight" };
         if (d.facts.requested === undefined || d.facts.used >= d.facts.limit) {
           const b = d.budget;
           await enforcePolicy(store, o.control, plan, o.policy, { budget: b, used: d.facts.used, held: 0, since: 0, ...(d.facts.resetsAt ? { windowEnd: d.facts.resetsAt } : {}) });
         }
-        return { allow: false, response: refusalResponse(style, budgetRefusalMessage(d.facts)) };
+        const message = budgetRefusalMessage(d.facts);
+        o.refusals?.refused(message);
+        return { allow: false, response: refusalResponse(style, message) };
       } catch (e) {
         const cause = ledgerCause(e);
         log.error(`admission failed for ${ctx.id}, refusing (retryable): ${cause}`);

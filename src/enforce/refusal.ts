@@ -84,12 +84,12 @@ export function cutoffMessage(runId: string, reason: string): string {
 export const RETRY_AFTER_S = 2;
 
 /** A retryable refusal: the ledger cannot record usage right now (never a budget decision). */
-export function unavailableResponse(style: ErrorStyle, message: string, retryAfterS = RETRY_AFTER_S): Response {
+export function unavailableResponse(style: ErrorStyle, message: string, retryAfterS = RETRY_AFTER_S, why: "ledger" | "held" = "ledger"): Response {
   const headers = new Headers({
     "content-type": "application/json",
     "retry-after": String(retryAfterS),
     "x-should-retry": "true",
-    "x-bottle-refusal": "ledger",
+    "x-bottle-refusal": why,
   });
   if (style === "anthropic") {
     const id = requestId();
@@ -98,11 +98,17 @@ export function unavailableResponse(style: ErrorStyle, message: string, retryAft
     return new Response(JSON.stringify(body), { status: 503, headers });
   }
   headers.set("x-request-id", requestId());
-  const body = { error: { message, type: "server_error", param: null, code: "ledger_unavailable" } };
+  const body = { error: { message, type: "server_error", param: null, code: why === "ledger" ? "ledger_unavailable" : "budget_room_held" } };
   return new Response(JSON.stringify(body), { status: 503, headers });
 }
 
 /** The message of a retryable refusal: which ledger, why, and that nothing was sent. */
 export function ledgerUnavailableMessage(file: string | undefined, cause: string): string {
   return `bottle: request not sent, the budget ledger${file ? ` ${file}` : ""} cannot record usage right now (${cause}); nothing is sent unmetered. Retry shortly; this is not a budget refusal.`;
+}
+
+/** clamp: a retryable refusal while the budget's room is held by requests in flight (it comes back as they settle). */
+export function heldMessage(f: RefusalFacts): string {
+  const n = (x: number) => x.toLocaleString("en-US");
+  return `bottle: request not sent yet, the ${f.scope} has room for it once the requests in flight finish (${n(f.used)} of ${n(f.limit)} ${f.provider} tokens used or held; this request needs ${n(f.requested ?? 0)}). Retry shortly; this is not a budget refusal.`;
 }

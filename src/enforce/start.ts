@@ -11,6 +11,7 @@ import { withControlCache } from "./control-cache.ts";
 import type { FetchLike } from "./count-tokens.ts";
 import { composeHooks } from "./compose-hooks.ts";
 import { budgetHooks } from "./hooks.ts";
+import { LastRefusal } from "./last-refusal.ts";
 import { pathPolicyHooks } from "./path-hooks.ts";
 import { releaseStaleReservations } from "./recovery.ts";
 import type { RunControl } from "./run-control.ts";
@@ -30,6 +31,8 @@ export interface EnforcementOptions {
 
 export interface Enforcement {
   hooks: ProxyHooks;
+  /** The budget refusal the run's last model request got, if it was refused (the run then exits 75). */
+  lastRefusal(): string | undefined;
   /** Ends the command polling; resolves once a command being carried out is marked done. */
   stop(): Promise<void>;
 }
@@ -40,7 +43,9 @@ export async function startEnforcement(o: EnforcementOptions): Promise<Enforceme
   const store = withControlCache(o.store, o.plan.runId);
   await store.lastControlAction!(o.plan.runId);
   const stop = startCommandPoller(store, o.queue, o.plan.runId, o.control);
+  const refusals = new LastRefusal();
   const budgets = budgetHooks({
+    refusals,
     store,
     plan: o.plan,
     policy: o.policy,
@@ -50,5 +55,5 @@ export async function startEnforcement(o: EnforcementOptions): Promise<Enforceme
     ...(o.ledgerProblem ? { ledgerProblem: o.ledgerProblem } : {}),
   });
   // The path policy first: a request bottle cannot meter is refused before any budget is consulted.
-  return { hooks: composeHooks(pathPolicyHooks(), budgets), stop };
+  return { hooks: composeHooks(pathPolicyHooks(), budgets), stop, lastRefusal: () => refusals.last };
 }

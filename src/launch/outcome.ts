@@ -59,13 +59,13 @@ export async function readOutcome(db: LedgerDb, runId: string, exitCode: number,
 
 /** The exit code of `bottle run`: the agent's own, unless a budget stopped the run. */
 export function exitCodeFor(o: RunOutcome): number {
-  return o.stoppedBy ? EXIT_BUDGET_STOPPED : o.exitCode;
+  return o.stoppedBy || o.refused ? EXIT_BUDGET_STOPPED : o.exitCode;
 }
 
 /** The one-line reason printed to stderr when a budget stopped the run. */
 export function stopLine(o: RunOutcome): string | undefined {
   const s = o.stoppedBy;
-  if (!s) return undefined;
+  if (!s) return o.refused ? `bottle: run ${o.runId} ended on a budget refusal: ${o.refused.replace(/^bottle: /, "")} (exit ${EXIT_BUDGET_STOPPED}; the agent exited ${o.exitCode})` : undefined;
   const what = s.policy === "freeze" ? "frozen" : s.policy === "kill" ? "killed" : "cut off";
   return `bottle: run ${o.runId} was ${what} by its budget: ${s.scope}: ${s.used} of ${s.limit}${s.provider ? ` ${s.provider}` : ""} tokens used (exit ${EXIT_BUDGET_STOPPED}; the agent exited ${o.exitCode})`;
 }

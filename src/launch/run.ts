@@ -85,12 +85,15 @@ export async function finishRun(s: RunServices, plan: LaunchPlan, handle: Bottle
     const frozen = await frozenSnapshot(plan, stop);
     await s.ledger.flush();
     await s.enforcement.stop();
-    const outcome = await readOutcome(s.db, plan.runId, exit.exitCode, frozen, since);
+    const read = await readOutcome(s.db, plan.runId, exit.exitCode, frozen, since);
+    // No policy stopped the run, but its last model request was refused: the budget ended it all the same.
+    const refused = read.stoppedBy ? undefined : s.enforcement.lastRefusal();
+    const outcome = refused ? { ...read, refused } : read;
     const byUser = stop && !stop.trigger.startsWith("budget") ? (stop.kind as "freeze" | "kill" | "stop") : undefined;
     if (frozen) {
       await setRunState(s.db, plan.runId, "frozen", null);
     } else {
-      const reason = outcome.stoppedBy ? "budget" : byUser ? "user" : exit.signal ? "signal" : undefined;
+      const reason = outcome.stoppedBy || outcome.refused ? "budget" : byUser ? "user" : exit.signal ? "signal" : undefined;
       await endRun(s.db, plan.runId, { exitCode: exit.exitCode, ...(reason ? { stopReason: reason } : {}) });
       await s.backend.teardown(handle);
     }

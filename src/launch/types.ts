@@ -132,6 +132,11 @@ export interface RunOutcome {
   /** The agent's own exit code (see `exitCodeFor` for what the process exits with). */
   exitCode: number;
   stoppedBy?: StoppedBy;
+  /**
+   * The budget refusal the run's last model request got, when no policy was applied (the pre-flight gate
+   * refused a request that did not fit): the run then exits EXIT_BUDGET_STOPPED too.
+   */
+  refused?: string;
   usage: UsageTotals;
   /** The command that continues this run; none after a kill, which saves nothing. */
   resumeCommand?: string;

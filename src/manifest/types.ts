@@ -13,7 +13,7 @@ export type ShutdownPolicy = (typeof SHUTDOWN_POLICIES)[number];
 export const WINDOWS = ["day", "week", "month"] as const;
 export type BudgetWindow = (typeof WINDOWS)[number];
 
-export const PREFLIGHT_MODES = ["off", "estimate", "provider"] as const;
+export const PREFLIGHT_MODES = ["off", "estimate", "provider", "clamp"] as const;
 export type PreflightMode = (typeof PREFLIGHT_MODES)[number];
 
 export const EGRESS_LOG_LEVELS = ["blocks", "full"] as const;

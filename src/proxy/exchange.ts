@@ -90,6 +90,7 @@ export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Re
         emitAudit(run, auditFor(ctx, { status: a.response.status, decision: "refuse", reason: a.reason ?? "refused by admission", bytesUp: body.byteLength, bytesDown: 0 }));
         return a.response;
       }
+      if (a.body) body = a.body;
     }
   } catch (e) {
     return fail(503, "error", `request refused because a metering hook failed (${String(e)})`, body.byteLength);

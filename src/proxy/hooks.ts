@@ -35,8 +35,11 @@ export interface ProxyRequestContext {
   audit?: { decision: AuditDecision; reason?: string };
 }
 
-/** A refusal may say why, for the audit record (default "refused by admission"). */
-export type Admission = { allow: true } | { allow: false; response: Response; reason?: string };
+/**
+ * A refusal may say why, for the audit record (default "refused by admission"). An allow may carry a
+ * replacement body, which is what is sent upstream (the pre-flight clamp lowers `max_tokens`).
+ */
+export type Admission = { allow: true; body?: Uint8Array } | { allow: false; response: Response; reason?: string };
 
 /** `unmetered`: forwarded from a metered host on a path its route opted out of metering. */
 export type AuditDecision = "mitm" | "tunnel" | "deny" | "refuse" | "error" | "unmetered";
@@ -61,7 +64,7 @@ export interface ProxyHooks {
    * replacement body (e.g. to add `stream_options.include_usage`).
    */
   onRequest?(ctx: ProxyRequestContext, body: Uint8Array): void | { body?: Uint8Array } | Promise<void | { body?: Uint8Array }>;
-  /** Admission: allow, or refuse with a ready response. Called after onRequest with the final body. */
+  /** Admission: allow (maybe with a new body), or refuse with a ready response. Called after onRequest with the final body. */
   admit?(ctx: ProxyRequestContext, body: Uint8Array): Admission | Promise<Admission>;
   /** Upstream answered. */
   onResponseStart?(ctx: ProxyRequestContext, status: number, headers: Headers): void;

@@ -7,12 +7,17 @@
  *   than 10 run. With all 50 in flight at once that bound admits all 50 (post-hoc cannot stop requests
  *   already sent), so the bound is also checked where it bites: 5 in flight (at most 14 of 50 run) and
  *   4 processes x 2 in flight (at most 17 of 50).
+ *   clamp (each request's output cap lowered to the room left after its input): charged <= L, and the budget
+ *   is spent to within one request's input + minimum output before the first final refusal, with 50 requests
+ *   in flight in one process and across 4, for an agent that asks 64,000 output tokens (Claude Code) and
+ *   for one that asks less than the room.
  */
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
 import { admit, settle, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import { sqlEnforceStore } from "../../src/enforce/sql-store.ts";
-import { runRequests, type PoolResult } from "../support/admit-pool.ts";
+import { MIN_CLAMP_OUTPUT } from "../../src/enforce/clamp.ts";
+import { runClampRequests, runRequests, type ClampLoad, type ClampResult, type PoolResult } from "../support/admit-pool.ts";
 import { addRun, charge, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
 
 const LIMIT = 1000;
@@ -45,12 +50,12 @@ afterEach(() => {
   procs = [];
 });
 
-async function acrossProcesses(mode: "off" | "estimate", inflight?: number): Promise<{ admitted: number; maxInFlight: number; charged: number }> {
+async function acrossProcesses(mode: "off" | "estimate" | "clamp", inflight?: number, clamp?: { limit: number; load: ClampLoad }): Promise<{ admitted: number; maxInFlight: number; charged: number; refused: number; clamped: number; retried: number }> {
   const file = ledgerFile();
   openTestLedger(file).destroy(); // create the schema once, before the workers race
   const counts = [13, 13, 12, 12];
   procs = counts.map((c, i) =>
-    Bun.spawn(["bun", "tests/support/admit-worker.ts", file, `run-${i}`, "busy", String(c), String(LIMIT), String(USAGE), mode, String(USAGE), String(inflight ?? c)], {
+    Bun.spawn(["bun", "tests/support/admit-worker.ts", file, `run-${i}`, "busy", String(c), String(clamp?.limit ?? LIMIT), String(clamp?.load.natural ?? USAGE), mode, String(USAGE), String(inflight ?? c), ...(clamp ? [String(clamp.load.input), String(clamp.load.wanted)] : [])], {
       stdin: "pipe",
       stdout: "pipe",
       stderr: "inherit",
@@ -76,10 +81,11 @@ async function acrossProcesses(mode: "off" | "estimate", inflight?: number): Pro
     stdin.write("go\n");
     stdin.end();
   }
-  const results = await Promise.all(readers.map(async (r, i) => JSON.parse(await readLine(r, bufs[i]!)) as PoolResult));
+  const results = await Promise.all(readers.map(async (r, i) => JSON.parse(await readLine(r, bufs[i]!)) as PoolResult & Partial<ClampResult>));
   expect(await Promise.all(procs.map((p) => p.exited))).toEqual([0, 0, 0, 0]);
   // Requests in flight in different processes at once are at most the sum of each process's maximum.
-  return { admitted: results.reduce((a, r) => a + r.admitted, 0), maxInFlight: results.reduce((a, r) => a + r.maxInFlight, 0), charged: await totalCharged(file) };
+  const sum = (k: "admitted" | "maxInFlight" | "refused" | "clamped" | "retried") => results.reduce((a, r) => a + (r[k] ?? 0), 0);
+  return { admitted: sum("admitted"), maxInFlight: sum("maxInFlight"), refused: sum("refused"), clamped: sum("clamped"), retried: sum("retried"), charged: await totalCharged(file) };
 }
 
 /** The post-hoc bound for C requests in flight: admitted <= floor((L - 1) / u) + C, charged <= L - 1 + C u. */
@@ -144,4 +150,43 @@ describe("50 requests, budget fits 10", () => {
     expect(admitted).toBe(7);
     await db.destroy();
   });
+});
+
+describe("preflight: clamp, 50 requests in flight against a budget they overrun twice", () => {
+  // Each request counts 100 input tokens and would write 300 output (400 unclamped): 50 of them want 20,000.
+  const CLAMP_LIMIT = 10_000;
+  const load = (wanted: number): ClampLoad => ({ input: 100, wanted, natural: 300 });
+
+  async function clampInProcess(l: ClampLoad): Promise<ClampResult & { charged: number }> {
+    const file = ledgerFile();
+    const db = openTestLedger(file);
+    const store = sqlEnforceStore(db);
+    await addRun(db, { id: "clamped", agent: "busy" });
+    const plan: RunBudgetPlan = { runId: "clamped", timeZone: "UTC", preflight: "clamp", budgets: { claude: { provider: "claude", tokens: CLAMP_LIMIT, scope: "agent", name: "busy" } } };
+    const r = await runClampRequests({ db, store, plan, count: N, inflight: N, load: l });
+    await db.destroy();
+    return { ...r, charged: await totalCharged(file) };
+  }
+
+  /** Never over the limit; spent to within one request's input + minimum output; every request answered. */
+  function expectClampBound(r: { admitted: number; refused: number; charged: number }, l: ClampLoad): void {
+    expect(r.admitted + r.refused).toBe(N);
+    expect(r.refused).toBeGreaterThan(0);
+    expect(r.charged).toBeLessThanOrEqual(CLAMP_LIMIT);
+    expect(r.charged).toBeGreaterThan(CLAMP_LIMIT - (l.input + MIN_CLAMP_OUTPUT));
+  }
+
+  for (const wanted of [64_000, 500]) {
+    test(`one process, all 50 at once, each asking ${wanted} output tokens`, async () => {
+      const r = await clampInProcess(load(wanted));
+      expect(r.maxInFlight).toBe(N);
+      expectClampBound(r, load(wanted));
+    });
+
+    test(`4 processes, all at once, each asking ${wanted} output tokens`, async () => {
+      const r = await acrossProcesses("clamp", undefined, { limit: CLAMP_LIMIT, load: load(wanted) });
+      expect(r.maxInFlight).toBe(N);
+      expectClampBound(r, load(wanted));
+    }, 60_000);
+  }
 });

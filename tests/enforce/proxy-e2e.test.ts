@@ -175,3 +175,54 @@ describe("preflight: provider", () => {
     }
   });
 });
+
+describe("preflight: clamp", () => {
+  test("a request asking more output than the budget has left is sent with its cap lowered to fit; refused only when input + the minimum output cannot fit", async () => {
+    await addRun(db, { id: "e2e-clamp", agent: "e2e", pid: process.pid });
+    const upstreamFetch = (url: string, init: RequestInit) => fetch(url, { ...init, tls: { ca: upstreamCa().ca.certPem } } as RequestInit);
+    const plan: RunBudgetPlan = { runId: "e2e-clamp", timeZone: "UTC", preflight: "clamp", budgets: { claude: { provider: "claude", tokens: 1000, scope: "run" }, codex: { provider: "codex", tokens: 1000, scope: "run" } } };
+    const h = await proxy.openRun({
+      runId: "e2e-clamp",
+      hooks: composeHooks(usageRecorder(db, results), budgetHooks({ store: sqlEnforceStore(db), plan, policy: "cutoff", fetcher: upstreamFetch })),
+      routes: simulatedRoutes(sim),
+    });
+    handles.push(h);
+    // Streamed, as Claude Code asks (the SDK refuses a non-streamed 64,000-token request).
+    const stream = (body: Parameters<Anthropic["messages"]["stream"]>[0]) => anthropic(h).messages.stream(body).finalMessage();
+    const sent = (path: string) => sim.requests.filter((r) => r.path === path).at(-1)!.body as Record<string, unknown>;
+    try {
+      // Claude Code asks 64,000 output tokens on every turn: 100 counted input leaves 900 of the 1,000.
+      sim.set({ countTokens: 100 });
+      const first = await stream({ ...ask, max_tokens: 64_000, thinking: { type: "enabled", budget_tokens: 16_000 } });
+      expect(first.usage.output_tokens).toBe(12);
+      expect(sent("/v1/messages").max_tokens).toBe(900);
+      expect(sent("/v1/messages").thinking).toBeUndefined(); // a thinking budget must stay under the cap and at least 1,024
+      expect(sent("/v1/messages").messages).toEqual(ask.messages);
+      const reservation = await db.selectFrom("reservations").selectAll().where("run_id", "=", "e2e-clamp").executeTakeFirstOrThrow();
+      expect(reservation.tokens).toBe(1000);
+      expect(reservation.settled_tokens).toBe(37);
+
+      // 37 used: 963 left, 863 after the input.
+      await stream({ ...ask, max_tokens: 64_000 });
+      expect(sent("/v1/messages").max_tokens).toBe(863);
+      // A request asking less than is left goes out untouched.
+      await stream({ ...ask, max_tokens: 300 });
+      expect(sent("/v1/messages").max_tokens).toBe(300);
+
+      // 111 used: 889 left. 700 input leaves 189, under the 256-token minimum output: a final refusal.
+      sim.set({ countTokens: 700 });
+      const generations = sim.requests.filter((r) => r.path === "/v1/messages").length;
+      const err = (await stream({ ...ask, max_tokens: 64_000 }).catch((e: unknown) => e)) as InstanceType<typeof Anthropic.APIError>;
+      expect(err.status).toBe(402);
+      expect(err.message).toContain("could use up to 956 claude tokens");
+      expect(sim.requests.filter((r) => r.path === "/v1/messages").length).toBe(generations);
+
+      // The Responses API without a cap (Codex sends none) gets one written in.
+      sim.set({ countTokens: 50 });
+      await openai(h).responses.create({ model: "gpt-test", input: "count to ten" });
+      expect(sent("/v1/responses").max_output_tokens).toBe(950);
+    } finally {
+      sim.set({ countTokens: undefined });
+    }
+  });
+});

@@ -15,6 +15,60 @@ export interface PoolResult {
   maxInFlight: number;
 }
 
+/**
+ * `preflight: clamp`: each request counts `input` tokens and asks for `wanted` output; the "provider" writes
+ * `natural` output tokens, or the granted cap when that is lower (a real API never exceeds max_tokens), so
+ * its usage is input + min(natural, granted). A retryable refusal (room held by requests in flight) is
+ * retried after a short pause, as the SDKs do.
+ */
+export interface ClampLoad {
+  input: number;
+  wanted: number;
+  natural: number;
+}
+
+export interface ClampResult extends PoolResult {
+  /** Requests finally refused (what is left cannot pay for input + the minimum output). */
+  refused: number;
+  /** Admissions whose granted cap was below the natural output (the clamp did bite). */
+  clamped: number;
+  /** Retryable refusals seen. */
+  retried: number;
+}
+
+export async function runClampRequests(o: { db: Kysely<EnforceTables>; store: EnforceStore; plan: RunBudgetPlan; count: number; inflight: number; load: ClampLoad }): Promise<ClampResult> {
+  let next = 0;
+  let inFlight = 0;
+  const r: ClampResult = { admitted: 0, maxInFlight: 0, refused: 0, clamped: 0, retried: 0 };
+  const worker = async () => {
+    while (next < o.count) {
+      next++;
+      r.maxInFlight = Math.max(r.maxInFlight, ++inFlight);
+      for (;;) {
+        const d = await admit(o.store, o.plan, { provider: "claude", clamp: { input: o.load.input, wanted: o.load.wanted, adjustable: true } });
+        if (d.allow) {
+          r.admitted++;
+          const output = Math.min(o.load.natural, d.output!);
+          if (d.output! < o.load.natural) r.clamped++;
+          await Bun.sleep(Math.random() * 5);
+          await charge(o.db, o.plan.runId, "claude", o.load.input + output);
+          await settle(o.store, o.plan, { provider: "claude", reservationId: d.reservationId!, charged: o.load.input + output });
+          break;
+        }
+        if (d.kind !== "held") {
+          r.refused++;
+          break;
+        }
+        r.retried++;
+        await Bun.sleep(1 + Math.random() * 4);
+      }
+      inFlight--;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(o.inflight, o.count) }, worker));
+  return r;
+}
+
 export async function runRequests(o: { db: Kysely<EnforceTables>; store: EnforceStore; plan: RunBudgetPlan; count: number; inflight: number; usage: number; reserve?: number }): Promise<PoolResult> {
   let next = 0;
   let admitted = 0;
