@@ -57,10 +57,12 @@ if (!expected) {
       const img = await imageExists("bottle-anything:latest").catch((x: unknown) => x);
       expect(img).toBeInstanceOf(BackendError);
       expect((img as Error).message).toContain("docker could not inspect image bottle-anything:latest");
-      const handle = { runId: `gone-${process.pid}` } as BottleHandle;
+      const handle = { runId: `gone-${process.pid}`, plan: { workspace: "copy" } } as BottleHandle;
       const stop = await new DockerBackend({ home: freshHome() }).stop(handle).catch((x: unknown) => x);
       expect(stop).toBeInstanceOf(BackendError);
       expect((stop as Error).message).toMatch(/docker could not inspect container bottle-gone-\d+: .*(Cannot connect|connect)/i);
+      const teardown = await new DockerBackend({ home: freshHome() }).teardown(handle).catch((x: unknown) => x);
+      expect(teardown).toBeInstanceOf(BackendError);
     } finally {
       if (savedHost === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = savedHost;

@@ -266,8 +266,12 @@ export class DockerBackend implements Backend {
     } finally {
       // Removing a paused container hangs some engines (a frozen process never takes its SIGKILL), and a
       // failed freeze must not leave the bottle paused either way: remove() unpauses first.
-      await this.stop(handle);
-      guardAfter(handle, this.home);
+      try {
+        await this.stop(handle);
+      } finally {
+        // Even when docker fails to remove the container, the workspace's git surface is restored.
+        guardAfter(handle, this.home);
+      }
     }
     const snapshot: Snapshot = { runId: handle.runId, backend: "docker", takenAt: Date.now(), ref: tag, handle };
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
@@ -289,13 +293,18 @@ export class DockerBackend implements Backend {
   }
 
   async teardown(handle: BottleHandle): Promise<void> {
-    await this.stop(handle);
-    guardAfter(handle, this.home);
+    try {
+      await this.stop(handle);
+    } finally {
+      // A docker failure is reported (it propagates), but never skips restoring the workspace's git surface.
+      guardAfter(handle, this.home);
+    }
     const rec = readRecord(handle.runId, this.home);
     if (!rec?.snapshot) {
-      const images = await docker(["images", "--quiet", "--filter", `label=${SNAPSHOT_LABEL}=${handle.runId}`], { timeoutMs: 30_000 });
-      const ids = [...new Set(images.stdout.split("\n").filter(Boolean))];
-      if (ids.length > 0) await docker(["rmi", "--force", ...ids], { timeoutMs: 120_000 });
+      // A failed listing or removal is reported, never read as "no snapshot images".
+      const images = await dockerOk(["images", "--quiet", "--filter", `label=${SNAPSHOT_LABEL}=${handle.runId}`], `list the snapshot images of run ${handle.runId}`, { timeoutMs: 30_000 });
+      const ids = [...new Set(images.split("\n").filter(Boolean))];
+      if (ids.length > 0) await dockerOk(["rmi", "--force", ...ids], `remove the snapshot images of run ${handle.runId}`, { timeoutMs: 120_000 });
     }
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);
   }
