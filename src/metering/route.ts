@@ -9,7 +9,7 @@
 import type { ApiFormat } from "./types.ts";
 
 /** The endpoint families bottle meters, for logs and docs. */
-export type Endpoint = "messages" | "count_tokens" | "chat" | "completions" | "embeddings" | "responses" | "input_tokens";
+export type Endpoint = "messages" | "count_tokens" | "chat" | "completions" | "embeddings" | "responses" | "compact" | "input_tokens";
 
 export interface MeteredRoute {
   format: ApiFormat;
@@ -27,6 +27,8 @@ export const METERED_ENDPOINTS: readonly { suffix: string; endpoint: Endpoint; f
   { suffix: "/completions", endpoint: "completions", format: "openai-chat", kind: "usage" },
   { suffix: "/embeddings", endpoint: "embeddings", format: "openai-chat", kind: "usage" },
   { suffix: "/responses/input_tokens", endpoint: "input_tokens", format: "openai-responses", kind: "count" },
+  // Remote compaction (Codex uses it on long sessions): a `response.compaction` object with Responses usage.
+  { suffix: "/responses/compact", endpoint: "compact", format: "openai-responses", kind: "usage" },
   { suffix: "/responses", endpoint: "responses", format: "openai-responses", kind: "usage" },
 ];
 

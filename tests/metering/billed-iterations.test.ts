@@ -41,6 +41,14 @@ describe("Anthropic usage.iterations", () => {
   });
 });
 
+describe("OpenAI Responses compaction", () => {
+  test("POST /v1/responses/compact is metered from the compaction object's own usage", () => {
+    const { result } = drive({ path: "/v1/responses/compact", contentType: "application/json" }, [fixture("openai-responses", "compact.json")]);
+    expect(result).toMatchObject({ format: "openai-responses", kind: "usage", estimated: false, requestId: "resp_001" });
+    expect(result.usage).toMatchObject({ inputTokens: 139, outputTokens: 438, reasoningTokens: 64, totalTokens: 577 });
+  });
+});
+
 describe("Chat cache writes and usage on the finish chunk", () => {
   test("cache_write_tokens is recorded; the injected usage on a finish chunk with choices is stripped", () => {
     const up = fixture("openai-chat", "cache-write-finish-usage.upstream.sse");

@@ -21,6 +21,7 @@ describe("pathVerdict", () => {
       ["/v1/embeddings", "openai-chat", "usage"],
       ["/v1/responses", "openai-responses", "usage"],
       ["/v1/responses/input_tokens", "openai-responses", "count"],
+      ["/v1/responses/compact", "openai-responses", "usage"],
       ["/backend-api/codex/responses", "openai-responses", "usage"],
     ];
     for (const [path, format, kind] of cases) expect(v("POST", path)).toEqual({ kind: "metered", route: { format, kind, transport: "http" } } as never);
