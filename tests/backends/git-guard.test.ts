@@ -7,6 +7,7 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { namedPaths } from "../../src/backends/git-guard/config-paths.ts";
 import { guardMounts } from "../../src/backends/git-guard/mounts.ts";
 import { scanWorkspace } from "../../src/backends/git-guard/scan.ts";
 import { configText, keptInNewGitDir, looksLikeGitDir, parseConfigList, safeConfigEntries } from "../../src/backends/git-guard/surface.ts";
@@ -65,6 +66,15 @@ describe("the surface rules", () => {
       { rel: "lib/.git", mode: "ro" },
       { rel: ".git/modules/x", mode: "self" },
     ]);
+  });
+});
+
+describe("paths a repository's config names", () => {
+  test("hooksPath, includes and the words of driver and alias commands that are paths; ~ and plain words are not", () => {
+    const entries = parseConfigList(
+      ["core.hookspath\n.husky/_", "include.path\n../team.gitconfig", "includeif.gitdir:~/w/.path\n/abs/inc", "diff.conv.textconv\nsh scripts/conv.sh --flag", "filter.x.clean\ntr a b", "alias.up\n!./tools/up.sh", "alias.st\nstatus ./x/y", "core.fsmonitor\ntrue", "core.pager\n~/bin/pager", "user.name\na/b"].join("\0") + "\0",
+    );
+    expect(namedPaths(entries, { configDir: "/ws/.git", worktree: "/ws" }).sort()).toEqual(["/abs/inc", "/ws/.husky/_", "/ws/scripts/conv.sh", "/ws/team.gitconfig", "/ws/tools/up.sh"].sort());
   });
 });
 

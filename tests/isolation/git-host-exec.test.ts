@@ -9,7 +9,7 @@
  * appends to must not exist. The agent can still commit inside the bottle.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { DockerBackend } from "../../src/backends/docker/index.ts";
@@ -84,6 +84,21 @@ interface Attack {
   setup?(r: Repo): void;
 }
 
+/** Files in the work tree that the repository's own config makes git run or read (committed, as teams do). */
+function worktreeConfig(r: Repo): void {
+  mkdirSync(join(r.ws, ".githooks"));
+  writeFileSync(join(r.ws, ".githooks", "pre-commit"), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+  writeFileSync(join(r.ws, ".gitconfig-repo"), "[user]\n\tname = Team\n");
+  mkdirSync(join(r.ws, "scripts"));
+  writeFileSync(join(r.ws, "scripts", "conv.sh"), '#!/bin/sh\ncat "$1"\n', { mode: 0o755 });
+  writeFileSync(join(r.ws, ".gitattributes"), "*.txt diff=conv\n");
+  git(r.ws, "config", "core.hooksPath", ".githooks");
+  git(r.ws, "config", "include.path", "../.gitconfig-repo");
+  git(r.ws, "config", "diff.conv.textconv", "sh scripts/conv.sh");
+  git(r.ws, "add", "-A");
+  expect(git(r.ws, "commit", "-qm", "team config").code).toBe(0);
+}
+
 /** A submodule at sub/, cloned from a repository beside the workspace. */
 function addSubmodule(r: Repo): void {
   const origin = join(r.root, "sub-origin");
@@ -105,6 +120,9 @@ const ATTACKS: Attack[] = [
   { name: "bare-dir", where: (r) => join(r.ws, "tools"), reported: ["tools/config", "tools/hooks/pre-commit"] },
   { name: "dotgit-file", where: (r) => join(r.ws, "pkg"), reported: ["pkg/.git"] },
   { name: "info", where: (r) => r.ws, refused: ["write .git/info/attributes", "write .git/info/exclude"] },
+  { name: "worktree-hooks", where: (r) => r.ws, setup: worktreeConfig, refused: ["write .githooks/pre-commit", "add .githooks/post-commit"] },
+  { name: "worktree-include", where: (r) => r.ws, setup: worktreeConfig, refused: ["write .gitconfig-repo"] },
+  { name: "worktree-driver", where: (r) => r.ws, setup: worktreeConfig, refused: ["write scripts/conv.sh"] },
   { name: "submodule", where: (r) => join(r.ws, "sub"), setup: addSubmodule, refused: ["write .git/modules/sub/config", "write .git/modules/sub/hooks/pre-commit"] },
 ];
 

@@ -19,7 +19,7 @@ export type { GuardMount } from "./mounts.ts";
 export function guardBefore(plan: BottlePlan, home: string, ws: string): GuardMount[] | undefined {
   if (plan.workspace === "copy") return undefined;
   const scan = recordSurface(plan.runId, home, ws);
-  return guardMounts(scan.gitDirs, (rel) => existsSync(join(ws, rel)));
+  return guardMounts(scan.gitDirs, (rel) => existsSync(join(ws, rel)), scan.extraRoots);
 }
 
 /**

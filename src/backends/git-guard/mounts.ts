@@ -26,7 +26,8 @@ export const MAX_GUARDED_GIT_DIRS = 64;
 
 const READ_ONLY_IN_GIT_DIR = ["config", "config.worktree", "commondir", "hooks", "info", "worktrees"];
 
-export function guardMounts(dirs: readonly RecordedGitDir[], exists: (rel: string) => boolean): GuardMount[] {
+/** `extraRoots`: workspace files the repositories' configs name (hooks dirs, included configs, driver scripts). */
+export function guardMounts(dirs: readonly RecordedGitDir[], exists: (rel: string) => boolean, extraRoots: readonly string[] = []): GuardMount[] {
   const out: GuardMount[] = [];
   // Repositories in the workspace, and submodules' git directories (.git/modules/…): each is a git
   // directory the host's git reads. A linked worktree's (.git/worktrees/<id>) are under worktrees/, which
@@ -44,5 +45,6 @@ export function guardMounts(dirs: readonly RecordedGitDir[], exists: (rel: strin
       if (exists(rel)) out.push({ rel, mode: "ro" });
     }
   }
+  for (const rel of extraRoots) if (exists(rel) && !out.some((m) => m.rel === rel)) out.push({ rel, mode: "ro" });
   return out;
 }

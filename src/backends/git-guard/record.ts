@@ -4,7 +4,8 @@
  * and a copy of every surface file's bytes by hash, so restore.ts can put back exactly what was there.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { configPathsInside } from "./config-paths.ts";
 import { runDir } from "../../paths.ts";
 import { scanWorkspace, type GitDirFound, type Scan, type SurfaceEntry } from "./scan.ts";
 
@@ -12,7 +13,22 @@ export interface GuardRecord {
   version: 1;
   workspace: string;
   gitDirs: GitDirFound[];
+  /** Workspace paths outside git directories that their configs name (hooksPath, includes, drivers). */
+  extraRoots?: string[];
   entries: [string, SurfaceEntry][];
+}
+
+/** What each repository's own config names inside the workspace. */
+function namedByConfigs(ws: string, scan: Scan): string[] {
+  const out = new Set<string>();
+  for (const d of scan.gitDirs) {
+    if (d.kind !== "dotgit-dir" && d.kind !== "bare") continue;
+    if (scan.entries.get(d.rel === "" ? "config" : `${d.rel}/config`)?.type !== "file") continue;
+    const dir = join(ws, d.rel);
+    const worktree = d.kind === "dotgit-dir" ? dirname(dir) : ws;
+    for (const rel of configPathsInside(ws, join(dir, "config"), { configDir: dir, worktree })) out.add(rel);
+  }
+  return [...out].sort();
 }
 
 export function guardDir(runId: string, home: string): string {
@@ -22,16 +38,18 @@ export function guardDir(runId: string, home: string): string {
 export const storePath = (dir: string, hash: string) => join(dir, "store", hash);
 
 /** Scans the workspace and saves the record; returns the scan. */
-export function recordSurface(runId: string, home: string, ws: string): Scan {
-  const scan = scanWorkspace(ws);
+export function recordSurface(runId: string, home: string, ws: string): Scan & { extraRoots: string[] } {
+  const first = scanWorkspace(ws);
+  const extraRoots = namedByConfigs(ws, first);
+  const scan = extraRoots.length > 0 ? scanWorkspace(ws, extraRoots) : first;
   const dir = guardDir(runId, home);
   mkdirSync(join(dir, "store"), { recursive: true, mode: 0o700 });
   for (const [rel, e] of scan.entries) {
     if (e.type === "file" && e.hash && !existsSync(storePath(dir, e.hash))) copyFileSync(join(ws, rel), storePath(dir, e.hash));
   }
-  const rec: GuardRecord = { version: 1, workspace: ws, gitDirs: scan.gitDirs, entries: [...scan.entries] };
+  const rec: GuardRecord = { version: 1, workspace: ws, gitDirs: scan.gitDirs, extraRoots, entries: [...scan.entries] };
   writeFileSync(join(dir, "record.json"), JSON.stringify(rec));
-  return scan;
+  return { ...scan, extraRoots };
 }
 
 export function readGuardRecord(runId: string, home: string): GuardRecord | undefined {

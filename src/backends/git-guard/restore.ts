@@ -88,7 +88,8 @@ export function restoreSurface(runId: string, home: string, ws: string): { findi
   const findings: GuardFinding[] = [];
   if (!rec) return { findings, quarantine };
   const aside = (rel: string) => moveAside(join(ws, rel), join(quarantine, rel === "" ? "workspace-root" : rel));
-  let scan = scanWorkspace(ws);
+  const extra = rec.extraRoots ?? [];
+  let scan = scanWorkspace(ws, extra);
 
   // 1. A git directory that was renamed comes back to its place (what took its place is moved aside).
   for (const g of rec.gitDirs) {
@@ -106,7 +107,7 @@ export function restoreSurface(runId: string, home: string, ws: string): { findi
     }
     renameSync(join(ws, moved.rel), join(ws, g.rel));
     findings.push({ path: g.rel, what: `had been moved to ${moved.rel}; moved back` });
-    scan = scanWorkspace(ws);
+    scan = scanWorkspace(ws, extra);
   }
 
   // 2. Changed or added surface entries are moved aside.

@@ -69,7 +69,11 @@ function entryAt(ws: string, rel: string): SurfaceEntry | undefined {
   return e;
 }
 
-export function scanWorkspace(ws: string): Scan {
+/**
+ * `extraRoots`: more workspace paths that are surface (files or whole directories), those the recorded
+ * configs name (config-paths.ts).
+ */
+export function scanWorkspace(ws: string, extraRoots: readonly string[] = []): Scan {
   const scan: Scan = { gitDirs: [], entries: new Map() };
   const add = (rel: string) => {
     const e = entryAt(ws, rel);
@@ -115,5 +119,6 @@ export function scanWorkspace(ws: string): Scan {
     for (const d of items) if (d.isDirectory() && d.name !== ".git") walk(relJoin(rel, d.name));
   };
   walk("");
+  for (const rel of extraRoots) addTree(rel);
   return scan;
 }
