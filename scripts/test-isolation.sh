@@ -45,4 +45,5 @@ if ! runuser -u "$user" -- test -r "$repo/package.json"; then
 fi
 echo "isolation suite as $user (uid $(id -u "$user"))" >&2
 runuser -u "$user" -- env -i PATH="$PATH" HOME="$home" LANG="${LANG:-C.UTF-8}" ${CI:+CI="$CI"} \
+  ${BOTTLE_AGENTS_DIR:+BOTTLE_AGENTS_DIR="$BOTTLE_AGENTS_DIR"} \
   sh -c 'cd "$1" && exec bun test tests/isolation/' isolation "$src"

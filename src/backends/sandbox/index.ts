@@ -54,7 +54,16 @@ export class SandboxBackend implements Backend {
     if (process.platform !== "linux") return { ok: false, reason: "the sandbox backend needs Linux", fix: "use --backend docker" };
     const exe = Bun.which(this.bwrap);
     if (!exe) return { ok: false, reason: "bubblewrap (bwrap) is not installed", fix: "install it: apt-get install bubblewrap (or dnf install bubblewrap)" };
-    const probe = Bun.spawnSync([exe, "--unshare-user", "--unshare-net", "--ro-bind", "/", "/", "--", "true"], { stderr: "pipe" });
+    // Root's bottles use no user namespace (args.ts), so root needs setpriv and a free agent id instead.
+    let identity: AgentIdentity;
+    try {
+      identity = agentIdentity();
+    } catch (e) {
+      if (e instanceof BackendError) return { ok: false, reason: e.message, fix: e.context.fix ?? "run bottle as an ordinary user" };
+      throw e;
+    }
+    const userns = identity.kind === "userns" ? ["--unshare-user"] : [];
+    const probe = Bun.spawnSync([exe, ...userns, "--unshare-net", "--ro-bind", "/", "/", "--", "true"], { stderr: "pipe" });
     if (probe.exitCode !== 0) {
       const why = new TextDecoder().decode(probe.stderr).trim();
       return { ok: false, reason: `bwrap cannot create namespaces here (${why})`, fix: "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or use --backend docker" };
