@@ -10,6 +10,7 @@ import { join } from "node:path";
 import type { Kysely } from "kysely";
 import { additionalBudgets, budgetsByScope, describeScope, effectiveBudget, layersFor } from "../../src/budget/precedence.ts";
 import { admit, settle } from "../../src/enforce/admission.ts";
+import { showRuns } from "../../src/enforce/show.ts";
 import { launchBudget } from "../../src/enforce/plan.ts";
 import { sqlEnforceStore, type EnforceTables } from "../../src/enforce/sql-store.ts";
 import { loadCatalog } from "../../src/manifest/catalog.ts";
@@ -87,5 +88,22 @@ describe("a repository budget is enforced in addition, against the ledger", () =
     };
     await charge(db, "ws-2", "claude", 150);
     expect(await admit(store, plan, { provider: "claude" })).toMatchObject({ allow: false, budget: { scope: "run", tokens: 100 } });
+  });
+});
+
+describe("what budget show says governs a live run is what is enforced", () => {
+  test("a claude run is shown only under claude budgets (plus a repository's), never under another key", async () => {
+    const db = openTestLedger(ledgerFile());
+    try {
+      await addRun(db, { id: "live-1", agent: "claude" });
+      const layers = layersFor({
+        agent: { name: "claude", file: "/repo/.bottle/agents/claude.md", source: "cwd", budget: { claude: { tokens: 70 } } },
+        settings: { file: "/h/settings.yml", budget: { claude: { tokens: 100 }, codex: { tokens: 50 }, pi: { tokens: 10 } } },
+      });
+      const [shown] = await showRuns(sqlEnforceStore(db), [{ runId: "live-1", agent: "claude", bottles: [], provider: "claude", layers }], "UTC");
+      expect(shown!.budgets.map((b) => [b.provider, b.scope, b.limit, b.also ?? false])).toEqual([["claude", "global", 100, false], ["claude", "agent", 70, true]]);
+    } finally {
+      await db.destroy();
+    }
   });
 });
