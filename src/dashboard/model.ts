@@ -4,7 +4,7 @@
  * by the same code enforcement uses (src/enforce/show.ts), so the bar on screen is the number admission
  * will act on. Which runs show: every run that is not over, then the runs that ended in the last hour.
  */
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import type { BudgetRow } from "../budget/report.ts";
 import { windowAt } from "../budget/windows.ts";
 import { isoInZone } from "../budget/zoned-time.ts";
@@ -126,7 +126,7 @@ function order(rows: Array<{ run: RunInfo; row: DashboardRun }>, now: number): D
 export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<DashboardModel> {
   const now = i.now ?? Date.now();
   const tz = i.timeZone;
-  const here = i.hostName ?? hostname();
+  const here = i.hostName ?? hostName();
   const alive = i.isAlive ?? pidAlive;
   return snapshot(db, async (conn) => {
     const store = sqlStoreOn(conn);

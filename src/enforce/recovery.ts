@@ -7,7 +7,7 @@
  * and a `crash` action records what was charged. A run whose pid is unknown is left alone unless
  * `releaseOrphans` is set: its owner may be on another host sharing the ledger.
  */
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import { log } from "../log.ts";
 import { pidAlive } from "./run-control.ts";
 import type { EnforceStore } from "./store.ts";
@@ -32,7 +32,7 @@ export async function releaseStaleReservations(
     for (const h of await tx.reservationHolders()) {
       if (h.pid === null ? !!opts.releaseOrphans : !alive(h.pid)) dead.set(h.runId, h.pid);
     }
-    for (const r of await tx.runningRuns(opts.host ?? hostname())) if (!alive(r.pid)) dead.set(r.runId, r.pid);
+    for (const r of await tx.runningRuns(opts.host ?? hostName())) if (!alive(r.pid)) dead.set(r.runId, r.pid);
     for (const [runId, pid] of dead) {
       const charged = await tx.chargeRunReservations(runId, now);
       const crashed = await tx.markCrashed(runId, now);

@@ -12,7 +12,8 @@ import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
 import { dropTotals, peekTotal, readTotal, runInScope, type TotalsTables } from "../ledger/totals.ts";
 import type { LedgerDb } from "../ledger/database.ts";
-import { ledgerFileOf, lockWaiter } from "../ledger/open.ts";
+import { isPostgres } from "../ledger/dialect.ts";
+import { ledgerLocation, lockWaiter } from "../ledger/open.ts";
 import { insertUsage } from "../ledger/usage.ts";
 import { immediate, snapshot } from "../ledger/tx.ts";
 import { NeedsWrite, type CommandQueue, type CommandSender, type EnforceStore, type EnforceTx, type EnforcementActionRow, type ReservationRow } from "./store.ts";
@@ -45,7 +46,7 @@ function txOf(db: Db, readOnly = false): EnforceTx {
         .select(sql<number>`coalesce(sum(reservations.tokens), 0)`.as("n"))
         .where("reservations.provider", "=", sel.provider)
         .where("reservations.released_at", "is", null)
-        .where(runInScope(sel))
+        .where(runInScope(sel, isPostgres(db)))
         .executeTakeFirstOrThrow();
       return Number(r.n);
     },
@@ -77,7 +78,7 @@ function txOf(db: Db, readOnly = false): EnforceTx {
         .where("run_id", "=", runId)
         .where("kind", "in", ["cutoff", "freeze", "kill", "stop", "restore"])
         .orderBy("created_at", "desc")
-        .orderBy(sql`rowid`, "desc")
+        .orderBy(sql`id`, "desc")
         .limit(1)
         .executeTakeFirst();
       if (!r) return undefined;
@@ -154,7 +155,7 @@ export { immediate };
  * a snapshot there and no lock. Any other kysely instance is used as it is.
  */
 export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
-  const location = ledgerFileOf(db);
+  const location = ledgerLocation(db);
   const conn = (lockWaiter(db) ?? db) as Kysely<any>;
   return {
     transaction: (fn) => immediate(conn, (c) => fn(txOf(c as Db))),

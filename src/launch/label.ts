@@ -7,7 +7,7 @@
  * transaction that registers the run, so concurrent launches, in any number of processes, cannot pick the
  * same label (a label picked from `bottle ps` before registering was seen to give four runs one label).
  */
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import { pidAlive } from "../enforce/run-control.ts";
 import { claimRun, type LedgerDb, type NewRun, type RunInfo } from "../ledger/index.ts";
 
@@ -30,7 +30,7 @@ export function uniqueLabel(wanted: string, taken: Iterable<string>): string {
  * comes back under it); a running one unless its owner was a process on this host that is gone (a crash
  * that never ended its row must not take the label forever). A run owned on another host is believed.
  */
-export function holdsLabel(run: Pick<RunInfo, "state" | "host" | "pid">, here = hostname(), alive: (pid: number) => boolean = pidAlive): boolean {
+export function holdsLabel(run: Pick<RunInfo, "state" | "host" | "pid">, here = hostName(), alive: (pid: number) => boolean = pidAlive): boolean {
   if (run.state === "frozen") return true;
   if (run.state !== "running") return false;
   return !(run.host === here && run.pid !== null && !alive(run.pid));

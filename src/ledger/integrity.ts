@@ -9,6 +9,7 @@ import type { Database as Sqlite } from "bun:sqlite";
 import { existsSync, statSync } from "node:fs";
 import { sql, type Kysely } from "kysely";
 import { LedgerError } from "../errors.ts";
+import { isPostgres } from "./dialect.ts";
 
 const size = (p: string): number => {
   try {
@@ -45,8 +46,15 @@ export function quickCheck(raw: Sqlite): string[] {
   return out.length === 1 && out[0] === "ok" ? [] : out;
 }
 
-/** The same check through a kysely connection (`bottle ledger check`). */
+/**
+ * The same check through a kysely connection (`bottle ledger check`). A fleet ledger's pages are the
+ * database server's to check (its own checksums and tools); there the check is that the server answers.
+ */
 export async function integrityProblems(db: Kysely<any>): Promise<string[]> {
+  if (isPostgres(db)) {
+    await sql`select 1`.execute(db);
+    return [];
+  }
   const r = await sql<Record<string, string>>`pragma quick_check`.execute(db);
   const out = r.rows.map((row) => String(Object.values(row)[0]));
   return out.length === 1 && out[0] === "ok" ? [] : out;

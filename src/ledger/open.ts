@@ -17,6 +17,8 @@ import { bottleHome, homePaths } from "../paths.ts";
 import type { Database, LedgerDb } from "./database.ts";
 import { appliedMigrations, migrateSqlite } from "./migrate.ts";
 import { quickCheck, refuseEmptyLedger } from "./integrity.ts";
+import { isPostgresUrl } from "./dialect.ts";
+import { connectPostgres, ledgerUrlOf, openPostgres } from "./postgres/open.ts";
 import { isBusy, waitsOnTimers } from "./tx.ts";
 
 export interface OpenLedgerOptions {
@@ -32,10 +34,16 @@ export interface OpenLedgerOptions {
 
 export const DEFAULT_BUSY_TIMEOUT_MS = 10_000;
 
-/** Where the ledger lives: settings.yml `ledger:` (relative to $BOTTLE_HOME) or `$BOTTLE_HOME/bottle.db`. */
+/**
+ * Where the ledger lives: BOTTLE_LEDGER_URL (a fleet ledger, `postgres://…`), else settings.yml `ledger:`
+ * (a file relative to $BOTTLE_HOME, or a `postgres://` URL), else `$BOTTLE_HOME/bottle.db`.
+ */
 export function ledgerPath(settings?: { ledger?: string }, home = bottleHome()): string {
+  const env = process.env.BOTTLE_LEDGER_URL;
+  if (env) return env;
   const p = settings?.ledger;
   if (!p) return homePaths(home).ledger;
+  if (isPostgresUrl(p)) return p;
   return isAbsolute(p) ? p : resolve(home, p);
 }
 
@@ -192,8 +200,14 @@ export function ledgerFileOf(db: object): string | undefined {
   return paths.get(db);
 }
 
+/** What to call a ledger in messages: its file, or its fleet URL with the password hidden. */
+export function ledgerLocation(db: object): string | undefined {
+  return paths.get(db) ?? ledgerUrlOf(db);
+}
+
 /** Opens the ledger without waiting: migrations run before the first query does. */
 export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
+  if (isPostgresUrl(o.path)) return connectPostgres(o.path, o.migrateTo ? { migrateTo: o.migrateTo } : {});
   const path = resolve(o.path ?? homePaths().ledger);
   // A missing $BOTTLE_HOME is created (a fresh install); a configured path elsewhere is not (a typo in
   // settings.yml should not create directories).
@@ -218,6 +232,7 @@ export function connectLedger(o: OpenLedgerOptions = {}): LedgerDb {
 
 /** Opens and migrates the ledger; every problem is a LedgerError naming the file. */
 export async function openLedger(o: OpenLedgerOptions = {}): Promise<LedgerDb> {
+  if (isPostgresUrl(o.path)) return openPostgres(o.path, o.migrateTo ? { migrateTo: o.migrateTo } : {});
   const db = connectLedger(o);
   try {
     await sql`select 1`.execute(db);

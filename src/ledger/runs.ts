@@ -3,7 +3,7 @@
  * exits; freeze and resume move it between states. Plain functions over a LedgerDb (no SQL in callers);
  * bottle lists are stored as JSON arrays and handed back as arrays.
  */
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import { LedgerError } from "../errors.ts";
 import type { LedgerDb, RunRow } from "./database.ts";
 import { immediate } from "./tx.ts";
@@ -26,7 +26,7 @@ export interface NewRun {
   backend?: string;
   /** The process that owns the run; default this one. null when unknown. */
   pid?: number | null;
-  /** Default os.hostname(). */
+  /** Default os.hostName(). */
   host?: string;
   startedAt?: number;
 }
@@ -91,7 +91,7 @@ export async function registerRun(db: LedgerDb, r: NewRun): Promise<void> {
       bottles: JSON.stringify(r.bottles ?? []),
       chain: JSON.stringify(r.chain ?? r.bottles ?? []),
       backend: r.backend ?? null,
-      host: r.host ?? hostname(),
+      host: r.host ?? hostName(),
       pid: r.pid === undefined ? process.pid : r.pid,
       state: "running",
       started_at: r.startedAt ?? Date.now(),
@@ -101,7 +101,9 @@ export async function registerRun(db: LedgerDb, r: NewRun): Promise<void> {
     })
     .execute()
     .catch((e: unknown) => {
-      if (!/constraint/i.test(String((e as { code?: unknown }).code ?? e))) throw e;
+      // SQLite: SQLITE_CONSTRAINT_PRIMARYKEY; Postgres: 23505 unique_violation.
+      const code = String((e as { code?: unknown }).code ?? e);
+      if (!/constraint/i.test(code) && code !== "23505") throw e;
       throw new LedgerError(`run ${r.id} is already in the ledger`, { key: "run", fix: "use a new run id (a resumed run keeps its row: use setRunState)" });
     });
 }

@@ -18,6 +18,7 @@
  */
 import { sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
+import { isPostgres } from "./dialect.ts";
 import { parseNames } from "./runs.ts";
 
 /** window_end of a budget without a window (the largest instant a JS Date holds). */
@@ -32,17 +33,24 @@ export interface TotalsTables {
 
 type Db = Kysely<TotalsTables>;
 
-/** SQL condition: the run `runs.id` belongs to `scope`. (SQLite's json_each; Postgres: jsonb_array_elements_text.) */
-export function runInScope(scope: ScopeKey) {
+/** `column` (a JSON array of names) holds `name`: SQLite's json_each, Postgres's json_array_elements_text. */
+export function jsonListHas(column: string, name: string, pg: boolean) {
+  return pg
+    ? sql<boolean>`exists (select 1 from json_array_elements_text(${sql.ref(column)}::json) as e(v) where e.v = ${name})`
+    : sql<boolean>`exists (select 1 from json_each(${sql.ref(column)}) where json_each.value = ${name})`;
+}
+
+/** SQL condition: the run `runs.id` belongs to `scope` (`pg`: the ledger is a fleet ledger). */
+export function runInScope(scope: ScopeKey, pg = false) {
   switch (scope.scope) {
     case "run":
       return sql<boolean>`runs.id = ${scope.key}`;
     case "agent":
       return sql<boolean>`runs.agent = ${scope.key}`;
     case "bottle":
-      return sql<boolean>`exists (select 1 from json_each(runs.bottles) where json_each.value = ${scope.key})`;
+      return jsonListHas("runs.bottles", scope.key, pg);
     case "parent":
-      return sql<boolean>`exists (select 1 from json_each(runs.chain) where json_each.value = ${scope.key})`;
+      return jsonListHas("runs.chain", scope.key, pg);
     case "global":
       return sql<boolean>`1 = 1`;
   }
@@ -57,7 +65,7 @@ export async function sumUsage(db: Kysely<any>, sel: UsageSelection): Promise<nu
     .where("usage_events.provider", "=", sel.provider)
     .where("usage_events.created_at", ">=", sel.since)
     .$if(sel.windowEnd !== undefined, (q) => q.where("usage_events.created_at", "<", sel.windowEnd!))
-    .where(runInScope(sel))
+    .where(runInScope(sel, isPostgres(db)))
     .executeTakeFirstOrThrow();
   return Number(r.n);
 }

@@ -4,6 +4,7 @@
  * equals the ledger's sum exactly even when groups overlap (by bottle, a run that composed two bottles
  * counts under each). SQLite-specific: bottles are expanded with json_each (Postgres: jsonb_array_elements_text).
  */
+import { isPostgres } from "./dialect.ts";
 import { sql, type RawBuilder } from "kysely";
 import type { LedgerDb } from "./database.ts";
 
@@ -114,7 +115,8 @@ function keyOf(by: UsageGroupBy): RawBuilder<string> {
 export async function usageReport(db: LedgerDb, q: UsageQuery): Promise<UsageReport> {
   const range = (since?: number, until?: number) =>
     sql`${since !== undefined ? sql`u.created_at >= ${since}` : sql`1 = 1`} and ${until !== undefined ? sql`u.created_at < ${until}` : sql`1 = 1`} and ${q.run !== undefined ? sql`u.run_id = ${q.run}` : sql`1 = 1`}`;
-  const from = q.by === "bottle" ? sql`usage_events as u left join json_each(u.bottles) as b` : sql`usage_events as u`;
+  const bottles = isPostgres(db) ? sql`left join lateral json_array_elements_text(u.bottles::json) as b(value) on true` : sql`left join json_each(u.bottles) as b`;
+  const from = q.by === "bottle" ? sql`usage_events as u ${bottles}` : sql`usage_events as u`;
   const key = keyOf(q.by);
   const runCols = q.by === "run" ? sql`, (select label from runs where runs.id = u.run_id) as label, (select agent from runs where runs.id = u.run_id) as run_agent` : sql``;
   const grouped = await sql<Record<string, unknown>>`

@@ -6,7 +6,8 @@
 import type { ApiFormat, MeterResult } from "../metering/types.ts";
 import type { LedgerDb } from "./database.ts";
 import type { UsageEventsTable } from "./tables/usage-events.ts";
-import type { Insertable } from "kysely";
+import { sql, type Insertable } from "kysely";
+import type { SpooledCharge } from "./spool.ts";
 import { addToTotals, scopesOfRun, type TotalsCharge } from "./totals.ts";
 import { immediate } from "./tx.ts";
 
@@ -153,6 +154,33 @@ export async function insertUsage(db: LedgerDb, events: readonly UsageEvent[]): 
     await db.insertInto("usage_events").values(events.slice(i, i + CHUNK).map(usageRow)).execute();
   }
   await addToTotals(db, await totalsChargesOf(db, events));
+}
+
+/**
+ * Fleet ledger: inserts each row at most once, keyed by its writer-assigned uid (a row replayed from the
+ * spool after a commit whose answer was lost finds its uid taken), and charges the running totals and
+ * releases the reservations of the rows that were new. Runs on the caller's transaction.
+ */
+export async function insertUsageOnce(db: LedgerDb, rows: readonly SpooledCharge[]): Promise<number> {
+  let added = 0;
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const chunk = rows.slice(i, i + CHUNK);
+    const inserted = await db
+      .insertInto("usage_events")
+      .values(chunk.map((r) => ({ ...usageRow(r.event), uid: r.uid }) as never))
+      .onConflict((oc) => oc.column("uid" as never).doNothing())
+      .returning(sql<string>`uid`.as("uid"))
+      .execute();
+    const fresh = new Set(inserted.map((r) => (r as { uid: string }).uid));
+    const news = chunk.filter((r) => fresh.has(r.uid));
+    added += news.length;
+    await addToTotals(db, await totalsChargesOf(db, news.map((r) => r.event)));
+    for (const r of news) {
+      if (!r.reservationId) continue;
+      await db.updateTable("reservations").set({ released_at: r.event.at, settled_tokens: usageRow(r.event).total_tokens }).where("id", "=", r.reservationId).where("released_at", "is", null).execute();
+    }
+  }
+  return added;
 }
 
 /** Writes usage rows in one atomic transaction: all of them land, or none. */

@@ -19,10 +19,13 @@ import { log } from "../log.ts";
 import type { AuditRecord } from "../proxy/hooks.ts";
 import { auditRow, insertAudit } from "./audit.ts";
 import type { LedgerDb } from "./database.ts";
-import { ledgerFileOf } from "./open.ts";
+import { randomUUID } from "node:crypto";
+import { isPostgres } from "./dialect.ts";
+import { ledgerFileOf, ledgerLocation } from "./open.ts";
+import { appendSpool, dropSpool, orphanSpools, readSpool, spoolFileFor } from "./spool.ts";
 import { chargeQuery, type TotalsCharge } from "./totals.ts";
 import { immediate, isBusy } from "./tx.ts";
-import { insertUsage, totalsChargesOf, usageRow, type UsageEvent } from "./usage.ts";
+import { insertUsage, insertUsageOnce, totalsChargesOf, usageRow, type UsageEvent } from "./usage.ts";
 
 /** A usage row, and the reservation (if any) its exchange held, released in the row's transaction. */
 export interface Charge {
@@ -32,6 +35,9 @@ export interface Charge {
 
 interface Pending extends Charge {
   settled: boolean;
+  /** Fleet ledger: the row's unique id, and whether it is already in this writer's spool file. */
+  uid?: string;
+  spooled?: boolean;
   resolve(): void;
   reject(e: unknown): void;
 }
@@ -63,6 +69,7 @@ export class LedgerWriter {
   private side: Sqlite | undefined;
   private ready: Promise<unknown> | undefined;
   private failure: { cause: string; since: number } | undefined;
+  private spoolFile: string | undefined;
   /** Rows that could not be written at the first attempt (they stay queued). */
   failed = 0;
   /** Attempts that found the ledger locked and were retried later. */
@@ -91,7 +98,7 @@ export class LedgerWriter {
   get problem(): WriterProblem | undefined {
     if (!this.failure) return undefined;
     const rows = this.usageQueue.length;
-    return { file: ledgerFileOf(this.db) ?? "the ledger", ...this.failure, rows, tokens: this.usageQueue.reduce((a, p) => a + usageRow(p.event).total_tokens, 0) };
+    return { file: ledgerLocation(this.db) ?? "the ledger", ...this.failure, rows, tokens: this.usageQueue.reduce((a, p) => a + usageRow(p.event).total_tokens, 0) };
   }
 
   /** Resolves when everything queued so far has been written, or an attempt to write it has failed. */
@@ -176,7 +183,8 @@ export class LedgerWriter {
     const released = usage.flatMap((c) => (c.reservationId ? [{ id: c.reservationId, at: c.event.at, tokens: usageRow(c.event).total_tokens }] : []));
     const file = ledgerFileOf(this.db);
     if (!file) {
-      // Not a ledger file we opened (another dialect): write through its own connection.
+      if (isPostgres(this.db)) return this.writeFleet(usage as Pending[], audit);
+      // Not a ledger file we opened: write through its own connection.
       await immediate(this.db, async (conn) => {
         await insertUsage(conn, events);
         for (const r of released) await releaseQuery(conn, r).execute();
@@ -196,6 +204,39 @@ export class LedgerWriter {
         this.busyRetries++;
         await Bun.sleep(delay);
       }
+    }
+  }
+
+  /**
+   * A fleet ledger (Postgres): rows carry a unique id and are inserted once. A batch that cannot be
+   * committed (the database is down) is appended to this writer's spool file before the failure is
+   * reported, so delivered usage outlives this process; the file is dropped once everything is written.
+   * Spool files left by dead processes are replayed first.
+   */
+  private async writeFleet(usage: Pending[], audit: AuditRecord[]): Promise<void> {
+    for (const p of usage) p.uid ??= randomUUID();
+    const rows = usage.map((p) => ({ uid: p.uid!, event: p.event, ...(p.reservationId ? { reservationId: p.reservationId } : {}) }));
+    try {
+      for (const orphan of orphanSpools()) {
+        const left = readSpool(orphan);
+        await immediate(this.db, (conn) => insertUsageOnce(conn, left));
+        dropSpool(orphan);
+      }
+      await immediate(this.db, async (conn) => {
+        await insertUsageOnce(conn, rows);
+        await insertAudit(conn, audit);
+      });
+    } catch (e) {
+      const unspooled = usage.filter((p) => !p.spooled);
+      if (unspooled.length > 0) {
+        appendSpool((this.spoolFile ??= spoolFileFor()), rows.filter((r) => unspooled.some((p) => p.uid === r.uid)));
+        for (const p of unspooled) p.spooled = true;
+      }
+      throw e;
+    }
+    if (this.spoolFile && this.usageQueue.length === usage.length) {
+      dropSpool(this.spoolFile);
+      this.spoolFile = undefined;
     }
   }
 

@@ -8,6 +8,7 @@
 import { existsSync } from "node:fs";
 import { isAbsolute, resolve } from "node:path";
 import { SettingsError } from "../errors.ts";
+import { isPostgresUrl } from "../ledger/dialect.ts";
 import { bottleHome, homePaths } from "../paths.ts";
 import { checkBudget } from "./budget-spec.ts";
 import { Checker } from "./check.ts";
@@ -47,7 +48,7 @@ export function parseSettings(text: string, file: string, home: string): Setting
   }
   if (data.ledger !== undefined) {
     const ledger = c.string(data.ledger, ["ledger"], "ledger: /var/lib/bottle/bottle.db");
-    s.ledger = isAbsolute(ledger) ? ledger : resolve(home, ledger);
+    s.ledger = isPostgresUrl(ledger) || isAbsolute(ledger) ? ledger : resolve(home, ledger);
   }
   if (data.backend !== undefined) s.backend = c.oneOf(data.backend, ["backend"], BACKENDS);
   s.explicit = SETTINGS_KEYS.filter((k) => data[k] !== undefined);

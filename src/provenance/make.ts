@@ -4,7 +4,7 @@
  * (src/launch/run.ts finishRun), and at the next start for a run whose process died before it could
  * (finishPending).
  */
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import { join } from "node:path";
 import { pidAlive } from "../enforce/run-control.ts";
 import { ProvenanceError } from "../errors.ts";
@@ -88,7 +88,7 @@ export async function finishPending(db: LedgerDb, home: string, isAlive: (pid: n
     try {
       const run = await getRun(db, id);
       if (!run || run.state === "frozen") continue;
-      if (run.state === "running" && (run.host !== hostname() || run.pid === null || isAlive(run.pid))) continue;
+      if (run.state === "running" && (run.host !== hostName() || run.pid === null || isAlive(run.pid))) continue;
       const made = await makeRecord(db, home, id, "next-start");
       log.info(`bottle: run ${id} ended without its provenance record (its process died); recorded now: ${made.path}`);
       done.push(id);

@@ -7,7 +7,7 @@
  * its record at the next start.
  */
 import { existsSync, readFileSync, realpathSync } from "node:fs";
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import { dirname, join } from "node:path";
 import type { LaunchPlan } from "../launch/types.ts";
 import { EMBEDDED_AGENTS } from "../manifest/embedded.ts";
@@ -83,7 +83,7 @@ export function recordOpening(i: OpeningInput): RecordOpening {
   const b = plan.bottle;
   const policy = { requested: b.requested, chain: b.chain, routes, env: b.env, log: b.log, budgetLayers: b.budgetLayers, shutdown: b.shutdown ?? null, preflight: b.preflight ?? null, backend: b.backend };
   return {
-    run: { id: plan.runId, label: plan.label, host: hostname(), backend: plan.backend.name, headless: plan.headless, simulated: plan.simulated, resumeOf: plan.resumeOf ?? null },
+    run: { id: plan.runId, label: plan.label, host: hostName(), backend: plan.backend.name, headless: plan.headless, simulated: plan.simulated, resumeOf: plan.resumeOf ?? null },
     agent: {
       name: plan.agent.name,
       provider: plan.provider,

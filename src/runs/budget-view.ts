@@ -7,7 +7,7 @@
  *   - and in both, each live run with the budget that governs it per provider. A live run's layers are
  *     rebuilt from the files as they are now, plus its `--budget` when the launch recorded one.
  */
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import { preflightMode, settingsSource, shutdownPolicy, type PolicySources, type Sourced } from "../budget/policy.ts";
 import { layersFor, type LayerSources } from "../budget/precedence.ts";
 import { displayPath, renderRows, type BudgetRow } from "../budget/report.ts";
@@ -85,7 +85,7 @@ export function runLayers(catalog: Catalog, settings: Settings, run: Pick<RunInf
 
 /** Runs whose owner is alive (or on another host sharing the ledger, where this host cannot tell). */
 export async function liveRuns(db: LedgerDb, isAlive = pidAlive): Promise<RunInfo[]> {
-  const here = hostname();
+  const here = hostName();
   return (await listRuns(db, { state: "running" })).filter((r) => r.pid === null || (r.host !== null && r.host !== here) || isAlive(r.pid));
 }
 

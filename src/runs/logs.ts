@@ -5,7 +5,7 @@
  * over (ended or frozen, or its owner process gone), then prints the last ones and returns. Records come out
  * as lines for people or as JSON Lines (one object a line, the same with or without --follow).
  */
-import { hostname } from "node:os";
+import { hostName } from "../host-name.ts";
 import { isoInZone } from "../budget/zoned-time.ts";
 import { pidAlive } from "../enforce/run-control.ts";
 import { auditOf, getRun, type EgressAuditRow, type LedgerDb, type RunInfo } from "../ledger/index.ts";
@@ -61,7 +61,7 @@ export function auditLine(e: AuditEntry, timeZone: string): string {
 /** Whether more records can still arrive for this run. */
 export function runIsOver(run: RunInfo | undefined, isAlive = pidAlive): boolean {
   if (!run || run.state !== "running") return true;
-  if (run.pid === null || (run.host !== null && run.host !== hostname())) return false;
+  if (run.pid === null || (run.host !== null && run.host !== hostName())) return false;
   return !isAlive(run.pid);
 }
 

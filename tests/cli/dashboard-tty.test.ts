@@ -96,7 +96,7 @@ describe("the live dashboard in a terminal", () => {
     expect(cut).toContain("cut off");
     // The run's own process carried it out: the action is in the ledger, the command is marked done by it,
     // and admission now refuses the run.
-    const actions = await db.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "tty-run").orderBy(sql`rowid`).execute();
+    const actions = await db.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "tty-run").orderBy("id").execute();
     expect(actions).toEqual([{ kind: "cutoff", trigger: "user" }]);
     expect(await db.selectFrom("commands").select(["command", "result"]).where("run_id", "=", "tty-run").execute()).toEqual([{ command: "cutoff", result: "done" }]);
     expect(await admit(sqlEnforceStore(db), { runId: "tty-run", timeZone: "UTC", preflight: "off", budgets: {} }, { provider: "claude" })).toMatchObject({ allow: false, kind: "cutoff" });

@@ -44,7 +44,7 @@ afterAll(async () => {
 
 const ledgerFile = () => join(home, "bottle.db");
 const plan = (runId: string): RunBudgetPlan => ({ runId, timeZone: "UTC", preflight: "off", budgets: {} });
-const actions = (runId: string) => db.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", runId).orderBy(sql`rowid`).execute();
+const actions = (runId: string) => db.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", runId).orderBy("id").execute();
 
 describe("budget cutoff and restore on a live run", () => {
   test("the owner acts, the CLI reports its outcome, and admission follows", async () => {

@@ -59,7 +59,7 @@ describe("commands written to the ledger are carried out by the run", () => {
     expect(await send("restore")).toBe("done");
     expect((await admit(store, plan, { provider: "claude" })).allow).toBe(true);
     expect(await send("explode")).toBe('error: unknown command "explode"');
-    const kinds = await cliSide.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "live").orderBy(sql`rowid`).execute();
+    const kinds = await cliSide.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "live").orderBy(sql`id`).execute();
     expect(kinds).toEqual([{ kind: "cutoff", trigger: "user" }, { kind: "restore", trigger: "user" }]);
     await runSide.destroy();
     await cliSide.destroy();
@@ -99,7 +99,7 @@ describe("commands written to the ledger are carried out by the run", () => {
     expect(child.signalCode).toBe("SIGKILL");
     expect(await applyCommand(store, control, "esc", "kill")).toBeUndefined();
     expect(await applyCommand(store, control, "esc", "freeze")).toBeUndefined();
-    const kinds = await db.selectFrom("enforcement_actions").select("kind").where("run_id", "=", "esc").orderBy(sql`rowid`).execute();
+    const kinds = await db.selectFrom("enforcement_actions").select("kind").where("run_id", "=", "esc").orderBy(sql`id`).execute();
     expect(kinds.map((k) => k.kind)).toEqual(["cutoff", "freeze", "kill"]);
     await db.destroy();
   });

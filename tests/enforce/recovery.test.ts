@@ -13,6 +13,7 @@ import { sqlEnforceStore } from "../../src/enforce/sql-store.ts";
 import type { ProxyRequestContext } from "../../src/proxy/hooks.ts";
 import { checkTotals, type LedgerDb } from "../../src/ledger/index.ts";
 import { addRun, ledgerFile, openTestLedger } from "../support/enforce-db.ts";
+import { onPostgres } from "../support/postgres.ts";
 
 let proc: Subprocess | undefined;
 afterEach(() => {
@@ -93,7 +94,7 @@ describe("fail closed", () => {
     const refusal = (await a.response.json()) as { error: { type: string; message: string } };
     expect(refusal.error.type).toBe("overloaded_error");
     expect(refusal.error.message).toContain(store.location!);
-    expect(refusal.error.message).toContain("no such table: reservations");
+    expect(refusal.error.message).toContain(onPostgres() ? 'relation "reservations" does not exist' : "no such table: reservations");
     await db.destroy();
   });
 });

@@ -78,7 +78,7 @@ test("cutoff, restore, logs and stop act on a real running launch", async () => 
   expect(r.stderr).toContain(`bottle: to continue this run: bottle resume ${run.id}`);
   const after = await ledger.selectFrom("runs").select(["state", "stop_reason"]).where("id", "=", run.id).executeTakeFirstOrThrow();
   expect(after).toEqual({ state: "ended", stop_reason: "user" });
-  const actions = await ledger.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", run.id).orderBy(sql`rowid`).execute();
+  const actions = await ledger.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", run.id).orderBy("id").execute();
   expect(actions).toEqual([
     { kind: "cutoff", trigger: "user" },
     { kind: "restore", trigger: "user" },

@@ -18,7 +18,7 @@ afterEach(killStandins);
 
 async function actions(file: string, runId: string) {
   const db = openTestLedger(file);
-  const rows = await db.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", runId).orderBy(sql`rowid`).execute();
+  const rows = await db.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", runId).orderBy(sql`id`).execute();
   await db.destroy();
   return rows;
 }

@@ -7,9 +7,12 @@ import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import type { Kysely } from "kysely";
 import type { EnforceTables } from "../../src/enforce/sql-store.ts";
+import { freshPgLedger, onPostgres } from "./postgres.ts";
 import { connectLedger, recordUsage, registerRun, type LedgerDb } from "../../src/ledger/index.ts";
 
+/** A new ledger: an SQLite file, or (BOTTLE_TEST_LEDGER=postgres) a fresh database on the test cluster. */
 export function ledgerFile(): string {
+  if (onPostgres()) return freshPgLedger();
   return join(mkdtempSync(join(process.env.TMPDIR!, "ledger-")), "bottle.db");
 }
 
