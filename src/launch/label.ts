@@ -36,7 +36,10 @@ export function holdsLabel(run: Pick<RunInfo, "state" | "host" | "pid">, here = 
   return !(run.host === here && run.pid !== null && !alive(run.pid));
 }
 
-/** Registers `run` under `wanted`, or the first free `wanted-N`, atomically; returns the label it got. */
-export function registerLabelled(db: LedgerDb, run: Omit<NewRun, "label">, wanted: string): Promise<string> {
-  return claimRun(db, run, (live) => uniqueLabel(wanted, live.filter((r) => holdsLabel(r)).map((r) => r.label)));
+/**
+ * Registers `run` under `wanted`, or the first free `wanted-N`, atomically; returns the label it got.
+ * `alsoTaken`: labels of live bottles the backends list (a bottle whose run the ledger does not hold).
+ */
+export function registerLabelled(db: LedgerDb, run: Omit<NewRun, "label">, wanted: string, alsoTaken: readonly string[] = []): Promise<string> {
+  return claimRun(db, run, (live) => uniqueLabel(wanted, [...alsoTaken, ...live.filter((r) => holdsLabel(r)).map((r) => r.label)]));
 }

@@ -124,7 +124,8 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
   // The sandbox runs the host's install of the CLI: a missing one fails here, not after the run is registered.
   if (backend.name === "sandbox") hostBinary(provider, env.PATH ?? "");
   const requestedLabel = req.label ?? agent.name;
-  const label = uniqueLabel(requestedLabel, await (deps.activeLabels ?? (() => defaultActiveLabels(home)))());
+  const labelsInUse = await (deps.activeLabels ?? (() => defaultActiveLabels(home)))();
+  const label = uniqueLabel(requestedLabel, labelsInUse);
   return {
     request: req,
     runId,
@@ -142,6 +143,7 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
     cwd,
     label,
     requestedLabel,
+    labelsInUse,
     ...(req.color ? { color: req.color } : {}),
     headless: req.headless,
     ...(req.prompt !== undefined ? { prompt: req.prompt } : {}),

@@ -182,6 +182,7 @@ export async function launch(plan: LaunchPlan, o: LaunchOptions = {}, from?: Con
           backend: plan.backend.name,
         },
         plan.requestedLabel,
+        plan.labelsInUse,
       );
       if (labelSlug(plan.label) !== labelSlug(plan.requestedLabel)) log.info(`bottle: label ${plan.requestedLabel} is in use; this run is ${plan.label}`);
     },

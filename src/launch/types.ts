@@ -91,6 +91,8 @@ export interface LaunchPlan {
   /** Final label (uniquified) and the one asked for. */
   label: string;
   requestedLabel: string;
+  /** Labels of the bottles the backends list as live at resolve time (the ledger's live runs are added when the label is claimed). */
+  labelsInUse?: string[];
   color?: AnsiColor;
   headless: boolean;
   prompt?: string;
