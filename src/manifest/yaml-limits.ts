@@ -7,7 +7,7 @@
  * into a huge value (a "billion laughs" bomb nests them) is refused while it is expanded (the yaml
  * package's own expansion count, with the same limit). Each error names the file and the limit.
  */
-import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { visit, type Document } from "yaml";
 import type { BottleError, ErrorContext } from "../errors.ts";
 
@@ -25,11 +25,15 @@ function tooBig(file: string, bytes: number, Err: ErrorClass): BottleError {
   return new Err(`the file is ${sizeText(bytes)}; bottle reads YAML files of at most ${LIMIT_TEXT}`, { file, fix: `shorten it below ${LIMIT_TEXT} (an agent's prompt belongs in a skill if it is long), or remove the file` });
 }
 
-/** Reads a YAML or manifest file, refusing one over the size limit without reading it. */
+/**
+ * Reads a YAML or manifest file, refusing one over the size limit without reading it. It is opened
+ * non-blocking: a fifo named `agents/x.md` would otherwise block the open until someone writes to it, and
+ * every command that lists agents (the dashboard among them) would hang; it is refused as not a file.
+ */
 export function readYamlFile(file: string, Err: ErrorClass): string {
   let fd: number;
   try {
-    fd = openSync(file, "r");
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "it does not exist (a dangling symlink?)" : (e as Error).message;

@@ -1,7 +1,8 @@
 /**
  * Hostile manifests (DESIGN §6a.5: the kill switch always works). A repository can carry anything in
  * ./.bottle/agents, and an agent in a bind-mode bottle can write there: a YAML alias bomb, a file far too
- * big to parse, a dangling symlink, a badly named file, broken YAML. Each is a warning that names the file;
+ * big to parse, a dangling symlink, a badly named file, broken YAML, a fifo (whose plain open would block
+ * every command that lists agents). Each is a warning that names the file;
  * only a command that needs that agent fails, with an error naming the file (and the limit it broke), and
  * `bottle dashboard`, `bottle budget show/cutoff/restore`, `bottle stop` and runs of other agents keep
  * working. Every YAML file bottle reads (settings, agents, bottles) has a size and an alias limit.
@@ -37,6 +38,7 @@ function hostileProject(): string {
   symlinkSync(join(cwd, "nowhere.md"), join(dir, "dangling.md"));
   writeFileSync(join(dir, "Bad_Name.md"), "---\nprovider: claude\n---\n");
   writeFileSync(join(dir, "broken.md"), "---\nprovider: [claude\n---\n");
+  expect(Bun.spawnSync(["mkfifo", join(dir, "pipe.md")]).exitCode).toBe(0);
   writeFileSync(join(dir, "helper.md"), "---\nprovider: claude\nbottle: anthropic\n---\nA helper.\n");
   return cwd;
 }
@@ -44,7 +46,7 @@ function hostileProject(): string {
 /** The placeholder key a dry run of a keyed route checks for (never sent anywhere). */
 const KEY: Record<string, string> = { ANTHROPIC_API_KEY: "sk-ant-test-placeholder", PATH: `${AGENTS_BIN}:${process.env.PATH}` };
 
-const BROKEN = ["bomb.md", "huge.md", "dangling.md", "Bad_Name.md", "broken.md"];
+const BROKEN = ["bomb.md", "huge.md", "dangling.md", "Bad_Name.md", "broken.md", "pipe.md"];
 
 describe("a broken file in ./.bottle/agents is a warning, and only its own agent fails", () => {
   let home: string;
