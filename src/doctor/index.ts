@@ -21,7 +21,7 @@ export async function runDoctor(i: DoctorInput): Promise<DoctorReport> {
   const docker = await dockerCheck();
   const agents = await Promise.all(PROVIDERS.map((p) => agentCheck(p, i.PATH)));
   const settings = settingsCheck(i.home);
-  const checks: Check[] = [sandbox, docker.check, ...agents.map(({ found: _f, ...c }) => c), settings.check, manifestsCheck(i.home, i.cwd), caCheck(i.home), ledgerCheck(i.home, settings.settings)];
+  const checks: Check[] = [sandbox, docker.check, ...agents.map(({ found: _f, ...c }) => c), settings.check, manifestsCheck(i.home, i.cwd), caCheck(i.home), await ledgerCheck(i.home, settings.settings)];
 
   // Which agents could run, and where: the sandbox runs the host's CLI; docker runs a built image, or one it
   // can build from a base image on this host.

@@ -8,7 +8,9 @@ import { X509Certificate } from "node:crypto";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { caFiles } from "../ca/authority.ts";
 import { isBottleError } from "../errors.ts";
-import { LATEST_MIGRATION, ledgerPath } from "../ledger/index.ts";
+import { sql } from "kysely";
+import { isPostgresUrl, redactUrl } from "../ledger/dialect.ts";
+import { LATEST_MIGRATION, ledgerPath, openLedger } from "../ledger/index.ts";
 import { appliedMigrations } from "../ledger/migrate.ts";
 import { loadCatalog, loadSettings } from "../manifest/index.ts";
 import type { Settings } from "../manifest/types.ts";
@@ -70,9 +72,30 @@ function size(bytes: number): string {
   return bytes >= 1 << 20 ? `${(bytes / (1 << 20)).toFixed(1)} MB` : `${Math.ceil(bytes / 1024)} KB`;
 }
 
-/** Opens the ledger read-only: integrity (`quick_check`), schema version and size on disk (with its WAL). */
-export function ledgerCheck(home: string, settings: Settings | undefined): Check {
+/** A fleet ledger on PostgreSQL: it is opened the way a run opens it, and its runs are counted. */
+async function postgresCheck(url: string): Promise<Check> {
+  const shown = redactUrl(url);
+  try {
+    const db = await openLedger({ path: url });
+    try {
+      const n = await db.selectFrom("runs").select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow();
+      return { name: "ledger", status: "ok", detail: `${shown}: PostgreSQL answers, ${Number(n.n)} runs` };
+    } finally {
+      await db.destroy();
+    }
+  } catch (e) {
+    const p = problem(e);
+    return { name: "ledger", status: "fail", detail: `${shown} cannot be opened: ${p.detail}`, fix: p.fix ?? "check that the server runs and the URL (settings.yml `ledger:` or BOTTLE_LEDGER_URL) is right" };
+  }
+}
+
+/**
+ * Opens a SQLite ledger read-only: integrity (`quick_check`), schema version and size on disk (with its
+ * WAL). A PostgreSQL ledger is connected to instead.
+ */
+export async function ledgerCheck(home: string, settings: Settings | undefined): Promise<Check> {
   const path = ledgerPath(settings, home);
+  if (isPostgresUrl(path)) return postgresCheck(path);
   if (!existsSync(path)) return { name: "ledger", status: "ok", detail: `not created yet; the first run creates ${path}` };
   let db: Sqlite | undefined;
   try {

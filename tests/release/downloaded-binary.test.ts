@@ -56,8 +56,8 @@ function where(): { home: string; cwd: string } {
   return { home: join(w, "bottle-home"), cwd: join(w, "work") };
 }
 
-async function bottle(args: string[], w: { home: string; cwd: string }, PATH = `${agentBin}:${hostBin}`): Promise<Result> {
-  const env = { PATH, HOME: join(w.home, "..", "home"), BOTTLE_HOME: w.home, TMPDIR: process.env.TMPDIR!, NO_COLOR: "1", TZ: "UTC", COLUMNS: "200" };
+async function bottle(args: string[], w: { home: string; cwd: string; env?: Record<string, string> }, PATH = `${agentBin}:${hostBin}`): Promise<Result> {
+  const env = { PATH, HOME: join(w.home, "..", "home"), BOTTLE_HOME: w.home, TMPDIR: process.env.TMPDIR!, NO_COLOR: "1", TZ: "UTC", COLUMNS: "200", ...w.env };
   const p = Bun.spawn([bin, ...args], { cwd: w.cwd, env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   const timer = setTimeout(() => p.kill("SIGKILL"), 150_000);
   try {
@@ -115,6 +115,14 @@ test("doctor exits 1 naming the check and the fix: a broken settings.yml, a ledg
   const text = await bottle(["doctor"], w2);
   expect(text.code).toBe(1);
   expect(text.stdout).toMatch(/^FAIL {2}ledger\s+\S+bottle\.db cannot be opened: file is not a database — fix: move \S+ aside/m);
+
+  // A fleet ledger that does not answer (nothing listens on port 1 of loopback): named, password hidden.
+  const pg = await bottle(["doctor", "--json"], { ...where(), env: { BOTTLE_LEDGER_URL: "postgres://bottle:s3cret@127.0.0.1:1/ledger" } });
+  expect(pg.code).toBe(1);
+  const pgLedger = check(JSON.parse(pg.stdout) as DoctorReport, "ledger");
+  expect(pgLedger?.status).toBe("fail");
+  expect(pgLedger?.detail).toStartWith("postgres://bottle:***@127.0.0.1:1/ledger cannot be opened:");
+  expect(pg.stdout).not.toContain("s3cret");
 
   // No bwrap, no docker, no agent CLI: nothing can run here.
   const bare = join(root, "bare-bin");
