@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The host tools bottle's demo and test suite need, in one list (the one source of truth for the README's
 # commands and for .ci/run): bubblewrap (the sandbox backend), docker.io (the docker backend's engine and
-# CLI), tmux (the terminal tests), curl, git, iproute2 and CA certificates. On a Debian machine with only
+# CLI), tmux (the terminal tests), curl, git, iproute2, CA certificates and PostgreSQL (fleet mode's shared ledger). On a Debian machine with only
 # Node and npm it installs what is missing with apt-get (through sudo when not root); it does nothing when
 # everything is there. With --docker it also makes sure a docker engine answers (scripts/start-docker.sh).
 set -euo pipefail
@@ -19,6 +19,8 @@ for pair in $needs; do
   fi
 done
 [ -f /etc/ssl/certs/ca-certificates.crt ] || missing="$missing ca-certificates"
+# PostgreSQL for fleet mode's tests (its server binaries are not on PATH: /usr/lib/postgresql/<v>/bin).
+{ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && command -v psql >/dev/null 2>&1; } || missing="$missing postgresql"
 
 if [ -n "$missing" ]; then
   if ! command -v apt-get >/dev/null 2>&1; then

@@ -38,3 +38,44 @@ export function freshPgLedger(): string {
 }
 
 export const onPostgres = (): boolean => process.env.BOTTLE_TEST_LEDGER === "postgres";
+
+/** A cluster of the test's own (its own directory and port), for tests that stop and restart the database. */
+export interface OwnCluster {
+  url: string;
+  stop(): void;
+  start(): void;
+  destroy(): void;
+}
+
+export function ownCluster(): OwnCluster {
+  const dir = `/var/tmp/bottle-pg-own-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
+  const port = String(56000 + Math.floor(Math.random() * 2000));
+  const env = { ...process.env, BOTTLE_PG_DIR: dir, BOTTLE_PG_PORT: port };
+  const start = () => {
+    const r = spawnSync("bash", [join(REPO, "scripts/start-postgres.sh")], { encoding: "utf8", env, timeout: 120_000 });
+    if (r.status !== 0) throw new Error(`could not start a PostgreSQL cluster in ${dir}: ${r.stderr}`);
+    return r.stdout.trim().split("\n").at(-1)!;
+  };
+  const server = start();
+  const pgCtl = (...args: string[]) => {
+    const bin = spawnSync("bash", ["-c", "ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1"], { encoding: "utf8" }).stdout.trim();
+    const cmd = [`${bin}/pg_ctl`, "-D", `${dir}/data`, ...args];
+    const r = process.getuid?.() === 0 ? spawnSync("runuser", ["-u", "postgres", "--", ...cmd], { encoding: "utf8", timeout: 60_000 }) : spawnSync(cmd[0]!, cmd.slice(1), { encoding: "utf8", timeout: 60_000 });
+    return r;
+  };
+  psql("create database fleet", server);
+  const u = new URL(server);
+  u.pathname = "/fleet";
+  return {
+    url: u.toString(),
+    stop: () => {
+      const r = pgCtl("stop", "-m", "fast", "-w");
+      if (r.status !== 0) throw new Error(`pg_ctl stop failed: ${r.stderr}`);
+    },
+    start: () => void start(),
+    destroy: () => {
+      pgCtl("stop", "-m", "immediate", "-w");
+      spawnSync("rm", ["-rf", dir]);
+    },
+  };
+}
