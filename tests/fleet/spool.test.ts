@@ -4,6 +4,7 @@
  * rows that never landed are, with their reservations released and the running totals charged.
  */
 import { expect, test } from "bun:test";
+import { sql } from "kysely";
 import { existsSync, mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { checkTotals, LedgerWriter, readTotal, registerRun } from "../../src/ledger/index.ts";
@@ -37,8 +38,8 @@ test("a dead writer's spool is replayed once: committed rows are skipped, the re
     await w.usage({ runId: "r1", provider: "claude", totalTokens: 7, at: Date.now() });
     await w.close();
 
-    const got = await db.selectFrom("usage_events").select(["uid", "total_tokens"]).orderBy("id").execute();
-    expect(got.map((r) => [(r as { uid?: string }).uid ?? "", r.total_tokens])).toEqual([
+    const got = await db.selectFrom("usage_events").select([sql<string>`uid`.as("uid"), "total_tokens"]).orderBy("id").execute();
+    expect(got.map((r) => [r.uid, r.total_tokens])).toEqual([
       ["u-1", 100],
       ["u-2", 250],
       [expect.any(String), 7],
