@@ -7,7 +7,7 @@
  *   resume` restores it under the same id, and a new `--budget` given to resume is what `budget show` and
  *   the dashboard say governs it. Stopping a frozen run drops its snapshot, so nothing frozen stays behind.
  * - k tears the bottle down without saving: no run home is kept, no resume hint is printed, and resume
- *   says why it cannot continue.
+ *   says why it cannot continue. A budget's `kill` policy does the same.
  */
 import { afterAll, beforeAll, beforeEach, expect, setDefaultTimeout, test } from "bun:test";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -123,4 +123,15 @@ test("k kills without saving: no run home is kept, no resume hint is printed, an
   const again = await runCli(["resume", run.id, "--headless", "--prompt", "Go on."], o);
   expect(again.code).not.toBe(0);
   expect(again.stderr).toContain(`run ${run.id} was killed, and a kill saves nothing to continue from`);
+});
+
+test("a budget's kill saves nothing either: exit 75 with its reason, no run home, no resume hint", async () => {
+  const o = setup();
+  const r = await runCli(["run", "claude", "--headless", "--prompt", "Wait.", "--bottle", "fake-anthropic", "--backend", "sandbox", "--budget", "30", "--shutdown", "kill"], o);
+  expect(r.timedOut).toBe(false);
+  expect(r.code).toBe(75);
+  const runId = /bottle: run (\S+) was killed by its budget/.exec(r.stderr)?.[1];
+  expect(runId).toBeDefined();
+  expect(r.stderr).not.toContain("bottle resume");
+  expect(existsSync(join(o.home, "runs", runId!, "home"))).toBe(false);
 });
