@@ -4,6 +4,7 @@
  * whose process is gone, is an error right away rather than a command nobody will read.
  */
 import { NotFoundError, BudgetError } from "../errors.ts";
+import { hostName } from "../host-name.ts";
 import type { ControlCommand } from "./cutoff.ts";
 import { pidAlive } from "./run-control.ts";
 import type { CommandSender } from "./store.ts";
@@ -19,11 +20,13 @@ export async function sendControl(
   sender: CommandSender,
   runId: string,
   command: ControlCommand,
-  opts: { timeoutMs?: number; isAlive?: (pid: number) => boolean } = {},
+  opts: { timeoutMs?: number; isAlive?: (pid: number) => boolean; hostName?: string } = {},
 ): Promise<ControlOutcome> {
   const owner = await sender.runOwner(runId);
   if (!owner) throw new NotFoundError(`run ${runId} is not in the ledger`, { key: "run", fix: "list runs with `bottle ps`." });
-  if (owner.pid !== null && !(opts.isAlive ?? pidAlive)(owner.pid)) {
+  // A run on another host sharing a fleet ledger is that host's to judge: its poller takes the command.
+  const here = owner.host === undefined || owner.host === null || owner.host === (opts.hostName ?? hostName());
+  if (here && owner.pid !== null && !(opts.isAlive ?? pidAlive)(owner.pid)) {
     throw new BudgetError(`run ${runId} is not live (its process ${owner.pid} has ended)`, { key: "run", fix: "only a live run takes commands; list them with `bottle ps`." });
   }
   const id = await sender.enqueue(runId, command, Date.now());

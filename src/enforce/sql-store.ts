@@ -203,8 +203,8 @@ export function sqlCommandSender(db: Kysely<any>): CommandSender {
   const d = db as Db;
   return {
     async runOwner(runId) {
-      const r = await d.selectFrom("runs").select("pid").where("id", "=", runId).executeTakeFirst();
-      return r ? { pid: r.pid ?? null } : undefined;
+      const r = await d.selectFrom("runs").select(["pid", "host"]).where("id", "=", runId).executeTakeFirst();
+      return r ? { pid: r.pid ?? null, host: r.host } : undefined;
     },
     async enqueue(runId, command, at) {
       const r = await d.insertInto("commands").values({ run_id: runId, command, created_at: at, done_at: null, result: null } as never).returning("id").executeTakeFirstOrThrow();

@@ -102,7 +102,8 @@ export interface CommandQueue {
 /** The sending side of the commands table (`bottle budget cutoff|restore`, the dashboard). */
 export interface CommandSender {
   /** The run's owner pid, or undefined when the run is unknown. */
-  runOwner(runId: string): Promise<{ pid: number | null } | undefined>;
+  /** The run's owning process and the host it runs on (a pid only means something on its own host). */
+  runOwner(runId: string): Promise<{ pid: number | null; host?: string | null } | undefined>;
   enqueue(runId: string, command: string, at: number): Promise<number>;
   /** The outcome once the run has carried the command out. */
   outcome(id: number): Promise<{ doneAt: number; result: string } | undefined>;
