@@ -8,6 +8,9 @@
  *   Bytecode needs an explicit module format; ESM keeps main.ts's top-level await.
  * - minify: whitespace and syntax only. Identifiers are kept: `--debug` stacks and error class names stay
  *   readable, and minifying them measured no faster start and under 1% smaller.
+ * - the source map (set in build.ts, "linked"): Bun embeds it in the executable (~3.6 MB, under 3% of it),
+ *   which is what turns a `--debug` stack into src/ files and lines; it is kept for that. The `.map` file
+ *   itself is not part of the download (build.ts moves it to sourcemaps/).
  */
 export const BUILD_OPTIONS = {
   format: "esm",
