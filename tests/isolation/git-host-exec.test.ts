@@ -113,8 +113,8 @@ function addSubmodule(r: Repo): void {
 const ATTACKS: Attack[] = [
   { name: "rename-dotgit", where: (r) => r.ws, refused: ["rename .git", "make a new .git"] },
   { name: "rewrite-config", where: (r) => r.ws, refused: ["write .git/config", "write .git/hooks/pre-commit"] },
-  { name: "commondir", where: (r) => r.ws, reported: [".git/commondir"] },
-  { name: "config-worktree", where: (r) => r.ws, reported: [".git/config.worktree"] },
+  { name: "commondir", where: (r) => r.ws, refused: ["write .git/commondir"] },
+  { name: "config-worktree", where: (r) => r.ws, refused: ["write .git/config.worktree"] },
   { name: "linked-worktree", where: (r) => r.linked, refused: ["write .git/worktrees/linked/commondir", "write .git/worktrees/linked/config.worktree"] },
   { name: "nested-repo", where: (r) => join(r.ws, "sub"), reported: ["sub/.git/config", "sub/.git/hooks/pre-commit"] },
   { name: "bare-dir", where: (r) => join(r.ws, "tools"), reported: ["tools/config", "tools/hooks/pre-commit"] },
@@ -194,6 +194,25 @@ for (const kind of KINDS) {
         if (attack.where(r) === r.ws) expect(git(r.ws, "log", "-1", "--format=%s").out.trim()).toBe("host commit");
       });
     }
+
+    test("while the bottle still runs, the host's git status runs nothing planted in commondir or config.worktree; afterwards bottle's placeholders are gone", async () => {
+      const r = hostRepo();
+      const h = await bottle(r.ws);
+      for (const attack of ["commondir", "config-worktree"]) {
+        const res = await backend.provision(h, [process.execPath, PLANT, attack, r.ws, r.marker, h.hostHome]);
+        expect(res.stdout).toMatch(/refused write \.git\/(commondir|config\.worktree):/);
+      }
+      writeFileSync(join(r.ws, "a.txt"), "edited while the bottle runs\n", { flag: "a" });
+      // Launched by root, the workspace is lent to the agent's uid for the run and the host's git refuses
+      // it; a user who trusts every directory (safe.directory=*, common in CI) still gets nothing run.
+      expect(git(r.ws, "-c", "safe.directory=*", "status", "--short").out).toContain("a.txt");
+      expect(markerText(r)).toBe("");
+      handles.splice(handles.indexOf(h), 1);
+      await backend.teardown(h);
+      expect(existsSync(join(r.ws, ".git", "commondir"))).toBe(false);
+      expect(existsSync(join(r.ws, ".git", "config.worktree"))).toBe(false);
+      expect(markerText(r)).toBe("");
+    });
 
     test("a repository the agent creates keeps its history and remotes; its config keeps only safe keys", async () => {
       const r = hostRepo();

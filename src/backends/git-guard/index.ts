@@ -1,7 +1,8 @@
 /**
  * git-guard: nothing the agent leaves in a bind-mounted workspace makes the host's git run its code
- * (DESIGN §6a.4). Before the bottle starts, the workspace's git surface is recorded and the mounts that
- * freeze it are computed (both backends apply them); after the bottle's processes are gone (teardown,
+ * (DESIGN §6a.4). Before the bottle starts, the files git would create a surface from are put in place
+ * (placeholders.ts), the workspace's git surface is recorded and the mounts that freeze it are computed
+ * (both backends apply them); after the bottle's processes are gone (teardown,
  * freeze), whatever changed is restored and each change is reported as a warning. A copied workspace is
  * not the user's directory, so it is left alone.
  */
@@ -10,7 +11,8 @@ import { join } from "node:path";
 import { log } from "../../log.ts";
 import type { BottleHandle, BottlePlan } from "../types.ts";
 import { guardMounts, type GuardMount } from "./mounts.ts";
-import { recordSurface } from "./record.ts";
+import { placePlaceholders, removePlaceholders } from "./placeholders.ts";
+import { guardDir, recordSurface } from "./record.ts";
 import { restoreSurface, type GuardFinding } from "./restore.ts";
 
 export type { GuardMount } from "./mounts.ts";
@@ -18,7 +20,8 @@ export type { GuardMount } from "./mounts.ts";
 /** Records the surface of a bind-mode workspace; returns the mounts that protect it during the run. */
 export function guardBefore(plan: BottlePlan, home: string, ws: string): GuardMount[] | undefined {
   if (plan.workspace === "copy") return undefined;
-  const scan = recordSurface(plan.runId, home, ws);
+  let scan = recordSurface(plan.runId, home, ws);
+  if (placePlaceholders(ws, scan.gitDirs, guardDir(plan.runId, home)).length > 0) scan = recordSurface(plan.runId, home, ws);
   return guardMounts(scan.gitDirs, (rel) => existsSync(join(ws, rel)), scan.extraRoots);
 }
 
@@ -32,6 +35,7 @@ export function guardAfter(handle: BottleHandle, home: string): GuardFinding[] {
   let findings: GuardFinding[];
   try {
     findings = restoreSurface(handle.runId, home, handle.hostWorkspace).findings;
+    removePlaceholders(handle.hostWorkspace, guardDir(handle.runId, home));
   } catch (e) {
     log.error(
       `run ${handle.runId}: git-guard could not check the git files in ${handle.hostWorkspace} (${(e as Error).message}); before you run git there, check every .git directory's config, hooks, commondir and config.worktree, or run \`bottle stop ${handle.runId}\` again once the cause is fixed`,
