@@ -52,6 +52,11 @@ fi
 step "bottle budget usage"
 "$bottle" budget usage
 
+step "bottle report claude (the run's signed provenance record), then bottle report verify"
+"$bottle" report claude
+"$bottle" report claude --json > "$workspace/provenance.json"
+"$bottle" report verify "$workspace/provenance.json"
+
 cat >&2 <<EOF
 
 That run used the SIMULATED provider. For the real Anthropic API, run the same command without

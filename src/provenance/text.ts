@@ -19,7 +19,8 @@ export function recordText(s: SignedRecord, hash: string, path: string): string 
   row("workspace", workspaceLine(r));
   row("bottles", `${r.bottles.requested.join(", ")}; policy ${r.bottles.policySha256}`);
   row("secrets", r.bottles.secrets.length === 0 ? "none" : r.bottles.secrets.map((x) => x.name).join(", "));
-  row("prompt", `sha256 ${r.prompt.sha256 ?? "none"}${r.prompt.included ? "" : r.prompt.sha256 ? " (text left out)" : ""}`);
+  const text = r.prompt.included && r.prompt.text !== null ? `${JSON.stringify(r.prompt.text.length > 200 ? `${r.prompt.text.slice(0, 200)}…` : r.prompt.text)}, ` : "";
+  row("prompt", `${text}sha256 ${r.prompt.sha256 ?? "none"}${r.prompt.included ? "" : r.prompt.sha256 ? " (text left out)" : ""}`);
   lines.push("", "models:");
   for (const m of r.models) lines.push(`  ${m.provider} ${m.model || "(none)"}: ${m.requests} requests, ${m.totalTokens} tokens (in ${m.inputTokens}, out ${m.outputTokens}, cache write ${m.cacheCreationTokens}, cache read ${m.cacheReadTokens}, cached ${m.cachedTokens}, reasoning ${m.reasoningTokens})`);
   if (r.enforcement.length > 0) {
