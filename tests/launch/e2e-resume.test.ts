@@ -115,6 +115,8 @@ test("a frozen run resumes from its snapshot under the same id, and the agent co
     ["restore", "resume"],
   ]);
   expect(JSON.parse((await runCli(["ps", "--json"], o)).stdout)).toEqual([]);
+  // Resumed and ended: the snapshot it came from is not kept.
+  expect(existsSync(join(o.home!, "runs", runId, "snapshot"))).toBe(false);
 });
 
 test("an ended run is continued by a new run with the old home, and the agent continues its session", async () => {

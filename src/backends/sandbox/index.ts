@@ -230,6 +230,8 @@ export class SandboxBackend implements Backend {
     await this.stop(handle);
     takeBackFromAgent(handle, this.home);
     guardAfter(handle, this.home);
+    // A snapshot nobody will resume (the run was resumed from it, or never frozen) is not kept.
+    if (!readRecord(handle.runId, this.home)?.snapshot) rmSync(join(runDir(handle.runId, this.home), "snapshot"), { recursive: true, force: true });
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);
   }
 }
