@@ -13,6 +13,7 @@ import { join } from "node:path";
 import { readRecord, updateRecord } from "../backends/state.ts";
 import { sendControl } from "../enforce/control.ts";
 import { pidAlive } from "../enforce/run-control.ts";
+import { hostName } from "../host-name.ts";
 import { sqlCommandSender, sqlEnforceStore } from "../enforce/sql-store.ts";
 import { BackendError, NotFoundError } from "../errors.ts";
 import { endRun, type LedgerDb } from "../ledger/index.ts";
@@ -66,7 +67,9 @@ export async function discardFrozen(runId: string, home?: string): Promise<boole
 export async function stopRun(db: LedgerDb, ref: string, o: StopOptions = {}): Promise<StopOutcome> {
   const run = await findRun(db, ref);
   const alive = o.isAlive ?? pidAlive;
-  const ownerLive = run.state === "running" && (run.pid === null || alive(run.pid));
+  // A run owned by another host (fleet ledger) is that host's to stop: its poller takes the command.
+  const elsewhere = run.host !== null && run.host !== hostName();
+  const ownerLive = run.state === "running" && (run.pid === null || elsewhere || alive(run.pid));
   if (ownerLive) {
     const out = await sendControl(sqlCommandSender(db), run.id, "stop", { isAlive: alive, ...(o.timeoutMs ? { timeoutMs: o.timeoutMs } : {}) });
     if (out.result.startsWith("error:")) throw new BackendError(`run ${run.id} could not stop: ${out.result.slice(6).trim()}`, { key: "run", fix: "check `bottle ps`; the run stays cut off." });

@@ -8,6 +8,7 @@ import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { sendControl } from "../../src/enforce/control.ts";
 import { sqlCommandSender } from "../../src/enforce/sql-store.ts";
 import { connectLedger, registerRun } from "../../src/ledger/index.ts";
+import { stopRun } from "../../src/runs/stop.ts";
 import { runCli, runCliJson, freshHome } from "../support/cli.ts";
 import { freshPgLedger } from "../support/postgres.ts";
 import { killStandins, startStandin } from "../support/standin.ts";
@@ -64,6 +65,37 @@ test("a pid is judged only on its own host: another host queues the command inst
     await expect(sendControl(sender, "elsewhere", "cutoff", { hostName: "host-b", timeoutMs: 300 })).rejects.toThrow(/did not act on `cutoff` in time/);
     expect((await db.selectFrom("commands").select(["run_id", "command"]).execute())).toEqual([{ run_id: "elsewhere", command: "cutoff" }]);
   } finally {
+    await db.destroy();
+  }
+});
+
+test("bottle stop from another host hands the run to its owner; a pid dead here is not taken as a dead run there", async () => {
+  const url = freshPgLedger();
+  const saved = process.env.BOTTLE_HOST_NAME;
+  process.env.BOTTLE_HOST_NAME = "host-a";
+  let owner;
+  try {
+    owner = await startStandin(url, "far-stop", "stopper");
+  } finally {
+    if (saved === undefined) delete process.env.BOTTLE_HOST_NAME;
+    else process.env.BOTTLE_HOST_NAME = saved;
+  }
+  expect(await runCliJson(["stop", "far-stop"], { home: freshHome(), env: { BOTTLE_LEDGER_URL: url, BOTTLE_HOST_NAME: "host-b" } })).toEqual({ runId: "far-stop", via: "owner", result: "done" });
+  expect(await owner.proc.exited).toBe(0);
+
+  // A run of host A whose pid is not alive on host B: B must not tear "its" bottle down and end the run
+  // (host A's owner may be running fine); the stop is queued for A.
+  const db = connectLedger({ path: url });
+  const dead = Bun.spawn(["true"]);
+  await dead.exited;
+  await registerRun(db, { id: "far-dead-here", agent: "a", pid: dead.pid, host: "host-a" });
+  process.env.BOTTLE_HOST_NAME = "host-b";
+  try {
+    await expect(stopRun(db, "far-dead-here", { timeoutMs: 300 })).rejects.toThrow(/did not act on `stop` in time/);
+    expect(await db.selectFrom("runs").select(["state"]).where("id", "=", "far-dead-here").executeTakeFirst()).toEqual({ state: "running" });
+  } finally {
+    if (saved === undefined) delete process.env.BOTTLE_HOST_NAME;
+    else process.env.BOTTLE_HOST_NAME = saved;
     await db.destroy();
   }
 });
