@@ -1,9 +1,10 @@
-/** `bottle ledger …`: look after the ledger file itself (integrity and running totals). */
+/** `bottle ledger …`: look after the ledger itself (integrity and running totals), and move it to a fleet. */
 import { defineCommand } from "citty";
 
 export default defineCommand({
-  meta: { name: "ledger", description: "Check the ledger: file integrity, and that every budget's running total equals its usage." },
+  meta: { name: "ledger", description: "Check the ledger (integrity, running totals), or copy it into a fleet ledger." },
   subCommands: {
     check: () => import("./check.ts").then((m) => m.default),
+    migrate: () => import("./migrate.ts").then((m) => m.default),
   },
 });
