@@ -7,6 +7,7 @@
 import { defineCommand } from "citty";
 import { existsSync, readFileSync } from "node:fs";
 import { ProvenanceError, UsageError } from "../../../errors.ts";
+import { isPostgresUrl } from "../../../ledger/dialect.ts";
 import { ledgerPath, openLedger } from "../../../ledger/index.ts";
 import { loadSettings } from "../../../manifest/index.ts";
 import { bottleHome } from "../../../paths.ts";
@@ -30,7 +31,8 @@ export default defineCommand({
     if (v.signed && args.ledger !== false) {
       const settings = loadSettings(home);
       const path = ledgerPath(settings, home);
-      if (existsSync(path)) {
+      // A fleet ledger (postgres://) is at hand wherever its URL is set; a file only when it exists here.
+      if (isPostgresUrl(path) || existsSync(path)) {
         const db = await openLedger({ path });
         try {
           v = await verifyAgainstLedger(v, db);
