@@ -2,8 +2,10 @@
  * Starting the host-side process of a bottle (bwrap, or the docker client) in one of three attach modes.
  * `pty` gives the bottle a pseudo-terminal of its own and relays it to ours: the agent gets a real TTY
  * (colours, raw mode, resize) but never our terminal's file descriptor, so it cannot inject keystrokes into
- * the host shell. `inherit` hands over our stdio (headless runs, CI). `capture` collects the output.
+ * the host shell; its terminal-title sequences are not relayed (the title is the run's label, see
+ * title-filter.ts). `inherit` hands over our stdio (headless runs, CI). `capture` collects the output.
  */
+import { titleFilter } from "./title-filter.ts";
 import type { Attach, ExecResult, RunningProcess } from "./types.ts";
 
 export interface SpawnSpec {
@@ -23,6 +25,8 @@ function decode(b: ArrayBuffer | Uint8Array | undefined): string {
 function spawnPty(spec: SpawnSpec): RunningProcess {
   const stdin = process.stdin;
   const out = process.stdout;
+  // The run's label is the terminal's title; the agent's own title sequences are not relayed.
+  const relay = titleFilter();
   const proc = Bun.spawn(spec.argv, {
     env: spec.env,
     cwd: spec.cwd,
@@ -31,7 +35,7 @@ function spawnPty(spec: SpawnSpec): RunningProcess {
       cols: out.columns ?? 80,
       rows: out.rows ?? 24,
       name: spec.env.TERM ?? "xterm-256color",
-      data: (_t, data) => out.write(data),
+      data: (_t, data) => out.write(relay(data)),
     },
   });
   const term = proc.terminal!;

@@ -29,3 +29,22 @@ test("an interactive bottle process sees a TTY with our size, and our keystrokes
     proc.terminal?.close();
   }
 }, 30_000);
+
+test("the agent's terminal-title sequences are not relayed (the title is the run's label); other output is", async () => {
+  let out = "";
+  // OSC 0 with BEL, OSC 2 with ST, then an OSC 10 colour query and plain text, which must come through.
+  const script = "printf '\\033]0;agent title\\007A\\033]2;other\\033\\\\B\\033]10;?\\007C\\n'";
+  const proc = Bun.spawn([process.execPath, join(REPO, "tests/fixtures/pty-exec.ts"), proxy.socketPath, freshWorkspace(), "sh", "-c", script], {
+    env: process.env,
+    terminal: { cols: 80, rows: 24, data: (_t, d) => void (out += new TextDecoder().decode(d)) },
+  });
+  try {
+    expect(await proc.exited).toBe(0);
+    expect(out).toContain("AB\x1b]10;?\x07C");
+    expect(out).not.toContain("agent title");
+    expect(out).not.toContain("other");
+  } finally {
+    proc.kill("SIGKILL");
+    proc.terminal?.close();
+  }
+}, 30_000);
