@@ -2,9 +2,10 @@
  * The run side of the control transport. `bottle budget cutoff|restore` and the dashboard never touch a
  * run directly: they write a command to the ledger, and the process that owns the run polls for its
  * commands (every 250 ms, so it acts within a second), carries each out through enforcement and marks it
- * done with the outcome. A poll first asks the queue whether anything was committed since the last one
- * (PRAGMA data_version, no table read), so an idle run costs next to nothing. The same seam works across
- * hosts when the ledger is shared.
+ * done with the outcome. A poll runs when the ledger file changes (the queue watches it) and first asks
+ * whether anything was committed since the last one (PRAGMA data_version, no table read), so an idle run
+ * costs next to nothing and a command is carried out within milliseconds. The same seam works across
+ * hosts when the ledger is shared (there, the periodic poll is what finds another host's commands).
  */
 import { log } from "../log.ts";
 import { applyCommand, type ControlCommand } from "./cutoff.ts";
@@ -34,23 +35,59 @@ export async function pollOnce(store: EnforceStore, queue: CommandQueue, runId: 
   return rows.length;
 }
 
+/** How often a run whose ledger can be watched still polls, in case a change event was missed. */
+export const WATCHED_POLL_MS = 10_000;
+/** The least time between two polls set off by change events (a busy ledger changes constantly). */
+const MIN_GAP_MS = 50;
+
 /**
- * Polls until the returned stop function is called. Stopping waits for a poll in flight, so a command the
- * run is carrying out (a `stop` that tears the bottle down, say) is still marked done before the owner
- * closes the ledger and exits.
+ * Polls until the returned stop function is called. Where the queue can watch the ledger for commits
+ * (the WAL file changes), a poll runs when it changes and otherwise only every WATCHED_POLL_MS, so an
+ * idle run wakes up almost never; elsewhere every `intervalMs`. Stopping waits for a poll in flight, so a
+ * command the run is carrying out (a `stop` that tears the bottle down, say) is still marked done before
+ * the owner closes the ledger and exits.
  */
 export function startCommandPoller(store: EnforceStore, queue: CommandQueue, runId: string, control?: RunControl, intervalMs = 250): () => Promise<void> {
   let inFlight: Promise<void> | undefined;
-  const timer = setInterval(() => {
-    if (inFlight) return;
+  let again = false;
+  let stopped = false;
+  let lastPoll = 0;
+  let delayed: ReturnType<typeof setTimeout> | undefined;
+  const poll = (): void => {
+    if (stopped) return;
+    if (inFlight) {
+      again = true;
+      return;
+    }
+    lastPoll = Date.now();
     inFlight = pollOnce(store, queue, runId, control)
       .then(() => undefined)
       .catch((e) => log.error(`command poll for run ${runId} failed: ${String(e)}`))
-      .finally(() => (inFlight = undefined));
-  }, intervalMs);
+      .finally(() => {
+        inFlight = undefined;
+        if (again) {
+          again = false;
+          soon();
+        }
+      });
+  };
+  const soon = (): void => {
+    if (delayed || stopped) return;
+    const wait = Math.max(0, lastPoll + MIN_GAP_MS - Date.now());
+    delayed = setTimeout(() => {
+      delayed = undefined;
+      poll();
+    }, wait);
+    delayed.unref?.();
+  };
+  const unwatch = queue.watch?.(soon);
+  const timer = setInterval(poll, unwatch ? Math.max(intervalMs, WATCHED_POLL_MS) : intervalMs);
   timer.unref?.();
   return async () => {
+    stopped = true;
     clearInterval(timer);
+    if (delayed) clearTimeout(delayed);
+    unwatch?.();
     await inFlight;
   };
 }

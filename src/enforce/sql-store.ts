@@ -7,6 +7,7 @@
  *
  * Scope matching follows src/budget/counting.ts: runs.bottles and runs.chain are JSON arrays of names.
  */
+import { watch } from "node:fs";
 import { sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
@@ -178,12 +179,28 @@ export function sqlCommandQueue(db: Kysely<any>): CommandQueue {
   let seen: number | undefined;
   // Read on the lock-waiting connection, which no sender writes through: a command enqueued on `db` in this
   // very process changes its data_version too.
-  const watch = lockWaiter(db);
+  const watcher = lockWaiter(db);
+  const file = ledgerFileOf(db);
   return {
+    // Every commit in WAL mode writes the -wal file: watching it (inotify) wakes the poller only when
+    // something happened. Without a file to watch, the poller falls back to its interval.
+    ...(file
+      ? {
+          watch(onChange: () => void) {
+            try {
+              const w = watch(`${file}-wal`, { persistent: false }, () => onChange());
+              w.on("error", () => undefined);
+              return () => w.close();
+            } catch {
+              return () => undefined;
+            }
+          },
+        }
+      : {}),
     // PRAGMA data_version changes when another connection commits: an idle ledger costs no table read.
     async changed() {
-      if (!watch) return true;
-      const r = await sql<{ data_version: number }>`pragma data_version`.execute(watch);
+      if (!watcher) return true;
+      const r = await sql<{ data_version: number }>`pragma data_version`.execute(watcher);
       const v = Number(r.rows[0]?.data_version);
       const changed = v !== seen;
       seen = v;

@@ -96,6 +96,8 @@ export interface CommandQueue {
   pending(runId: string): Promise<CommandRow[]>;
   /** false when nothing in the ledger can have changed since the last call (lets a poll skip its query). */
   changed?(): Promise<boolean>;
+  /** Calls `onChange` when the ledger may have changed (a commit by any process); returns the unwatch. */
+  watch?(onChange: () => void): () => void;
   complete(id: number, at: number, result: string): Promise<void>;
 }
 
