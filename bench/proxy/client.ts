@@ -13,6 +13,8 @@ interface Cell {
   requests: number;
   keepAlive: boolean;
   ca: string[];
+  /** Count failed requests (reset, timed out after 60 s) instead of failing the cell. */
+  tolerateErrors?: boolean;
 }
 
 const cell = JSON.parse(process.argv[2]!) as Cell;
@@ -28,6 +30,7 @@ async function once(): Promise<[number, number]> {
     keepalive: cell.keepAlive,
     proxy: cell.proxy ?? false,
     tls: { ca: cell.ca },
+    ...(cell.tolerateErrors ? { signal: AbortSignal.timeout(60_000) } : {}),
   } as RequestInit);
   const reader = res.body!.getReader();
   let ttfb = -1;
@@ -43,6 +46,7 @@ async function once(): Promise<[number, number]> {
 }
 
 const ttfb: number[] = [];
+let errors = 0;
 const total: number[] = [];
 let next = 0;
 const warm = Math.min(cell.concurrency, 10);
@@ -50,13 +54,20 @@ await Promise.all(Array.from({ length: warm }, () => once()));
 async function worker(): Promise<void> {
   while (next < cell.requests) {
     next++;
-    const [a, b] = await once();
-    ttfb.push(a);
-    total.push(b);
+    let r: [number, number];
+    try {
+      r = await once();
+    } catch (e) {
+      if (!cell.tolerateErrors) throw e;
+      errors++;
+      continue;
+    }
+    ttfb.push(r[0]);
+    total.push(r[1]);
   }
 }
 const start = performance.now();
 await Promise.all(Array.from({ length: cell.concurrency }, () => worker()));
-console.log(JSON.stringify({ ttfb, total, wallMs: performance.now() - start, served: cell.requests + warm }));
+console.log(JSON.stringify({ ttfb, total, errors, wallMs: performance.now() - start, served: cell.requests + warm }));
 process.exit(0);
 export {};

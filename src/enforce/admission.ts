@@ -1,5 +1,5 @@
 /**
- * Admission and settlement against the ledger, each one atomic transaction.
+ * Admission and settlement against the ledger, each one atomic step (a transaction, or one consistent read).
  *
  * admit: is the run cut off? does the governing budget for this provider (and every repository budget,
  * which applies in addition) still have room? With a

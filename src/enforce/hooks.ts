@@ -87,13 +87,15 @@ export function budgetHooks(o: BudgetHookOptions): ProxyHooks {
     if (!ctx.provider && !held) return;
     if (!held && budgetsFor(plan, ctx.provider).length === 0) return;
     const meter = ctx.state[METER_STATE_KEY] as MeterResult | undefined;
-    try {
+    const step = (async () => {
       const r = await settle(store, plan, { provider: ctx.provider, reservationId: held, charged: meter ? billedTokens(meter) : 0 });
       delete ctx.state[RESERVATION];
       if (r.crossed) await enforcePolicy(store, o.control, plan, o.policy, r.crossed);
-    } catch (e) {
-      log.error(`budget settlement failed for ${ctx.id}: ${String(e)}`);
-    }
+    })().catch((e: unknown) => log.error(`budget settlement failed for ${ctx.id}: ${String(e)}`));
+    // A release is awaited (the exchange holds budget until then). A crossing check only reads what is
+    // already committed, so the client's response need not wait for it: the next admission reads the same
+    // totals and refuses on its own.
+    if (held) await step;
   }
 
   return {

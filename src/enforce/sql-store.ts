@@ -1,9 +1,10 @@
 /**
  * EnforceStore over the ledger's kysely database. Every transaction starts with `BEGIN IMMEDIATE`: SQLite
  * takes the write lock before the first read, so two proxies (in one process or several) cannot both read
- * the same remaining room and both admit; `busy_timeout` makes the second wait instead of failing. Within a
- * process kysely's single SQLite connection is serialised by its mutex, which `connection()` holds for the
- * whole callback.
+ * the same remaining room and both admit. It runs on the ledger's lock-waiting connection (busy timeout
+ * 0, waiting on timers: see src/ledger/tx.ts), so the wait never freezes the event loop and an uncontended
+ * BEGIN is one statement. `read` is a snapshot on the same connection and takes no lock. Used tokens come
+ * from the running totals (src/ledger/totals.ts).
  *
  * Scope matching follows src/budget/counting.ts: runs.bottles and runs.chain are JSON arrays of names.
  */

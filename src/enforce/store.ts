@@ -1,8 +1,10 @@
 /**
- * The port enforcement needs from the ledger. Admission reads and writes several tables and must do it as
- * one atomic step across processes, so everything goes through `transaction`, which the ledger runs as
- * `BEGIN IMMEDIATE` (the write lock is taken before the first read, so two proxies cannot both see the same
- * room). Keeping this an interface lets tests and a Postgres ledger provide their own implementation.
+ * The port enforcement needs from the ledger. A step that writes (a reservation, crash recovery, an action)
+ * goes through `transaction`, which the ledger runs as `BEGIN IMMEDIATE` (the write lock is taken before
+ * the first read, so two proxies cannot both see the same room). A step that only reads (admission with
+ * pre-flight off, a crossing check) may go through `read`, one consistent snapshot without a lock. Budgets
+ * read running totals, so every step costs the same whatever the ledger's size. Keeping this an interface
+ * lets tests and a Postgres ledger provide their own implementation.
  */
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
