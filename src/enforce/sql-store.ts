@@ -15,7 +15,7 @@ import type { ProviderName } from "../manifest/types.ts";
 import { dropTotals, peekTotal, readTotal, runInScope, type TotalsTables } from "../ledger/totals.ts";
 import type { LedgerDb } from "../ledger/database.ts";
 import { isPostgres } from "../ledger/dialect.ts";
-import { ledgerLocation, lockWaiter } from "../ledger/open.ts";
+import { ledgerFileOf, ledgerLocation, lockWaiter } from "../ledger/open.ts";
 import { insertUsage } from "../ledger/usage.ts";
 import { immediate, snapshot } from "../ledger/tx.ts";
 import { NeedsWrite, type CommandQueue, type CommandSender, type EnforceStore, type EnforceTx, type EnforcementActionRow, type ReservationRow } from "./store.ts";
