@@ -58,3 +58,9 @@ export function renderUsageCsv(r: UsageReport): string {
   }
   return `${lines.join("\r\n")}\r\n`;
 }
+
+/** The stderr line when usage still waits in the local spool (a fleet ledger that could not be reached). */
+export function spoolNote(s: { rows: number; tokens: number; files: number }, dir: string): string {
+  const rows = `${n(s.rows)} usage row${s.rows === 1 ? "" : "s"}`;
+  return `note: ${rows} (${n(s.tokens)} tokens) still wait${s.rows === 1 ? "s" : ""} in this host's spool (${dir}) and ${s.rows === 1 ? "is" : "are"} not counted above; they are sent to the ledger by the next bottle process that writes to it once it is reachable`;
+}

@@ -1,13 +1,18 @@
 /**
  * `bottle budget usage [--by run|agent|bottle|provider|model] [--since X] [--until Y] [--run R] [--json|--csv]`:
  * token usage from the ledger, grouped, with a total that equals the ledger's sum exactly. `--run` takes a
- * run id or a label (the live run holding it, else the latest run that had it).
+ * run id or a label (the live run holding it, else the latest run that had it). Usage still waiting in this
+ * host's spool (a fleet ledger that was down) is not in the report; one line on stderr says how much (and
+ * `spooled` in --json).
  */
 import { defineCommand } from "citty";
 import { parseWhen } from "../../../budget/time-range.ts";
 import { renderUsageCsv, renderUsageTable } from "../../../budget/usage-format.ts";
 import { UsageError } from "../../../errors.ts";
 import { USAGE_GROUPS, usageReport, type UsageGroupBy } from "../../../ledger/index.ts";
+import { pendingSpool } from "../../../ledger/spool-pending.ts";
+import { spoolDir } from "../../../ledger/spool.ts";
+import { spoolNote } from "../../../budget/usage-format.ts";
 import { loadSettings } from "../../../manifest/settings.ts";
 import { findRun } from "../../../runs/find.ts";
 import { openCliLedger } from "../../ledger.ts";
@@ -37,7 +42,9 @@ export default defineCommand({
     try {
       const run = args.run !== undefined ? (await findRun(db, args.run)).id : undefined;
       const report = await usageReport(db, { by, ...(since !== undefined ? { since } : {}), ...(until !== undefined ? { until } : {}), ...(run !== undefined ? { run } : {}) });
-      process.stdout.write(args.json ? `${JSON.stringify(report, null, 2)}\n` : args.csv ? renderUsageCsv(report) : renderUsageTable(report));
+      const spooled = await pendingSpool(db);
+      process.stdout.write(args.json ? `${JSON.stringify({ ...report, spooled }, null, 2)}\n` : args.csv ? renderUsageCsv(report) : renderUsageTable(report));
+      if (spooled.rows > 0) process.stderr.write(`${spoolNote(spooled, spoolDir())}\n`);
     } finally {
       await db.destroy();
     }
