@@ -11,9 +11,9 @@
  * (their order rotates every round), a warm-up round is discarded, and the report gives, per metric, the
  * median over rounds of the ratio to the TLS relay measured in the same round, plus the load average.
  *
- * Run: bun bench/proxy/run.ts [--rounds N] [--quick] [--bottle <command>]
+ * Run: bun bench/proxy/run.ts [--rounds N] [--quick] [--compiled | --bottle <command>]
  *   → bench/results/proxy.json and the proxy section of docs/benchmarks.md (not with --quick)
- * `--bottle "dist/bottle"` measures a compiled binary instead of `bun src/cli/main.ts`.
+ * `--compiled` builds and measures the release binary; `--bottle <command>` any other; default `bun src/cli/main.ts`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
@@ -31,9 +31,14 @@ const opt = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 const rounds = Number(opt("--rounds") ?? (quick ? 1 : 3));
-const bottleCmd = (opt("--bottle") ?? `bun ${join(root, "src/cli/main.ts")}`).split(" ");
-
 const work = mkdtempSync(join(tmpdir(), "bottle-bench-proxy-"));
+// --compiled: build the release binary (scripts/build.ts) into the work directory and measure that.
+const compiled = args.includes("--compiled");
+if (compiled) {
+  const b = Bun.spawnSync(["bun", join(root, "scripts/build.ts"), "--outdir", join(work, "dist")], { cwd: root, stderr: "pipe" });
+  if (b.exitCode !== 0) throw new Error(`scripts/build.ts failed: ${b.stderr.toString()}`);
+}
+const bottleCmd = compiled ? [join(work, "dist/bottle")] : (opt("--bottle") ?? `bun ${join(root, "src/cli/main.ts")}`).split(" ");
 const bottleHome = join(work, "bottle-home");
 const upstreamCa = loadOrCreateCa(join(work, "upstream-ca"));
 const bottleCa = loadOrCreateCa(join(bottleHome, "ca"));
@@ -119,10 +124,11 @@ try {
     date: new Date().toISOString(),
     bun: Bun.version,
     floorRuntime: tls.info.runtime,
-    bottle: bottleCmd.join(" ").replace(root, "."),
+    bottle: compiled ? "bottle (the compiled release build)" : bottleCmd.join(" ").replace(root, "."),
     cpus: navigator.hardwareConcurrency,
     rounds,
     quick,
+    args: args.join(" "),
     durationS: Math.round((performance.now() - started) / 1000),
     load: { min: Math.min(...loads), max: Math.max(...loads), perRound: loads },
     idleRssMb: idleRss,
