@@ -214,6 +214,24 @@ for (const kind of KINDS) {
       expect(markerText(r)).toBe("");
     });
 
+    test("a frozen bottle that resumes is guarded again: the plant is refused, the placeholders come back and go at the end", async () => {
+      const r = hostRepo();
+      const h = await bottle(r.ws);
+      const snap = await backend.freeze(h);
+      handles.splice(handles.indexOf(h), 1);
+      expect(existsSync(join(r.ws, ".git", "commondir"))).toBe(false);
+      const resumed = await backend.resume(snap);
+      handles.push(resumed);
+      expect(readFileSync(join(r.ws, ".git", "commondir"), "utf8")).toBe(".\n");
+      const res = await backend.provision(resumed, [process.execPath, PLANT, "commondir", r.ws, r.marker, resumed.hostHome]);
+      expect(res.stdout).toContain("refused write .git/commondir:");
+      handles.splice(handles.indexOf(resumed), 1);
+      await backend.teardown(resumed);
+      expect(existsSync(join(r.ws, ".git", "commondir"))).toBe(false);
+      hostUses(r.ws);
+      expect(markerText(r)).toBe("");
+    });
+
     test("a repository the agent creates keeps its history and remotes; its config keeps only safe keys", async () => {
       const r = hostRepo();
       const h = await bottle(r.ws);

@@ -287,7 +287,9 @@ export class DockerBackend implements Backend {
       rmSync(h.hostWorkspace, { recursive: true, force: true });
       copyTree(join(saved, "workspace"), h.hostWorkspace);
     }
-    const handle = { ...(await this.start(h, snapshot.ref)), resumedFrom: snapshot.ref };
+    // The git surface as it is now (restored when the bottle froze) is the new record, with its mounts.
+    const guard = guardBefore(h.plan, this.home, h.hostWorkspace);
+    const handle = { ...(await this.start({ ...h, ...(guard ? { guard } : {}) }, snapshot.ref)), resumedFrom: snapshot.ref };
     updateRecord(h.runId, (r) => ({ ...r, handle, snapshot: undefined, tornDown: false }), this.home);
     return handle;
   }

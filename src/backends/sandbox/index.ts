@@ -220,7 +220,9 @@ export class SandboxBackend implements Backend {
       copyTree(join(snapshot.ref, "workspace"), h.hostWorkspace);
     }
     guardPolicyDir(h.hostWorkspace);
-    const handle: BottleHandle = { ...h, resumedFrom: snapshot.ref };
+    // The git surface as it is now (restored when the bottle froze) is the new record, with its mounts.
+    const guard = guardBefore(h.plan, this.home, h.hostWorkspace);
+    const handle: BottleHandle = { ...h, ...(guard ? { guard } : {}), resumedFrom: snapshot.ref };
     lendToAgent(agentIdentity(), handle, this.home);
     updateRecord(h.runId, (r) => ({ ...r, handle, snapshot: undefined, tornDown: false }), this.home);
     return handle;
