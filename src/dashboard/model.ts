@@ -156,6 +156,7 @@ export async function readDashboard(db: LedgerDb, i: DashboardInput): Promise<Da
       ...(a.limit !== null ? { limit: a.limit } : {}),
       ...(a.detail !== null ? { detail: a.detail } : {}),
     }));
-    return { at: isoInZone(now, tz), timeZone: tz, runs: order(rows, now), providers: await providerTotals(store, i.settings, tz, now), actions };
+    const hosts = [...new Set(runs.flatMap((r) => (r.host ? [r.host] : [])))].sort();
+    return { at: isoInZone(now, tz), timeZone: tz, runs: order(rows, now), hosts, providers: await providerTotals(store, i.settings, tz, now), actions };
   });
 }

@@ -78,6 +78,8 @@ export interface DashboardModel {
   at: string;
   timeZone: string;
   runs: DashboardRun[];
+  /** The hosts the listed runs live on (more than one only on a fleet ledger), sorted. */
+  hosts: string[];
   providers: ProviderTotal[];
   actions: RecentAction[];
 }

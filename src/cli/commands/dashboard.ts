@@ -26,7 +26,7 @@ export default defineCommand({
   meta: { name: "dashboard", description: "Live view of every run's usage against its budget; keys cut off, freeze, kill or restore a run." },
   args: {
     once: { type: "boolean", description: "Print one frame and exit (no alternate screen, no keys)." },
-    json: { type: "boolean", description: "Print the data behind the frame once, as JSON: {at, timeZone, runs, providers, actions}." },
+    json: { type: "boolean", description: "Print the data behind the frame once, as JSON: {at, timeZone, runs, hosts, providers, actions}." },
   },
   run({ args }) {
     const live = !args.once && !args.json;

@@ -65,13 +65,20 @@ const COLUMNS: Column[] = [
   { head: "RATE", cell: (r) => `${r.requestsPerMinute}/m`, right: true, max: 5 },
 ];
 
-function widths(rows: readonly DashboardRun[]): number[] {
-  return COLUMNS.map((c) => Math.min(c.max, Math.max(c.head.length, ...rows.map((r) => c.cell(r).length))));
+/** The host a run lives on: a column only when the runs listed live on more than one host (a fleet ledger). */
+const HOST_COLUMN: Column = { head: "HOST", cell: (r) => r.host ?? "-", max: 14 };
+
+function columnsFor(model: DashboardModel): Column[] {
+  return model.hosts.length > 1 ? [COLUMNS[0]!, COLUMNS[1]!, HOST_COLUMN, ...COLUMNS.slice(2)] : COLUMNS;
 }
 
-function runLine(r: DashboardRun, w: number[], barWidth: number, selected: boolean, note: Note | undefined, screen: Screen, paint: Paint): string {
+function widths(columns: readonly Column[], rows: readonly DashboardRun[]): number[] {
+  return columns.map((c) => Math.min(c.max, Math.max(c.head.length, ...rows.map((r) => c.cell(r).length))));
+}
+
+function runLine(columns: readonly Column[], r: DashboardRun, w: number[], barWidth: number, selected: boolean, note: Note | undefined, screen: Screen, paint: Paint): string {
   const segs: Seg[] = [[screen.interactive ? (selected ? "› " : "  ") : "", SGR.bold]];
-  COLUMNS.forEach((c, i) => {
+  columns.forEach((c, i) => {
     const text = pad(c.cell(r), w[i]!, c.right ? "right" : "left");
     const code = i === 0 ? colorCode(r.color) : c.head === "STATE" ? STATUS_CODE[r.status] : undefined;
     segs.push([text, code, i === 0 ? SGR.bold : undefined], ["  "]);
@@ -85,12 +92,13 @@ function runLine(r: DashboardRun, w: number[], barWidth: number, selected: boole
 }
 
 function runTable(model: DashboardModel, view: ViewState, screen: Screen, paint: Paint): { head: string; rows: string[] } {
-  const w = widths(model.runs);
+  const columns = columnsFor(model);
+  const w = widths(columns, model.runs);
   // The bar gives way first when the terminal is narrow: room for the percent, the scope and a short note.
   const fixed = (screen.interactive ? 2 : 0) + w.reduce((a, b) => a + b + 2, 0);
   const barWidth = Math.max(MIN_BAR, Math.min(BAR, screen.width - fixed - 12 - 16));
-  const head = (screen.interactive ? "  " : "") + [...COLUMNS.map((c, i) => pad(c.head, w[i]!, c.right ? "right" : "left")), "BUDGET"].join("  ");
-  const rows = model.runs.map((r) => runLine(r, w, barWidth, screen.interactive && r.runId === view.selected, view.notes[r.runId], screen, paint));
+  const head = (screen.interactive ? "  " : "") + [...columns.map((c, i) => pad(c.head, w[i]!, c.right ? "right" : "left")), "BUDGET"].join("  ");
+  const rows = model.runs.map((r) => runLine(columns, r, w, barWidth, screen.interactive && r.runId === view.selected, view.notes[r.runId], screen, paint));
   return { head: paint(fit(head, screen.width), SGR.dim), rows };
 }
 
