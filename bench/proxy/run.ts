@@ -3,7 +3,8 @@
  * Setups: direct to the simulated upstream; a TCP relay (a CONNECT proxy that only pipes bytes); a
  * TLS-terminating relay (terminates the client's TLS, re-encrypts upstream, nothing else: the floor for any
  * MITM proxy); the real `bottle proxy --upstream` command, so the hooks measured are the ones users get
- * (metering, the ledger, budgets with `--budget`); and "proxy only", bottle's proxy with the metering hooks
+ * (metering, the ledger, and a global monthly budget from settings.yml, read from its running total on every
+ * request); and "proxy only", bottle's proxy with the metering hooks
  * alone (metered-only.ts), which tells the proxy's own path apart from recording and admission. Every
  * setup is its own process, as are the client and the upstream.
  *
@@ -48,6 +49,8 @@ writeFileSync(files.cert, leaf.certPem);
 writeFileSync(files.key, leaf.keyPem);
 writeFileSync(files.ca, upstreamCa.certPem);
 const ca = [upstreamCa.certPem, bottleCa.certPem];
+// The budget hooks as users get them: a global monthly budget (never reached) that every request is admitted against.
+writeFileSync(join(bottleHome, "settings.yml"), "budget:\n  claude: { tokens: 1000000000000, per: month }\n");
 const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k) && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
 
@@ -75,7 +78,7 @@ try {
   const tcp = await start([...floorCmd, join(import.meta.dir, "floor.mjs"), "tcp", String(upPort)]);
   const tls = await start([...floorCmd, join(import.meta.dir, "floor.mjs"), "tls", String(upPort), files.cert, files.key, files.ca]);
   const bottle = await start(
-    [...bottleCmd, "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${upPort}`, "--json", "--log", "blocks", "--budget", "1000000000000"],
+    [...bottleCmd, "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${upPort}`, "--json", "--log", "blocks"],
     { BOTTLE_HOME: bottleHome, HOME: join(work, "home"), NODE_EXTRA_CA_CERTS: files.ca },
   );
   const metered = await start(["bun", join(import.meta.dir, "metered-only.ts"), String(upPort), join(bottleHome, "ca")], { NODE_EXTRA_CA_CERTS: files.ca });
