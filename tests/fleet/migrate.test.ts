@@ -35,7 +35,10 @@ async function count(db: LedgerDb, table: string): Promise<number> {
 type Migrated = { source: string; copied: Record<string, number>; closed: { runs: number; reservations: number } };
 
 test("a host's SQLite ledger is copied once, then only what is new; totals and usage reports agree", async () => {
-  const url = freshPgLedger();
+  // A password in the URL (the loopback test cluster trusts it): no output may show it.
+  const withPw = new URL(freshPgLedger());
+  withPw.password = "migr8pw";
+  const url = withPw.toString();
   const home = freshHome();
   const host = { home, env: { BOTTLE_HOST_NAME: "laptop-1" } };
 
@@ -63,6 +66,7 @@ test("a host's SQLite ledger is copied once, then only what is new; totals and u
     const first = await runCliJson<Migrated>(["ledger", "migrate", "--to", url], host);
     expect(first.copied).toEqual({ runs: 2, usage_events: 3, reservations: 1, enforcement_actions: 1, commands: 1, budget_resets: 1, egress_audit: 1 });
     expect(first.source).toStartWith("laptop-1:");
+    expect(JSON.stringify(first)).not.toContain("migr8pw");
     // The total admission reads now includes the copied usage (it was dropped and is rebuilt).
     expect(await readTotal(pg, { scope: "global", key: "", provider: "claude", since: 0 })).toBe(3350);
     expect(await pg.selectFrom("runs").select(["id", "host", "state"]).orderBy("id").execute()).toEqual([
@@ -75,6 +79,12 @@ test("a host's SQLite ledger is copied once, then only what is new; totals and u
     const second = await runCliJson<Migrated>(["ledger", "migrate", "--to", url], host);
     expect(Object.values(second.copied)).toEqual([0, 0, 0, 0, 0, 0, 0]);
     expect(second.closed).toEqual({ runs: 0, reservations: 0 });
+    // The same, as people read it: every table named with what it added, the password never shown.
+    const human = await runCli(["ledger", "migrate", "--to", url], host);
+    expect(human.code).toBe(0);
+    expect(human.stderr).toContain(`copied ${join(home, "bottle.db")} into postgres://`);
+    expect(human.stderr + human.stdout).not.toContain("migr8pw");
+    for (const t of ["runs", "usage_events", "reservations", "enforcement_actions", "commands", "budget_resets", "egress_audit"]) expect(human.stderr).toMatch(new RegExp(`\\s${t}\\s+0\\n`));
     for (const [t, n] of Object.entries({ runs: 3, usage_events: 4, reservations: 1, enforcement_actions: 1, commands: 1, budget_resets: 1, egress_audit: 1 })) {
       expect([t, await count(pg, t)]).toEqual([t, n]);
     }
