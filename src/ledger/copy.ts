@@ -4,13 +4,13 @@
  * with its high-water mark in `ledger_imports(source, table_name, last_id)`, so a copy that is interrupted,
  * or run again, or run later after more usage, adds exactly the rows it has not added before and nothing
  * twice. Rows with an integer id get a new id on the fleet ledger (other hosts' rows already hold the low
- * ones); usage rows carry a uid derived from the source and their old id as a second guard. Runs and
+ * ones); usage rows carry a uid made of their run id and old id as a second guard, which does not depend
+ * on the source's identity: the same file copied again under another host name or path adds no usage. Runs and
  * reservations keep their text ids (on conflict: kept as they are, except that a run or reservation the
  * fleet ledger still has open is closed when the source has closed it since). Each batch takes the
  * ledger's admission lock and drops the running totals, which the next admission rebuilds from
  * usage_events, so no budget reads a total that misses the copied usage.
  */
-import { createHash } from "node:crypto";
 import { realpathSync } from "node:fs";
 import { sql, type Kysely } from "kysely";
 import type { LedgerDb } from "./database.ts";
@@ -64,7 +64,7 @@ async function markDone(pg: Kysely<any>, source: string, table: string, last: nu
 }
 
 /** Copies one table's rows past the watermark; returns how many the fleet ledger did not have. */
-async function copyTable(lite: LedgerDb, pg: LedgerDb, table: CopiedTable, o: Required<CopyOptions>, uidPrefix: string): Promise<number> {
+async function copyTable(lite: LedgerDb, pg: LedgerDb, table: CopiedTable, o: Required<CopyOptions>): Promise<number> {
   const key = NEW_ID.has(table) ? "id" : "rowid";
   let added = 0;
   for (;;) {
@@ -75,7 +75,7 @@ async function copyTable(lite: LedgerDb, pg: LedgerDb, table: CopiedTable, o: Re
     const values = rows.map((r) => {
       const { import_key, ...row } = r;
       if (NEW_ID.has(table)) delete row.id;
-      if (table === "usage_events") row.uid = `${uidPrefix}${String(import_key)}`;
+      if (table === "usage_events") row.uid = `import:${String(row.run_id)}:${String(import_key)}`;
       if (table === "runs" && (row.host === null || row.host === undefined)) row.host = o.host;
       return row;
     });
@@ -118,9 +118,8 @@ async function closeEnded(lite: LedgerDb, pg: LedgerDb): Promise<CopyCounts["clo
  */
 export async function copyLedger(lite: LedgerDb, pg: LedgerDb, o: CopyOptions): Promise<CopyCounts> {
   const opts: Required<CopyOptions> = { batch: 1000, ...o };
-  const uidPrefix = `import:${createHash("sha256").update(o.source).digest("hex").slice(0, 16)}:`;
   const copied = {} as Record<CopiedTable, number>;
-  for (const t of COPIED_TABLES) copied[t] = await copyTable(lite, pg, t, opts, uidPrefix);
+  for (const t of COPIED_TABLES) copied[t] = await copyTable(lite, pg, t, opts);
   const closed = await closeEnded(lite, pg);
   // Resets and runs copied after the usage change which rows a total covers: rebuild them all once more.
   if (Object.values(copied).some((n) => n > 0) || closed.runs + closed.reservations > 0) {

@@ -100,6 +100,16 @@ test("a host's SQLite ledger is copied once, then only what is new; totals and u
     expect(Number((await sql<{ s: number }>`select sum(total_tokens) as s from usage_events where run_id <> 'ci-run'`.execute(pg)).rows[0]!.s)).toBe(4000);
     expect(await pg.selectFrom("reservations").select(["released_at", "settled_tokens"]).where("id", "=", "res-1").executeTakeFirstOrThrow()).toEqual({ released_at: T0 + 20, settled_tokens: 700 });
     expect(await readTotal(pg, { scope: "global", key: "", provider: "claude", since: 0 })).toBe(4050);
+
+    // The same file copied under another host name is another source (its watermarks start over), but
+    // what budgets count is not added again: usage rows are guarded by their run and their own id.
+    const renamed = await runCliJson<Migrated>(["ledger", "migrate", "--to", url], { home, env: { BOTTLE_HOST_NAME: "laptop-renamed" } });
+    expect(renamed.source).toStartWith("laptop-renamed:");
+    expect(renamed.copied.usage_events).toBe(0);
+    expect(renamed.copied.runs).toBe(0);
+    expect(renamed.copied.reservations).toBe(0);
+    expect(await count(pg, "usage_events")).toBe(5);
+    expect(await readTotal(pg, { scope: "global", key: "", provider: "claude", since: 0 })).toBe(4050);
   } finally {
     await pg.destroy();
     await lite.destroy();
