@@ -145,3 +145,27 @@ test("migrate refuses without a fleet URL, or with no SQLite ledger to copy, nam
   expect(none.code).not.toBe(0);
   expect(none.stderr).toContain(`there is no SQLite ledger at ${join(home, "bottle.db")}`);
 });
+
+test("two copies of the same ledger at once add every row once between them", async () => {
+  const url = freshPgLedger();
+  const home = freshHome();
+  const lite = await openLedger({ path: join(home, "bottle.db") });
+  try {
+    await registerRun(lite, { id: "busy-run", agent: "coder", bottles: ["web"], chain: ["web"], provider: "claude", pid: 1, host: "laptop-1" });
+    // More than two batches of 1,000, so the two copies meet mid-table.
+    await recordUsage(lite, Array.from({ length: 2500 }, (_, i) => ev("busy-run", "coder", T0 + i, 10)));
+  } finally {
+    await lite.destroy();
+  }
+  const o = { home, env: { BOTTLE_HOST_NAME: "laptop-1" } };
+  const [a, b] = await Promise.all([runCliJson<Migrated>(["ledger", "migrate", "--to", url], o), runCliJson<Migrated>(["ledger", "migrate", "--to", url], o)]);
+  expect(a.copied.usage_events + b.copied.usage_events).toBe(2500);
+  expect(a.copied.runs + b.copied.runs).toBe(1);
+  const pg = await openLedger({ path: url });
+  try {
+    expect(await count(pg, "usage_events")).toBe(2500);
+    expect(await readTotal(pg, { scope: "global", key: "", provider: "claude", since: 0 })).toBe(25_000);
+  } finally {
+    await pg.destroy();
+  }
+});
