@@ -32,7 +32,7 @@ async function count(db: LedgerDb, table: string): Promise<number> {
   return Number((await sql<{ n: number }>`select count(*) as n from ${sql.table(table)}`.execute(db)).rows[0]!.n);
 }
 
-type Migrated = { source: string; copied: Record<string, number>; closed: { runs: number; reservations: number } };
+type Migrated = { source: string; copied: Record<"runs" | "usage_events" | "reservations" | "enforcement_actions" | "commands" | "budget_resets" | "egress_audit", number>; closed: { runs: number; reservations: number } };
 
 test("a host's SQLite ledger is copied once, then only what is new; totals and usage reports agree", async () => {
   // A password in the URL (the loopback test cluster trusts it): no output may show it.
