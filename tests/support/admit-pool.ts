@@ -1,6 +1,6 @@
 /**
  * Metered "requests" the way the proxy hooks make them — admit (reserving in estimate mode), then charge
- * the actual usage, then settle — `count` of them, at most `inflight` at a time. A request is counted in
+ * the actual usage and release the reservation in one commit, then settle — `count` of them, at most `inflight` at a time. A request is counted in
  * flight from before its admission until after its settlement, so `maxInFlight` is never below the true
  * concurrency the bounds in docs/budgets.md speak of.
  */
@@ -8,7 +8,16 @@ import type { Kysely } from "kysely";
 import { admit, settle, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import type { EnforceTables } from "../../src/enforce/sql-store.ts";
 import type { EnforceStore } from "../../src/enforce/store.ts";
-import { charge } from "./enforce-db.ts";
+import { LedgerWriter, type LedgerDb } from "../../src/ledger/index.ts";
+
+/**
+ * The charge as the proxy makes it: the usage row, its running totals and the release of the request's
+ * reservation in one commit (the ledger writer), so a request never counts twice (charged and still held)
+ * while another is admitted. Resolves once committed.
+ */
+function charged(writer: LedgerWriter, runId: string, tokens: number, reservationId: string | undefined): Promise<void> {
+  return writer.usage({ runId, provider: "claude", totalTokens: tokens, at: Date.now() }, reservationId);
+}
 
 export interface PoolResult {
   admitted: number;
@@ -40,6 +49,7 @@ export async function runClampRequests(o: { db: Kysely<EnforceTables>; store: En
   let next = 0;
   let inFlight = 0;
   const r: ClampResult = { admitted: 0, maxInFlight: 0, refused: 0, clamped: 0, retried: 0 };
+  const writer = new LedgerWriter(o.db as unknown as LedgerDb);
   const worker = async () => {
     while (next < o.count) {
       next++;
@@ -51,8 +61,8 @@ export async function runClampRequests(o: { db: Kysely<EnforceTables>; store: En
           const output = Math.min(o.load.natural, d.output!);
           if (d.output! < o.load.natural) r.clamped++;
           await Bun.sleep(Math.random() * 5);
-          await charge(o.db, o.plan.runId, "claude", o.load.input + output);
-          await settle(o.store, o.plan, { provider: "claude", reservationId: d.reservationId!, charged: o.load.input + output });
+          await charged(writer, o.plan.runId, o.load.input + output, d.reservationId);
+          await settle(o.store, o.plan, { provider: "claude", charged: o.load.input + output });
           break;
         }
         if (d.kind !== "held") {
@@ -66,6 +76,7 @@ export async function runClampRequests(o: { db: Kysely<EnforceTables>; store: En
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.inflight, o.count) }, worker));
+  await writer.close();
   return r;
 }
 
@@ -74,6 +85,7 @@ export async function runRequests(o: { db: Kysely<EnforceTables>; store: Enforce
   let admitted = 0;
   let inFlight = 0;
   let maxInFlight = 0;
+  const writer = new LedgerWriter(o.db as unknown as LedgerDb);
   const worker = async () => {
     while (next < o.count) {
       next++;
@@ -82,12 +94,13 @@ export async function runRequests(o: { db: Kysely<EnforceTables>; store: Enforce
       if (d.allow) {
         admitted++;
         await Bun.sleep(Math.random() * 5);
-        await charge(o.db, o.plan.runId, "claude", o.usage);
-        await settle(o.store, o.plan, { provider: "claude", ...(d.reservationId ? { reservationId: d.reservationId } : {}), charged: o.usage });
+        await charged(writer, o.plan.runId, o.usage, d.reservationId);
+        await settle(o.store, o.plan, { provider: "claude", charged: o.usage });
       }
       inFlight--;
     }
   };
   await Promise.all(Array.from({ length: Math.min(o.inflight, o.count) }, worker));
+  await writer.close();
   return { admitted, maxInFlight };
 }
