@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docker } from "../../src/backends/docker/cli.ts";
 import { DockerBackend } from "../../src/backends/docker/index.ts";
+import { SNAPSHOT_LABEL } from "../../src/backends/docker/args.ts";
 import { ensureImage, providerDockerfile } from "../../src/backends/docker/images.ts";
 import { isAlive, processTree } from "../../src/backends/procs.ts";
 import type { BottleHandle, RunningProcess } from "../../src/backends/types.ts";
@@ -190,6 +191,12 @@ if (!expected) {
         h = await backend.resume(snap);
         handles.push(h);
       }
+      // Ten freezes leave a chain of snapshot images, each on top of the last: teardown removes them all
+      // (docker refuses a parent before its children, whatever the order it is given).
+      for (const p of procs.splice(0)) p.kill("SIGKILL");
+      handles.splice(handles.indexOf(h), 1);
+      await backend.teardown(h);
+      expect((await docker(["images", "--quiet", "--filter", `label=${SNAPSHOT_LABEL}=${h.runId}`], { timeoutMs: 30_000 })).stdout.trim()).toBe("");
     }, 300_000);
 
     test("an image is built on first use and reused while its Dockerfile is unchanged", async () => {

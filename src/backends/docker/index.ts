@@ -306,8 +306,29 @@ export class DockerBackend implements Backend {
       // A failed listing or removal is reported, never read as "no snapshot images".
       const images = await dockerOk(["images", "--quiet", "--filter", `label=${SNAPSHOT_LABEL}=${handle.runId}`], `list the snapshot images of run ${handle.runId}`, { timeoutMs: 30_000 });
       const ids = [...new Set(images.split("\n").filter(Boolean))];
-      if (ids.length > 0) await dockerOk(["rmi", "--force", ...ids], `remove the snapshot images of run ${handle.runId}`, { timeoutMs: 120_000 });
+      if (ids.length > 0) await removeImageChain(ids, `remove the snapshot images of run ${handle.runId}`);
     }
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);
+  }
+}
+
+/**
+ * Removes images that may be a chain: a run frozen, resumed and frozen again commits each snapshot on top of
+ * the last, and docker refuses to delete a parent before its children ("image has dependent child images",
+ * even with --force) in whatever order it is handed them. So removal goes in passes, each retrying only the
+ * images held by a child, until none is left; any other failure, or a pass that frees nothing, is an error.
+ */
+async function removeImageChain(ids: readonly string[], what: string): Promise<void> {
+  let left = [...ids];
+  for (;;) {
+    const r = await docker(["rmi", "--force", ...left], { timeoutMs: 120_000 });
+    if (r.code === 0) return;
+    const lines = r.stderr.split("\n").filter((l) => l.trim() !== "");
+    const held = left.filter((id) => lines.some((l) => l.includes(`unable to delete ${id.slice(0, 12)}`) && l.includes("dependent child images")));
+    const other = lines.filter((l) => !l.includes("dependent child images"));
+    if (r.timedOut || other.length > 0 || held.length === 0 || held.length === left.length) {
+      throw new BackendError(`docker could not ${what}: ${dockerFailure(r, 120_000)}`, { fix: "see docker's message above; `docker info` shows the engine's state" });
+    }
+    left = held;
   }
 }
