@@ -94,20 +94,11 @@ export async function peekTotal(db: Kysely<any>, sel: UsageSelection): Promise<n
  * `since` differs (so call it inside a write transaction). Costs one indexed read once the row exists.
  */
 export async function readTotal(db: Kysely<any>, sel: UsageSelection): Promise<number> {
-  const d = db as Db;
-  const key = rowKey(sel);
-  const row = await d
-    .selectFrom("budget_totals")
-    .select(["since", "tokens"])
-    .where("scope", "=", key.scope)
-    .where("scope_key", "=", key.scope_key)
-    .where("provider", "=", key.provider)
-    .where("window_start", "=", key.window_start)
-    .where("window_end", "=", key.window_end)
-    .executeTakeFirst();
-  if (row && Number(row.since) === sel.since) return Number(row.tokens);
+  const current = await peekTotal(db, sel);
+  if (current !== undefined) return current;
   const tokens = await sumUsage(db, sel);
-  await d
+  const key = rowKey(sel);
+  await (db as Db)
     .insertInto("budget_totals")
     .values({ ...key, since: sel.since, tokens })
     .onConflict((oc) => oc.columns(["scope", "scope_key", "provider", "window_start", "window_end"]).doUpdateSet({ since: sel.since, tokens }))

@@ -55,16 +55,7 @@ async function beginImmediate<DB>(conn: Kysely<DB>): Promise<void> {
   }
   await sql.raw("pragma busy_timeout = 0").execute(conn);
   try {
-    const deadline = Date.now() + waitMs;
-    for (let delay = 1; ; delay = Math.min(delay * 2, 25)) {
-      try {
-        await sql`begin immediate`.execute(conn);
-        return;
-      } catch (e) {
-        if (!isBusy(e) || Date.now() >= deadline) throw e;
-      }
-      await Bun.sleep(delay);
-    }
+    await beginOnTimers(conn, waitMs);
   } finally {
     await sql.raw(`pragma busy_timeout = ${Math.floor(waitMs)}`).execute(conn);
   }
