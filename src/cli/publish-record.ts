@@ -6,6 +6,7 @@
  * a symbolic link planted there (src/provenance/safe-write.ts).
  */
 import { appendFileSync, readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { ProvenanceError } from "../errors.ts";
 import { formatError } from "./format-error.ts";
 import type { RunOutcome } from "../launch/index.ts";
@@ -28,7 +29,8 @@ export function publishRecord(outcome: RunOutcome, o: PublishOptions): void {
   err(`bottle: provenance record ${outcome.record.path} (${outcome.record.hash}); show it with \`bottle report ${outcome.runId}\``);
   const text = readFileSync(outcome.record.path, "utf8");
   const signed = JSON.parse(text) as SignedRecord;
-  const ws = signed.record.workspace.path;
+  // Links are refused on the way down from the workspace; a record without one (bottle proxy) checks the file alone.
+  const ws = signed.record.workspace?.path ?? dirname(o.reportPath ?? o.stepSummary ?? ".");
   let failure: unknown;
   if (o.stepSummary) {
     try {

@@ -15,7 +15,7 @@ import { canonicalHash, canonicalJson } from "./canonical.ts";
 import { ledgerSections } from "./collect.ts";
 import { gitEnd, sameGitPlace } from "./git-state.ts";
 import { addTrailers, type TrailerResult } from "./git-trailer.ts";
-import { RECORD_SCHEMA, type ProvenanceRecord, type RecordOpening, type SignedRecord } from "./record.ts";
+import { RECORD_SCHEMA, type ProvenanceRecord, type RecordOpening, type SignedRecord, type WorkspaceFacts } from "./record.ts";
 import { loadOrCreateSigningKey, signText } from "./sign.ts";
 import { pendingRuns, readOpening, writeSignedRecord } from "./store.ts";
 
@@ -29,8 +29,24 @@ export interface MadeRecord {
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** Where the agent's changes are on the host: the user's directory (bind) or the run's copy. */
-function workspaceDir(home: string, o: RecordOpening): string {
-  return o.workspaceStart.mode === "copy" ? join(runDir(o.run.id, home), "workspace") : o.workspaceStart.path;
+function workspaceDir(home: string, runId: string, start: { path: string; mode: "bind" | "copy" }): string {
+  return start.mode === "copy" ? join(runDir(runId, home), "workspace") : start.path;
+}
+
+/** The workspace section: its git state at the start and now (none for a `bottle proxy` session). */
+function workspaceFacts(home: string, o: RecordOpening): WorkspaceFacts | null {
+  const start = o.workspaceStart;
+  if (!start) return null;
+  const wsDir = workspaceDir(home, o.run.id, start);
+  const moved = start.git !== null && !sameGitPlace(wsDir, start.gitDirs ?? null);
+  const end = start.git && !moved ? gitEnd(wsDir, start.git.commit) : null;
+  return {
+    path: start.path,
+    mode: start.mode,
+    git: start.git
+      ? { start: start.git, end: end?.state ?? null, diff: end?.diff ?? null, ...(moved ? { note: "at the end the workspace's .git pointed at another git directory than at the start; it was not read" } : {}) }
+      : null,
+  };
 }
 
 export function signRecord(home: string, record: ProvenanceRecord): SignedRecord {
@@ -44,10 +60,6 @@ export async function makeRecord(db: LedgerDb, home: string, runId: string, reco
   const run = await getRun(db, runId);
   if (!run) throw new ProvenanceError(`run ${runId} is not in the ledger`, { fix: "a record is made from the ledger the run wrote to; check settings.yml's ledger:" });
   const sections = await ledgerSections(db, runId, await runRowBounds(db, runId));
-  const start = opening.workspaceStart;
-  const wsDir = workspaceDir(home, opening);
-  const moved = start.git !== null && !sameGitPlace(wsDir, start.gitDirs ?? null);
-  const end = start.git && !moved ? gitEnd(wsDir, start.git.commit) : null;
   // Still marked running with its process gone, or already marked crashed by the ledger's own recovery.
   const crashed = (recordedBy === "next-start" && run.state === "running") || run.state === "crashed" || run.stopReason === "crashed";
   const { run: openRun, workspaceStart: _ws, ...rest } = opening;
@@ -65,13 +77,7 @@ export async function makeRecord(db: LedgerDb, home: string, runId: string, reco
       recordedBy,
       recordedAt: new Date().toISOString(),
     },
-    workspace: {
-      path: start.path,
-      mode: start.mode,
-      git: start.git
-        ? { start: start.git, end: end?.state ?? null, diff: end?.diff ?? null, ...(moved ? { note: "at the end the workspace's .git pointed at another git directory than at the start; it was not read" } : {}) }
-        : null,
-    },
+    workspace: workspaceFacts(home, opening),
   };
   const signed = signRecord(home, record);
   return { path: writeSignedRecord(home, signed), signed, hash: canonicalHash(record) };
@@ -102,7 +108,8 @@ export async function finishPending(db: LedgerDb, home: string, isAlive: (pid: n
 /** `--trailer`: the run's commits get `Bottle-Run` and `Bottle-Record` trailers (see git-trailer.ts). */
 export function trailCommits(home: string, made: MadeRecord): TrailerResult | undefined {
   const r = made.signed.record;
-  if (!r.workspace.git) return undefined;
-  const ws = r.workspace.mode === "copy" ? join(runDir(r.run.id, home), "workspace") : r.workspace.path;
-  return addTrailers(ws, r.workspace.git.start.commit, [`Bottle-Run: ${r.run.id}`, `Bottle-Record: ${made.hash}`]);
+  const w = r.workspace;
+  if (!w?.git) return undefined;
+  const ws = workspaceDir(home, r.run.id, w);
+  return addTrailers(ws, w.git.start.commit, [`Bottle-Run: ${r.run.id}`, `Bottle-Record: ${made.hash}`]);
 }

@@ -5,7 +5,7 @@
  * Pure.
  */
 import type { ProvenanceRecord, SignedRecord } from "./record.ts";
-import { agentLine, budgetLine, egressLine, outcome, spent, workspaceLine } from "./summary.ts";
+import { agentLine, budgetLine, egressLine, isProxySession, outcome, spent, workspaceLine } from "./summary.ts";
 
 /** Text safe inside a table cell: no pipes, no newlines, no HTML. */
 function cell(s: string | number | null): string {
@@ -34,8 +34,9 @@ function fence(text: string): string[] {
 
 export function recordMarkdown(s: SignedRecord, hash: string): string {
   const r: ProvenanceRecord = s.record;
+  const proxy = isProxySession(r);
   const out: string[] = [
-    `### bottle run ${code(r.run.id)}${r.run.simulated ? " (simulated provider)" : ""}`,
+    `### bottle ${proxy ? "proxy session" : "run"} ${code(r.run.id)}${r.run.simulated ? " (simulated provider)" : ""}`,
     "",
     "| | |",
     "|---|---|",
@@ -65,7 +66,7 @@ export function recordMarkdown(s: SignedRecord, hash: string): string {
   );
   out.push(
     ...fold("Egress", [
-      ...(r.bottles.egressLog === "full" ? [] : ["The bottles' `egress.log` is `blocks`: the audit log keeps denied, refused and failed requests only (`full` keeps every request).", ""]),
+      ...(r.bottles.egressLog === "full" ? [] : [`${proxy ? "The session's `--log`" : "The bottles' `egress.log`"} is \`blocks\`: the audit log keeps denied, refused and failed requests only (\`full\` keeps every request).`, ""]),
       ...table(["host", "requests", "up", "down", "statuses", "decisions"], r.egress.hosts.map((h) => [code(h.host), h.requests, h.bytesUp, h.bytesDown, Object.entries(h.statuses).map(([k, n]) => `${k}: ${n}`).join(", "), Object.entries(h.decisions).map(([k, n]) => `${k}: ${n}`).join(", ")])),
       "",
       "Denied or refused:",
@@ -75,35 +76,39 @@ export function recordMarkdown(s: SignedRecord, hash: string): string {
   );
   out.push(
     ...fold("Bottles and policy", [
-      `Bottles: ${r.bottles.requested.map(code).join(", ")}${r.bottles.chain.length > r.bottles.requested.length ? ` (chain ${r.bottles.chain.map(code).join(", ")})` : ""}; policy ${code(r.bottles.policySha256)}.`,
+      `Bottles: ${proxy ? "none (`bottle proxy`)" : r.bottles.requested.map(code).join(", ")}${r.bottles.chain.length > r.bottles.requested.length ? ` (chain ${r.bottles.chain.map(code).join(", ")})` : ""}; policy ${code(r.bottles.policySha256)}.`,
       "",
       ...table(["route", "metered", "upstream", "secret (name)"], r.bottles.routes.map((x) => [code(x.host), x.mitm ? (x.unmetered ? `yes, except ${x.unmetered.join(", ")}` : "yes") : "no (tunnel)", x.upstream ? code(x.upstream) : "", x.secret ? code(x.secret) : ""])),
       "",
       `Secrets injected (names only): ${r.bottles.secrets.length === 0 ? "none" : r.bottles.secrets.map((x) => code(x.name)).join(", ")}.`,
     ]),
   );
-  const g = r.workspace.git;
-  out.push(
-    ...fold("Workspace", [
-      `${code(r.workspace.path)} (${r.workspace.mode}).`,
-      "",
-      ...(g
-        ? [
-            `Start: ${code(g.start.branch ?? "detached")} at ${code(g.start.commit ?? "none")}${g.start.dirty ? ", with uncommitted changes" : ""}.`,
-            "",
-            ...(g.note ? [`**${cell(g.note)}**`, ""] : []),
-            `End: ${g.end ? `${code(g.end.branch ?? "detached")} at ${code(g.end.commit ?? "none")}${g.end.dirty ? ", with uncommitted changes" : ""}` : "unknown"}.`,
-            "",
-            ...table(["file", "+", "−"], (g.diff?.changes ?? []).map((c) => [code(c.path), c.insertions, c.deletions]), g.diff ? "No file changed." : "The changes could not be read."),
-          ]
-        : ["Not a git repository."]),
-    ]),
-  );
+  const w = r.workspace;
+  const g = w?.git;
+  const workspace = !w
+    ? ["None: a `bottle proxy` session gives its clients no workspace, so none was read."]
+    : [
+        `${code(w.path)} (${w.mode}).`,
+        "",
+        ...(g
+          ? [
+              `Start: ${code(g.start.branch ?? "detached")} at ${code(g.start.commit ?? "none")}${g.start.dirty ? ", with uncommitted changes" : ""}.`,
+              "",
+              ...(g.note ? [`**${cell(g.note)}**`, ""] : []),
+              `End: ${g.end ? `${code(g.end.branch ?? "detached")} at ${code(g.end.commit ?? "none")}${g.end.dirty ? ", with uncommitted changes" : ""}` : "unknown"}.`,
+              "",
+              ...table(["file", "+", "−"], (g.diff?.changes ?? []).map((c) => [code(c.path), c.insertions, c.deletions]), g.diff ? "No file changed." : "The changes could not be read."),
+            ]
+          : ["Not a git repository."]),
+      ];
+  out.push(...fold("Workspace", workspace));
   out.push(
     ...fold("Agent, prompt and run", [
-      `Agent ${code(r.agent.name)}, manifest ${code(r.agent.file)} sha256 ${code(r.agent.manifestSha256)}; CLI ${code(`${r.agent.cli.package}@${r.agent.cli.version ?? "unknown"}`)}.`,
+      r.agent
+        ? `Agent ${code(r.agent.name)}, manifest ${code(r.agent.file)} sha256 ${code(r.agent.manifestSha256)}; CLI ${code(`${r.agent.cli.package}@${r.agent.cli.version ?? "unknown"}`)}.`
+        : "No agent: bottle did not start this session's client, so it cannot say which it was.",
       "",
-      `Run ${code(r.run.id)} (label ${code(r.run.label)}) on ${code(r.run.host)}, ${r.run.backend} backend, ${r.run.startedAt} → ${r.run.endedAt ?? "not ended"}, ${r.run.recordedBy === "next-start" ? "recorded at the next start (its process had died)" : "recorded when it ended"}.`,
+      `Run ${code(r.run.id)} (label ${code(r.run.label)}) on ${code(r.run.host)}, ${proxy ? "the proxy alone (no bottle)" : `${r.run.backend} backend`}, ${r.run.startedAt} → ${r.run.endedAt ?? "not ended"}, ${r.run.recordedBy === "next-start" ? "recorded at the next start (its process had died)" : "recorded when it ended"}.`,
       "",
       `Prompt sha256 ${code(r.prompt.sha256 ?? "none")}${r.prompt.included ? ":" : r.prompt.sha256 ? " (text left out: --no-prompt-in-report)." : "."}`,
       ...(r.prompt.included && r.prompt.text !== null ? ["", ...fence(r.prompt.text)] : []),

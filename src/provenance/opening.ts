@@ -16,7 +16,7 @@ import { hostBinary } from "../providers/host-binary.ts";
 import { providerFor } from "../providers/index.ts";
 import { canonicalHash, sha256Hex } from "./canonical.ts";
 import { gitLocation, gitState } from "./git-state.ts";
-import type { RecordOpening } from "./record.ts";
+import type { AgentFacts, RecordOpening } from "./record.ts";
 
 function manifestText(a: AgentManifest): string {
   if (a.source === "embedded") return EMBEDDED_AGENTS.find((m) => m.file === a.file)?.text ?? "";
@@ -55,7 +55,7 @@ function cliVersion(plan: LaunchPlan, hostPath: string | undefined): string | nu
 }
 
 /** The routes as the run uses them (with --simulate, `effective` has the simulator's URL in). */
-function routeFacts(routes: readonly Route[], simulatorUrl: string | undefined): RecordOpening["bottles"]["routes"] {
+export function routeFacts(routes: readonly Route[], simulatorUrl: string | undefined): RecordOpening["bottles"]["routes"] {
   return routes.map((r) => ({
     host: r.host,
     mitm: r.mitm !== false,
@@ -75,7 +75,10 @@ export interface OpeningInput {
   hostPath?: string;
 }
 
-export function recordOpening(i: OpeningInput): RecordOpening {
+/** A launched run's opening always has its agent and its workspace. */
+export type LaunchOpening = RecordOpening & { agent: AgentFacts; workspaceStart: NonNullable<RecordOpening["workspaceStart"]> };
+
+export function recordOpening(i: OpeningInput): LaunchOpening {
   const { plan } = i;
   const p = providerFor(plan.provider);
   const includePrompt = plan.request.promptInReport !== false;

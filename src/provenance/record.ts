@@ -4,7 +4,9 @@
  * to the workspace. The record is split the way it is made: the opening (known when the run starts, from
  * its plan), the ledger sections (re-derivable from the ledger, which is how `report verify` checks them)
  * and the closing (the run's end and the workspace afterwards). A signed record wraps the record with an
- * Ed25519 signature over its canonical JSON (canonical.ts). Types only.
+ * Ed25519 signature over its canonical JSON (canonical.ts). A `bottle proxy` session is a run too, but
+ * bottle neither starts its client nor gives it a workspace: its record has `backend: "proxy"`, no agent
+ * and no workspace (null), and no bottles (docs/provenance.md). Types only.
  */
 
 export const RECORD_SCHEMA = "bottle.provenance/v1";
@@ -43,10 +45,24 @@ export interface RouteFacts {
   unmetered?: string[];
 }
 
+export interface AgentFacts {
+  name: string;
+  provider: string;
+  source: string;
+  file: string;
+  manifestSha256: string;
+  cli: { binary: string; package: string; version: string | null };
+}
+
+/** `run.backend` of a `bottle proxy` session: no bottle, the proxy alone. */
+export const PROXY_SESSION = "proxy";
+
 /** Known when the run starts: written beside the run's state, then folded into the record at its end. */
 export interface RecordOpening {
+  /** backend: the bottle's backend (sandbox, docker), or PROXY_SESSION. */
   run: { id: string; label: string; host: string; backend: string; headless: boolean; simulated: boolean; resumeOf: string | null };
-  agent: { name: string; provider: string; source: string; file: string; manifestSha256: string; cli: { binary: string; package: string; version: string | null } };
+  /** null: a `bottle proxy` session, whose client bottle did not start and does not know. */
+  agent: AgentFacts | null;
   prompt: { sha256: string | null; text: string | null; included: boolean };
   bottles: {
     requested: string[];
@@ -63,7 +79,8 @@ export interface RecordOpening {
     shutdown: { policy: string; from: string; file: string | null };
     preflight: { mode: string; from: string; file: string | null };
   };
-  workspaceStart: { path: string; mode: "bind" | "copy"; git: GitState | null; gitDirs: { gitDir: string; commonDir: string } | null };
+  /** null: a `bottle proxy` session, which gives its clients no workspace. */
+  workspaceStart: { path: string; mode: "bind" | "copy"; git: GitState | null; gitDirs: { gitDir: string; commonDir: string } | null } | null;
 }
 
 export interface ModelUsage {
@@ -138,7 +155,8 @@ export interface ProvenanceRecord extends Omit<RecordOpening, "run" | "workspace
     recordedBy: "run-end" | "next-start";
     recordedAt: string;
   };
-  workspace: WorkspaceFacts;
+  /** null: a `bottle proxy` session (no workspace). */
+  workspace: WorkspaceFacts | null;
 }
 
 export interface SignedRecord {

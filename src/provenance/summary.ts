@@ -2,11 +2,17 @@
  * The facts a person reads first, shared by the text and markdown forms: how the run ended, what it
  * spent, what it reached, what it changed. Pure.
  */
-import type { ProvenanceRecord } from "./record.ts";
+import { PROXY_SESSION, type ProvenanceRecord } from "./record.ts";
+
+/** A `bottle proxy` session's record: no bottle, no agent bottle started, no workspace. */
+export function isProxySession(r: ProvenanceRecord): boolean {
+  return r.run.backend === PROXY_SESSION;
+}
 
 export function outcome(r: ProvenanceRecord): string {
   const stop = [...r.enforcement].find((a) => a.trigger.startsWith("budget") && ["cutoff", "freeze", "kill"].includes(a.kind));
-  const exit = r.run.exitCode === null ? "" : `; agent exit ${r.run.exitCode}`;
+  // A `bottle proxy` session has no agent to exit; it ends on a signal.
+  const exit = r.run.exitCode === null || isProxySession(r) ? "" : `; agent exit ${r.run.exitCode}`;
   if (r.run.state === "crashed") return "crashed (recorded at the next start)";
   if (stop) {
     const what = stop.kind === "freeze" ? "frozen" : stop.kind === "kill" ? "killed" : "cut off";
@@ -36,6 +42,7 @@ export function egressLine(r: ProvenanceRecord): string {
 const short = (c: string | null) => (c ? c.slice(0, 12) : "none");
 
 export function workspaceLine(r: ProvenanceRecord): string {
+  if (!r.workspace) return "none (a bottle proxy session gives its clients no workspace)";
   const g = r.workspace.git;
   if (!g) return `${r.workspace.path} (not a git repository)`;
   if (g.note) return `${g.start.branch ?? "detached"} at ${short(g.start.commit)}; at the end .git pointed elsewhere (not read)`;
@@ -48,5 +55,6 @@ export function workspaceLine(r: ProvenanceRecord): string {
 
 export function agentLine(r: ProvenanceRecord): string {
   const a = r.agent;
+  if (!a) return "none known (a bottle proxy session: bottle did not start its client)";
   return `${a.name} (${a.provider}; ${a.cli.package} ${a.cli.version ?? "version unknown"})`;
 }

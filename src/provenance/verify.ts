@@ -82,7 +82,8 @@ export async function verifyAgainstLedger(v: Verdict, db: LedgerDb): Promise<Ver
   const bad: string[] = [];
   for (const k of SECTIONS) if (canonicalJson(again[k]) !== canonicalJson(r[k])) bad.push(k);
   if (new Date(run.startedAt).toISOString() !== r.run.startedAt) bad.push("run.startedAt");
-  if (run.agent !== r.agent.name) bad.push("agent.name");
+  // A `bottle proxy` session's run has no agent: "" in the ledger, null in the record.
+  if (run.agent !== (r.agent?.name ?? "")) bad.push("agent.name");
   if (r.run.state !== "frozen" && r.run.state !== "crashed" && run.exitCode !== r.run.exitCode && run.state === "ended") bad.push("run.exitCode");
   for (const k of bad) v.problems.push(`the record's ${k} differs from the ledger's rows for run ${r.run.id}`);
   if (bad.length === 0) v.checks.push(`ledger rows (${b.usageEvents} usage, ${b.auditRecords} audit, ${b.actions} actions)`);

@@ -28,8 +28,11 @@ export interface ProxyCommandOptions {
   port?: number;
   json?: boolean;
   runId?: string;
-  /** Builds the run's hooks (metering, budgets); audit lines are printed in any case. */
-  hooks?: (run: { runId: string }) => ProxyHooks | Promise<ProxyHooks>;
+  /**
+   * Builds the run's hooks (metering, budgets); audit lines are printed in any case. It is told the routes
+   * as the listener will have them (the gateway's or the simulator's URL in), e.g. for the run's record.
+   */
+  hooks?: (run: { runId: string; routes: Route[]; simulatorUrl?: string }) => ProxyHooks | Promise<ProxyHooks>;
   /** Called once the proxy has stopped accepting and closed (e.g. to flush and end the run in the ledger). */
   onStop?: () => void | Promise<void>;
   /** Resolves when the proxy should stop; default SIGINT/SIGTERM. */
@@ -57,7 +60,7 @@ export async function runProxyCommand(o: ProxyCommandOptions): Promise<number> {
   const target = o.simulate ? (sim = startSimulator()).url : o.upstream;
   const metered = new Set(o.meteredHosts);
   const routes = target ? o.routes.map((r) => (metered.has(r.host) ? { ...r, upstream: target } : r)) : o.routes;
-  const extra = o.hooks ? await o.hooks({ runId }) : {};
+  const extra = o.hooks ? await o.hooks({ runId, routes, ...(sim ? { simulatorUrl: sim.url } : {}) }) : {};
   const hooks: ProxyHooks = {
     ...extra,
     onAudit(record, level) {

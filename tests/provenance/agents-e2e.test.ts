@@ -109,13 +109,13 @@ test("claude: the record of a budget cut-off run matches the ledger, verifies, a
   const s = recordOf(own);
   expect(s.record.run).toMatchObject({ id: runId, label: "claude", state: "ended", exitCode: 1, stopReason: "budget", recordedBy: "run-end", host: hostname(), backend: "sandbox" });
   expect(s.record.agent).toMatchObject({ name: "claude", provider: "claude", source: "embedded", cli: { package: "@anthropic-ai/claude-code" } });
-  expect(s.record.agent.cli.version).toMatch(/^\d+\.\d+\.\d+/);
+  expect(s.record.agent!.cli.version).toMatch(/^\d+\.\d+\.\d+/);
   expect(s.record.prompt).toMatchObject({ text: "Record steps until told to stop.", included: true });
   expect(s.record.budgets.governing).toEqual([{ provider: "claude", tokens: 50, per: null, scope: "run", name: null, file: null }]);
   await expectMatchesLedger(home, s);
 
   // The workspace: the agent's commit and files are seen, and nothing it planted ran on the host.
-  const g = s.record.workspace.git!;
+  const g = s.record.workspace!.git!;
   expect(g.start.branch).toBe("main");
   expect(g.end!.commit).not.toBe(g.start.commit);
   expect(g.diff!.changes.map((c) => c.path)).toEqual([".gitattributes", "steps.txt"]);
@@ -178,7 +178,7 @@ test("codex with --simulate: the record of a budget cut-off run matches the ledg
   expect(readFileSync(own, "utf8")).not.toContain("Say hello.");
   expect(s.record.bottles.routes.find((x) => x.host === "api.openai.com")).toMatchObject({ upstream: "simulator", secret: null });
   await expectMatchesLedger(home, s);
-  expect(s.record.workspace.git).toMatchObject({ start: { branch: "main", dirty: false }, end: { branch: "main" } });
+  expect(s.record.workspace!.git).toMatchObject({ start: { branch: "main", dirty: false }, end: { branch: "main" } });
   const ok = await runCli(["report", "verify", own], { home });
   expect(ok.code).toBe(0);
   everyByteMatters(readFileSync(own, "utf8"), home);

@@ -5,19 +5,24 @@
  * audit record the `--log` level keeps in egress_audit. Budgets apply as to any run: the global budget in
  * settings.yml and `--budget N` for this session. There is no bottle to freeze or kill, so crossing one
  * always cuts the session off (its requests are refused; `bottle budget restore <run>` lifts it).
+ * Like any run it leaves a signed provenance record when it ends (its path is printed on stderr), or at the
+ * next start when its process died; see docs/provenance.md for what a session's record holds.
  */
 import { defineCommand } from "citty";
 import { UsageError } from "../../errors.ts";
 import { EGRESS_LOG_LEVELS, PROVIDERS, type EgressLogLevel, type ProviderName } from "../../manifest/types.ts";
-import { homePaths } from "../../paths.ts";
+import { bottleHome, homePaths } from "../../paths.ts";
 import { PROVIDER_TABLE, providerRoutes } from "../../providers/index.ts";
 import { runProxyCommand } from "../../proxy/foreground.ts";
 import { parseBudget } from "../budget-flag.ts";
 import { openCliLedger } from "../ledger.ts";
-import { endRun, ledgerHooks, registerRun, type LedgerHooks } from "../../ledger/index.ts";
+import { endRun, ledgerHooks, registerRun, type LedgerDb, type LedgerHooks } from "../../ledger/index.ts";
 import { composeHooks } from "../../enforce/compose-hooks.ts";
 import { describeScope } from "../../budget/precedence.ts";
 import { launchBudget } from "../../enforce/plan.ts";
+import { budgetsFor } from "../../enforce/admission.ts";
+import { finishPending, makeRecord, writeOpening } from "../../provenance/index.ts";
+import { proxyOpening } from "../../provenance/proxy-opening.ts";
 import { sqlCommandQueue, sqlEnforceStore } from "../../enforce/sql-store.ts";
 import { startEnforcement, type Enforcement } from "../../enforce/start.ts";
 import { loadSettings } from "../../manifest/index.ts";
@@ -46,16 +51,16 @@ export default defineCommand({
     const provider = providers.length === 1 ? providers[0] : undefined;
     const budget = parseBudget(args.budget);
     const settings = loadSettings();
+    const home = bottleHome();
     const db = await openCliLedger();
     let hooks: LedgerHooks | undefined;
     let enforcement: Enforcement | undefined;
     let runId: string | undefined;
     return runProxyCommand({
-      caDir: homePaths().ca,
+      caDir: homePaths(home).ca,
       async hooks(run) {
-        runId = run.runId;
-        await registerRun(db, { id: run.runId, label: "proxy", agent: "", ...(provider ? { provider } : {}) });
-        hooks = ledgerHooks(db, { id: run.runId, agent: "", ...(provider ? { provider } : {}) });
+        // Runs whose process died before writing their record get it now, as at any run's start.
+        await finishPending(db, home);
         const b = launchBudget({
           runId: run.runId,
           settings,
@@ -64,16 +69,43 @@ export default defineCommand({
           bottles: [],
           ...(budget !== undefined ? { budgetFlag: budget } : {}),
         });
+        runId = run.runId;
+        await registerRun(db, { id: run.runId, label: "proxy", agent: "", ...(provider ? { provider } : {}) });
+        try {
+          writeOpening(
+            home,
+            proxyOpening({
+              runId: run.runId,
+              label: "proxy",
+              providers,
+              routes: run.routes,
+              ...(run.simulatorUrl ? { simulatorUrl: run.simulatorUrl } : {}),
+              log: level,
+              budgets: providers.flatMap((p) => budgetsFor(b.plan, p)),
+              preflight: b.preflight,
+            }),
+          );
+        } catch (e) {
+          await endRun(db, run.runId, { stopReason: "error" }).catch(() => undefined);
+          throw e;
+        }
+        hooks = ledgerHooks(db, { id: run.runId, agent: "", ...(provider ? { provider } : {}) });
         for (const g of Object.values(b.plan.budgets)) if (g) log.info(`budget: ${g.provider} ${g.tokens} tokens${g.per ? ` per ${g.per}` : ""} (${describeScope(g)}); crossing it cuts this session off`);
         const ledger = hooks;
         enforcement = await startEnforcement({ store: sqlEnforceStore(db), queue: sqlCommandQueue(db), plan: b.plan, policy: "cutoff", env: process.env, ledgerProblem: () => ledger.problem() });
         return composeHooks(hooks, enforcement.hooks);
       },
       async onStop() {
-        enforcement?.stop();
-        await hooks?.close();
-        if (runId) await endRun(db, runId, { exitCode: 0, stopReason: "signal" });
-        await db.destroy();
+        try {
+          enforcement?.stop();
+          await hooks?.close();
+          if (runId) {
+            await endRun(db, runId, { exitCode: 0, stopReason: "signal" });
+            await recordSession(db, home, runId);
+          }
+        } finally {
+          await db.destroy();
+        }
       },
       routes,
       meteredHosts,
@@ -86,6 +118,17 @@ export default defineCommand({
     });
   },
 });
+
+/** The session's signed record, its path on stderr; a failure to make it is reported, the session still ends. */
+async function recordSession(db: LedgerDb, home: string, runId: string): Promise<void> {
+  try {
+    const made = await makeRecord(db, home, runId, "run-end");
+    // Written as is (the log sink would restyle the backquotes), as `bottle run` names its record.
+    process.stderr.write(`bottle: provenance record ${made.path} (${made.hash}); show it with \`bottle report ${runId}\`\n`);
+  } catch (e) {
+    log.warn(`bottle: run ${runId}: its provenance record could not be written: ${(e as Error).message}`);
+  }
+}
 
 function parseProvider(v: string): ProviderName {
   if ((PROVIDERS as readonly string[]).includes(v)) return v as ProviderName;
