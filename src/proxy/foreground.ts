@@ -11,7 +11,7 @@ import type { EgressLogLevel, ProviderName, Route } from "../manifest/types.ts";
 import { startSimulator, type Simulator } from "../simulator/server.ts";
 import { agentProxyEnv, exportLines } from "./agent-env.ts";
 import type { AuditRecord, ProxyHooks } from "./hooks.ts";
-import { createProxy } from "./proxy.ts";
+import { createProxy, type EgressProxy, type RunHandle } from "./proxy.ts";
 
 export interface ProxyCommandOptions {
   caDir: string;
@@ -33,8 +33,11 @@ export interface ProxyCommandOptions {
    * as the listener will have them (the gateway's or the simulator's URL in), e.g. for the run's record.
    */
   hooks?: (run: { runId: string; routes: Route[]; simulatorUrl?: string }) => ProxyHooks | Promise<ProxyHooks>;
-  /** Called once the proxy has stopped accepting and closed (e.g. to flush and end the run in the ledger). */
-  onStop?: () => void | Promise<void>;
+  /**
+   * Called once the proxy has stopped accepting and closed (e.g. to flush and end the run in the ledger);
+   * with `failed` when it could not start after `hooks` ran (a port in use), so the run is not left open.
+   */
+  onStop?: (end?: { failed: Error }) => void | Promise<void>;
   /** Resolves when the proxy should stop; default SIGINT/SIGTERM. */
   until?: Promise<unknown>;
   out?: (s: string) => void;
@@ -60,24 +63,33 @@ export async function runProxyCommand(o: ProxyCommandOptions): Promise<number> {
   const target = o.simulate ? (sim = startSimulator()).url : o.upstream;
   const metered = new Set(o.meteredHosts);
   const routes = target ? o.routes.map((r) => (metered.has(r.host) ? { ...r, upstream: target } : r)) : o.routes;
-  const extra = o.hooks ? await o.hooks({ runId, routes, ...(sim ? { simulatorUrl: sim.url } : {}) }) : {};
-  const hooks: ProxyHooks = {
-    ...extra,
-    onAudit(record, level) {
-      log.info(`proxy: ${auditLine(record)}`);
-      extra.onAudit?.(record, level);
-    },
+  let proxy: EgressProxy | undefined;
+  const open = async (): Promise<[EgressProxy, RunHandle]> => {
+    const extra = o.hooks ? await o.hooks({ runId, routes, ...(sim ? { simulatorUrl: sim.url } : {}) }) : {};
+    const hooks: ProxyHooks = {
+      ...extra,
+      onAudit(record, level) {
+        log.info(`proxy: ${auditLine(record)}`);
+        extra.onAudit?.(record, level);
+      },
+    };
+    const p = (proxy = createProxy({ caDir: o.caDir, hooks }));
+    return [p, await p.openRun({ runId, routes, log: o.log ?? "full", ...(o.provider ? { provider: o.provider } : {}), ...(o.port ? { listenPort: o.port } : {}) })];
   };
-  const proxy = createProxy({ caDir: o.caDir, hooks });
-  const run = await proxy.openRun({ runId, routes, log: o.log ?? "full", ...(o.provider ? { provider: o.provider } : {}), ...(o.port ? { listenPort: o.port } : {}) });
-  const env = agentProxyEnv({ proxyUrl: run.proxyUrl!, caCertPath: run.caCertPath, bundlePath: writeCaBundle(proxy.ca) });
+  const [px, run] = await open().catch(async (e: unknown) => {
+    await proxy?.close().catch(() => undefined);
+    await sim?.close();
+    await o.onStop?.({ failed: e as Error });
+    throw e;
+  });
+  const env = agentProxyEnv({ proxyUrl: run.proxyUrl!, caCertPath: run.caCertPath, bundlePath: writeCaBundle(px.ca) });
   const out = o.out ?? ((s: string) => void process.stdout.write(s));
   out(o.json ? `${JSON.stringify({ runId, port: run.port, socketPath: run.socketPath, env })}\n` : `${exportLines(env)}\n`);
   log.info(`proxy: run ${runId} listening on 127.0.0.1:${run.port}${sim ? ` (simulated provider at ${sim.url})` : ""}; ${routes.length} routes; Ctrl-C to stop`);
   const why = await stop;
   log.info(`proxy: ${typeof why === "string" ? why : "stop"} received, shutting down`);
   await run.close();
-  await proxy.close();
+  await px.close();
   await sim?.close();
   await o.onStop?.();
   return 0;

@@ -188,3 +188,25 @@ test("a session whose process is SIGKILLed gets its record, marked crashed, when
   const own = JSON.parse(readFileSync(join(home, "runs", next.runId, "provenance.json"), "utf8")) as SignedRecord;
   expect(own.record.usage.totalTokens).toBe(0);
 });
+
+test("a session that cannot open its listener (its port is taken) ends its run as an error with a record, instead of leaving it running", async () => {
+  const home = freshHome();
+  const { createServer } = await import("node:net");
+  const taken = createServer();
+  await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+  try {
+    const port = (taken.address() as { port: number }).port;
+    const r = await runCli(["proxy", "--simulate", "--provider", "claude", "--port", String(port)], { home });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`cannot listen on 127.0.0.1:${port}`);
+    const m = /bottle: provenance record (\S+) \(sha256:/.exec(r.stderr);
+    expect(m).not.toBeNull();
+    const s = JSON.parse(readFileSync(m![1]!, "utf8")) as SignedRecord;
+    expect(s.record.run).toMatchObject({ backend: "proxy", state: "ended", exitCode: null, stopReason: "error", recordedBy: "run-end" });
+    expect(existsSync(join(home, "provenance-pending", s.record.run.id))).toBe(false);
+    const ok = await runCli(["report", "verify", m![1]!], { home });
+    expect(ok.code).toBe(0);
+  } finally {
+    taken.close();
+  }
+});

@@ -69,7 +69,6 @@ export default defineCommand({
           bottles: [],
           ...(budget !== undefined ? { budgetFlag: budget } : {}),
         });
-        runId = run.runId;
         await registerRun(db, { id: run.runId, label: "proxy", agent: "", ...(provider ? { provider } : {}) });
         try {
           writeOpening(
@@ -89,18 +88,20 @@ export default defineCommand({
           await endRun(db, run.runId, { stopReason: "error" }).catch(() => undefined);
           throw e;
         }
+        runId = run.runId;
         hooks = ledgerHooks(db, { id: run.runId, agent: "", ...(provider ? { provider } : {}) });
         for (const g of Object.values(b.plan.budgets)) if (g) log.info(`budget: ${g.provider} ${g.tokens} tokens${g.per ? ` per ${g.per}` : ""} (${describeScope(g)}); crossing it cuts this session off`);
         const ledger = hooks;
         enforcement = await startEnforcement({ store: sqlEnforceStore(db), queue: sqlCommandQueue(db), plan: b.plan, policy: "cutoff", env: process.env, ledgerProblem: () => ledger.problem() });
         return composeHooks(hooks, enforcement.hooks);
       },
-      async onStop() {
+      async onStop(end) {
         try {
           enforcement?.stop();
           await hooks?.close();
           if (runId) {
-            await endRun(db, runId, { exitCode: 0, stopReason: "signal" });
+            // Stopped by a signal, or the listener could not open (then the run ends as a failed launch does).
+            await endRun(db, runId, end?.failed ? { stopReason: "error" } : { exitCode: 0, stopReason: "signal" });
             await recordSession(db, home, runId);
           }
         } finally {
