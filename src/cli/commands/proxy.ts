@@ -123,7 +123,9 @@ export default defineCommand({
 /** The session's signed record, its path on stderr; a failure to make it is reported, the session still ends. */
 async function recordSession(db: LedgerDb, home: string, runId: string): Promise<void> {
   try {
+    const t0 = performance.now();
     const made = await makeRecord(db, home, runId, "run-end");
+    log.debug(`run ${runId}: provenance record made and signed in ${(performance.now() - t0).toFixed(1)} ms`);
     // Written as is (the log sink would restyle the backquotes), as `bottle run` names its record.
     process.stderr.write(`bottle: provenance record ${made.path} (${made.hash}); show it with \`bottle report ${runId}\`\n`);
   } catch (e) {
