@@ -11,7 +11,7 @@
  */
 import type { ProviderName } from "../manifest/types.ts";
 import type { BudgetScope, EffectiveBudget } from "./precedence.ts";
-import { windowAt } from "./windows.ts";
+import { windowAt, type WindowBounds } from "./windows.ts";
 
 /** What the ledger knows about a run, as far as scope matching needs it. */
 export interface RunFacts {
@@ -51,15 +51,18 @@ export function scopeKeyFor(b: Pick<EffectiveBudget, "scope" | "name">, runId: s
   }
 }
 
-/** The selection for budget `b` seen by run `runId` at `now`, given the time of the last reset (if any). */
+/**
+ * The selection for budget `b` seen by run `runId` at `now`, given the time of the last reset (if any).
+ * `w` is the window containing `now` when the caller already has it (admission keeps it per window).
+ */
 export function selectionFor(
   b: EffectiveBudget,
   runId: string,
   now: number,
   timeZone: string,
   lastResetAt?: number,
+  w: WindowBounds = windowAt(now, b.per, timeZone),
 ): UsageSelection {
-  const w = windowAt(now, b.per, timeZone);
   const since = Math.max(w.start, lastResetAt ?? 0);
   const sel: UsageSelection = { ...scopeKeyFor(b, runId), provider: b.provider, since, windowStart: w.start };
   if (w.end !== undefined) sel.windowEnd = w.end;

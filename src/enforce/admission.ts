@@ -32,6 +32,7 @@ import { describeWindow } from "../budget/windows.ts";
 import type { PreflightMode, ProviderName } from "../manifest/types.ts";
 import { grantOutput, MIN_CLAMP_OUTPUT, type ClampAsk } from "./clamp.ts";
 import type { RefusalFacts } from "./refusal.ts";
+import { windowOf } from "./window-cache.ts";
 import { NeedsWrite, type EnforceStore, type EnforceTx, type EnforcementActionRow } from "./store.ts";
 
 /** Everything enforcement knows about one run, fixed at launch. */
@@ -62,7 +63,7 @@ export interface BudgetStanding {
 /** Used and held tokens of a budget as seen by `runId` at `now`, inside an open transaction. */
 export async function standing(tx: EnforceTx, b: EffectiveBudget, runId: string, now: number, timeZone: string): Promise<BudgetStanding> {
   const key = scopeKeyFor(b, runId);
-  const sel = selectionFor(b, runId, now, timeZone, await tx.lastReset(key, b.provider));
+  const sel = selectionFor(b, runId, now, timeZone, await tx.lastReset(key, b.provider), windowOf(now, b.per, timeZone));
   const used = await tx.usedTokens(sel);
   const held = await tx.reservedTokens({ ...key, provider: b.provider });
   const s: BudgetStanding = { budget: b, used, held, since: sel.since };
