@@ -7,6 +7,7 @@
 import { defineCommand } from "citty";
 import { LedgerError } from "../../../errors.ts";
 import { checkTotals, integrityProblems, ledgerPath } from "../../../ledger/index.ts";
+import { redactUrl } from "../../../ledger/dialect.ts";
 import { log } from "../../../log.ts";
 import { printJson, withLedger } from "../../ledger-session.ts";
 
@@ -18,7 +19,8 @@ export default defineCommand({
   },
   run({ args }) {
     return withLedger(async ({ settings, db }) => {
-      const file = ledgerPath(settings);
+      // A fleet ledger is named by its URL with the password hidden.
+      const file = redactUrl(ledgerPath(settings));
       const integrity = await integrityProblems(db);
       const totals = await checkTotals(db, { repair: !!args.repair });
       const repaired = !!args.repair && totals.mismatches.length > 0;
