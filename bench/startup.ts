@@ -7,11 +7,12 @@
  *
  * Run: bun bench/startup.ts [rounds]  → bench/results/startup.json and the startup section of docs/benchmarks.md
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { BUILD_OPTIONS } from "../scripts/build-options.ts";
 import { median } from "./proxy/report.ts";
+import { publishBench } from "./publish.ts";
 
 const root = join(import.meta.dir, "..");
 const rounds = Number(process.argv[2] ?? 40);
@@ -80,14 +81,7 @@ try {
     "Rerun with `bun bench/startup.ts [rounds]`.",
     "<!-- startup-bench:end -->",
   ].join("\n");
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/startup.json"), `${JSON.stringify({ meta, rows }, null, 2)}\n`);
-  const docPath = join(root, "docs/benchmarks.md");
-  let doc = readFileSync(docPath, "utf8");
-  const a = doc.indexOf("<!-- startup-bench:start -->");
-  const z = doc.indexOf("<!-- startup-bench:end -->");
-  doc = a >= 0 && z > a ? `${doc.slice(0, a)}${section}${doc.slice(z + "<!-- startup-bench:end -->".length)}` : `${doc.trimEnd()}\n\n${section}\n`;
-  writeFileSync(docPath, doc);
+  publishBench(root, { results: "startup.json", data: { meta, rows }, marker: "startup", section });
   console.log(section);
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -20,12 +20,13 @@
  * Run: bun bench/ledger/budgets.ts [--quick] [--baseline <commit>]
  *   → bench/results/budgets.json and the budget section of docs/benchmarks.md (not with --quick)
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { cpuMs } from "../proxy/proc.ts";
 import { summarize } from "../proxy/report.ts";
+import { publishBench } from "../publish.ts";
 
 const root = join(import.meta.dir, "../..");
 const args = process.argv.slice(2);
@@ -148,15 +149,7 @@ try {
   const meta = { date: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, baseline: baselineCommit, quick, durationS: Math.round((performance.now() - started) / 1000), load: { min: Math.min(...loads), max: Math.max(...loads) } };
   const section = render(meta, results, ladder);
   if (!quick) {
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/budgets.json"), `${JSON.stringify({ meta, results }, null, 2)}\n`);
-    const docPath = join(root, "docs/benchmarks.md");
-    let doc = readFileSync(docPath, "utf8");
-    const [a, b] = ["<!-- budget-bench:start -->", "<!-- budget-bench:end -->"];
-    const s = doc.indexOf(a);
-    const e = doc.indexOf(b);
-    doc = s >= 0 && e > s ? `${doc.slice(0, s)}${section}${doc.slice(e + b.length)}` : `${doc.trimEnd()}\n\n${section}\n`;
-    writeFileSync(docPath, doc);
+    publishBench(root, { results: "budgets.json", data: { meta, results }, marker: "budget", section });
   }
   console.log(section);
 } finally {

@@ -14,13 +14,14 @@
  *
  * Run: bun bench/ledger/fleet.ts [--quick]   → bench/results/fleet.json and the fleet section of docs/benchmarks.md
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FileSink, Subprocess } from "bun";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { summarize } from "../proxy/report.ts";
 import { renderFleetMarkdown, type FleetLatency, type FleetThroughput } from "./fleet-report.ts";
+import { publishBench } from "../publish.ts";
 
 const root = join(import.meta.dir, "../..");
 const quick = process.argv.includes("--quick");
@@ -154,15 +155,7 @@ try {
   const meta = { fleetRows, date: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, loadAvg: loadavg().map((x) => Number(x.toFixed(2))), quick, durationS: Math.round((performance.now() - started) / 1000) };
   const section = renderFleetMarkdown(meta, throughput, latency);
   if (!quick) {
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/fleet.json"), `${JSON.stringify({ meta, throughput, latency }, null, 2)}\n`);
-    const docPath = join(root, "docs/benchmarks.md");
-    let doc = readFileSync(docPath, "utf8");
-    const [a, b] = ["<!-- fleet-bench:start -->", "<!-- fleet-bench:end -->"];
-    const s = doc.indexOf(a);
-    const e = doc.indexOf(b);
-    doc = s >= 0 && e > s ? `${doc.slice(0, s)}${section}${doc.slice(e + b.length)}` : `${doc.trimEnd()}\n\n${section}\n`;
-    writeFileSync(docPath, doc);
+    publishBench(root, { results: "fleet.json", data: { meta, throughput, latency }, marker: "fleet", section });
   }
   console.log(section);
 } finally {

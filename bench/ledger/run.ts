@@ -5,13 +5,14 @@
  *
  * Run: bun bench/ledger/run.ts [--quick]   → bench/results/ledger.json and the ledger section of docs/benchmarks.md
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import type { FileSink, Subprocess } from "bun";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { summarize } from "../proxy/report.ts";
 import { renderLedgerMarkdown, type LatencyResult, type ThroughputResult } from "./report.ts";
+import { publishBench } from "../publish.ts";
 
 const root = join(import.meta.dir, "../..");
 const quick = process.argv.includes("--quick");
@@ -117,15 +118,7 @@ try {
   const rows = { expected, recorded: recorded.rows };
   const section = renderLedgerMarkdown(meta, throughput, latency, rows);
   if (!quick) {
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/ledger.json"), `${JSON.stringify({ meta, throughput, latency, rows, writer: recorded }, null, 2)}\n`);
-    const docPath = join(root, "docs/benchmarks.md");
-    let doc = readFileSync(docPath, "utf8");
-    const [a, b] = ["<!-- ledger-bench:start -->", "<!-- ledger-bench:end -->"];
-    const s = doc.indexOf(a);
-    const e = doc.indexOf(b);
-    doc = s >= 0 && e > s ? `${doc.slice(0, s)}${section}${doc.slice(e + b.length)}` : `${doc.trimEnd()}\n\n${section}\n`;
-    writeFileSync(docPath, doc);
+    publishBench(root, { results: "ledger.json", data: { meta, throughput, latency, rows, writer: recorded }, marker: "ledger", section });
   }
   console.log(section);
 } finally {

@@ -19,6 +19,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { cpuMs, rssMb } from "./proc.ts";
+import { publishBench } from "../publish.ts";
 
 const root = join(import.meta.dir, "../..");
 const withStrace = process.argv.includes("--strace");
@@ -176,16 +177,8 @@ try {
   }
 
   const meta = { date: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, durationS: Math.round((performance.now() - started) / 1000), load: { min: Math.min(...loads), max: Math.max(...loads) } };
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/idle.json"), `${JSON.stringify({ meta, results, syscalls }, null, 2)}\n`);
   const section = render(meta, results, syscalls);
-  const docPath = join(root, "docs/benchmarks.md");
-  let doc = readFileSync(docPath, "utf8");
-  const [a, b] = ["<!-- idle-bench:start -->", "<!-- idle-bench:end -->"];
-  const s = doc.indexOf(a);
-  const e = doc.indexOf(b);
-  doc = s >= 0 && e > s ? `${doc.slice(0, s)}${section}${doc.slice(e + b.length)}` : `${doc.trimEnd()}\n\n${section}\n`;
-  writeFileSync(docPath, doc);
+  publishBench(root, { results: "idle.json", data: { meta, results, syscalls }, marker: "idle", section });
   console.log(section);
 } finally {
   for (const p of procs) if (p.exitCode === null) p.kill();

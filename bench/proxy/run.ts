@@ -16,13 +16,14 @@
  *   → bench/results/proxy.json and the proxy section of docs/benchmarks.md (not with --quick)
  * `--compiled` builds and measures the release binary; `--bottle <command>` any other; default `bun src/cli/main.ts`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { LeafIssuer } from "../../src/ca/leaf.ts";
 import { cpuMs, rssMb, rssSampler } from "./proc.ts";
 import { CELLS, renderMarkdown, summarize, type Sample, type Setup } from "./report.ts";
+import { publishBench } from "../publish.ts";
 
 const root = join(import.meta.dir, "../..");
 const args = process.argv.slice(2);
@@ -138,14 +139,7 @@ try {
   };
   const section = renderMarkdown(meta, samples);
   if (!quick) {
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/proxy.json"), `${JSON.stringify({ meta, samples }, null, 2)}\n`);
-    const docPath = join(root, "docs/benchmarks.md");
-    let doc = readFileSync(docPath, "utf8");
-    const a = doc.indexOf("<!-- proxy-bench:start -->");
-    const b = doc.indexOf("<!-- proxy-bench:end -->");
-    doc = a >= 0 && b > a ? `${doc.slice(0, a)}${section}${doc.slice(b + "<!-- proxy-bench:end -->".length)}` : `${doc.trimEnd()}\n\n${section}\n`;
-    writeFileSync(docPath, doc);
+    publishBench(root, { results: "proxy.json", data: { meta, samples }, marker: "proxy", section });
   }
   console.log(section);
 } finally {
