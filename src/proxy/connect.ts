@@ -75,7 +75,7 @@ export function handleConnect(deps: ConnectDeps, req: IncomingMessage, socket: D
     socket.end(rawResponse(400, "Bad Request", reason));
     return;
   }
-  const decision = decide(run.routes, auth.host, run.provider);
+  const decision = decide(run.routes, auth.host, run.provider, run.allowlist);
   if (decision.kind === "deny") {
     audit({ host: auth.host, status: 403, decision: "deny", reason: decision.reason, bytesUp: 0, bytesDown: 0 });
     socket.end(rawResponse(403, "Forbidden", decision.reason));

@@ -20,6 +20,8 @@ export interface ProxyCommandOptions {
   /** Metered hosts to point at `upstream` or the simulator. */
   meteredHosts: string[];
   provider?: ProviderName;
+  /** The providers whose hosts `routes` holds (for what a denial says); default all of them. */
+  providers?: readonly ProviderName[];
   upstream?: string;
   /** Start the built-in simulated provider and send the metered hosts to it. */
   simulate?: boolean;
@@ -45,6 +47,16 @@ export interface ProxyCommandOptions {
 
 function auditLine(r: AuditRecord): string {
   return `${r.status} ${r.decision} ${r.method} ${r.host}${r.path}${r.reason ? ` — ${r.reason}` : ""} (${r.bytesUp}↑ ${r.bytesDown}↓ ${r.durationMs}ms)`;
+}
+
+/**
+ * What a "no route" denial says under `bottle proxy`: it has no bottle and no egress.routes, only the API hosts
+ * of the providers it serves (`--provider`), so the message names those and the two ways to reach another host.
+ */
+export function proxyAllowlist(routes: readonly Route[], providers?: readonly ProviderName[]): string {
+  const hosts = [...new Set(routes.map((r) => r.host))].join(", ");
+  const which = providers && providers.length === 1 ? `--provider ${providers[0]}: ${hosts}); omit --provider to serve every provider's API hosts` : `every provider's API hosts: ${hosts})`;
+  return `bottle proxy's allowlist (${which}; other hosts need \`bottle run\` with a bottle whose egress.routes allow them`;
 }
 
 function signals(): Promise<string> {
@@ -74,7 +86,7 @@ export async function runProxyCommand(o: ProxyCommandOptions): Promise<number> {
       },
     };
     const p = (proxy = createProxy({ caDir: o.caDir, hooks }));
-    return [p, await p.openRun({ runId, routes, log: o.log ?? "full", ...(o.provider ? { provider: o.provider } : {}), ...(o.port ? { listenPort: o.port } : {}) })];
+    return [p, await p.openRun({ runId, routes, log: o.log ?? "full", ...(o.provider ? { provider: o.provider } : {}), allowlist: proxyAllowlist(o.routes, o.providers ?? (o.provider ? [o.provider] : undefined)), ...(o.port ? { listenPort: o.port } : {}) })];
   };
   const [px, run] = await open().catch(async (e: unknown) => {
     await proxy?.close().catch(() => undefined);

@@ -73,7 +73,7 @@ export function fastConnect(deps: ConnectDeps, head: Uint8Array, credential: str
   if (credential !== undefined && !credentialMatches(authorization, credential)) return undefined;
   const auth = parseAuthority(m[1]!);
   if (!auth) return undefined;
-  const decision = decide(deps.run.routes, auth.host, deps.run.provider);
+  const decision = decide(deps.run.routes, auth.host, deps.run.provider, deps.run.allowlist);
   if (decision.kind !== "mitm") return undefined;
   try {
     return { host: auth.host, socketPath: deps.mitmSocket(mitmTarget(auth, decision)) };

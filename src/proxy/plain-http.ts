@@ -65,7 +65,7 @@ export async function handlePlainRequest(run: RunContext, req: IncomingMessage, 
   if (url.protocol !== "http:") return refuse(400, "error", host, path, `unsupported scheme ${url.protocol} in a plain proxy request`);
   const hostHeader = req.headers.host;
   if (hostHeader && hostHeaderName(hostHeader) !== host) return refuse(421, "refuse", host, path, `Host header ${hostHeaderName(hostHeader)} does not match the request target ${host}`);
-  const decision = decide(run.routes, host, run.provider);
+  const decision = decide(run.routes, host, run.provider, run.allowlist);
   if (decision.kind === "deny") return refuse(403, "deny", host, path, decision.reason);
   const port = url.port ? Number(url.port) : 80;
   const hasBody = req.method !== "GET" && req.method !== "HEAD";

@@ -56,6 +56,11 @@ export interface OpenRunOptions {
   log?: EgressLogLevel;
   /** The run's provider: attributes metered routes on hosts bottle does not know (gateways). */
   provider?: ProviderName;
+  /**
+   * How a "no route" denial names this run's allowlist and the way to change it, after "HOST is not on ";
+   * default a bottle's (`egress.routes`). `bottle proxy` has no bottle and says what applies to it instead.
+   */
+  allowlist?: string;
   /** Per-run hooks; default the proxy's. */
   hooks?: ProxyHooks;
   /** Listen on a loopback TCP port as well as the unix socket (default true). */
@@ -117,6 +122,7 @@ export function createProxy(opts: CreateProxyOptions = {}): EgressProxy {
       routes: o.routes,
       log: o.log ?? "blocks",
       ...(o.provider ? { provider: o.provider } : {}),
+      ...(o.allowlist ? { allowlist: o.allowlist } : {}),
       hooks: o.hooks ?? opts.hooks ?? {},
       auth,
       limits,

@@ -49,14 +49,20 @@ export function isMitm(route: Route, host: string): boolean {
 }
 
 /**
+ * What a denial says about the allowlist a host is missing from, and how to change it: a bottle's run names
+ * its egress routes. `bottle proxy` has no bottle, so it passes its own wording (see OpenRunOptions.allowlist).
+ */
+export const BOTTLE_ALLOWLIST = "this bottle's egress allowlist (add a route to egress.routes to allow it)";
+
+/**
  * A MITM'd host is metered when it is a known API host, or its route names a provider, an `upstream:` or an
  * `auth:`. Its usage is counted under ONE key, the one budgets use (DESIGN: the agent's provider name): the
  * run's provider when the run has one (a pi agent calling Anthropic's API spends `pi` tokens), else the
  * route's or the host's provider (`bottle proxy` without `--provider`).
  */
-export function decide(routes: readonly Route[], host: string, runProvider?: ProviderName): Decision {
+export function decide(routes: readonly Route[], host: string, runProvider?: ProviderName, allowlist: string = BOTTLE_ALLOWLIST): Decision {
   const route = matchRoute(routes, host);
-  if (!route) return { kind: "deny", reason: `${normalizeHost(host)} is not on this bottle's egress allowlist (add a route to egress.routes to allow it)` };
+  if (!route) return { kind: "deny", reason: `${normalizeHost(host)} is not on ${allowlist}` };
   if (!isMitm(route, host)) return { kind: "tunnel", route };
   const metered = route.provider ?? providerForHost(host) ?? (route.upstream || route.auth ? runProvider : undefined);
   if (!metered) return { kind: "mitm", route };

@@ -32,6 +32,8 @@ export interface RunContext {
   routes: Route[];
   log: EgressLogLevel;
   provider?: ProviderName;
+  /** How a "no route" denial names this run's allowlist and the way to change it (default: a bottle's). */
+  allowlist?: string;
   hooks: ProxyHooks;
   /** Resolved `auth:` secrets, keyed by route. */
   auth: Map<Route, InjectedAuth>;

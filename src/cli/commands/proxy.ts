@@ -111,6 +111,7 @@ export default defineCommand({
       routes,
       meteredHosts,
       ...(provider ? { provider } : {}),
+      providers,
       ...(args.upstream ? { upstream: args.upstream } : {}),
       simulate: !!args.simulate,
       log: level as EgressLogLevel,
