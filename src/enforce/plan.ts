@@ -42,7 +42,8 @@ export function launchBudget(i: LaunchBudgetInput): LaunchBudget {
   const bottles = i.bottles ?? [{ file: `bottles ${i.composed.requested.join(", ")}`, shutdown: i.composed.shutdown, preflight: i.composed.preflight }];
   const sources = {
     ...(i.shutdownFlag ? { flag: i.shutdownFlag } : {}),
-    agent: { file: i.agent.file, ...(i.agent.shutdown ? { shutdown: i.agent.shutdown } : {}) },
+    // A repository's file that shadows a host agent never sets its shutdown: the host agent's file did.
+    agent: { file: i.agent.shadows?.file ?? i.agent.file, ...(i.agent.shutdown ? { shutdown: i.agent.shutdown } : {}) },
     bottles: bottles.map((b) => ({ file: b.file, ...(b.shutdown ? { shutdown: b.shutdown } : {}), ...(b.preflight ? { preflight: b.preflight } : {}) })),
     settings: settingsSource(i.settings),
   };

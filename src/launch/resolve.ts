@@ -14,10 +14,11 @@ import { budgetsFor } from "../enforce/admission.ts";
 import { launchBudget } from "../enforce/plan.ts";
 import { NotFoundError, UsageError } from "../errors.ts";
 import { agentOrBroken, composeBottles, loadCatalog, loadSettings, type Catalog } from "../manifest/index.ts";
-import type { AgentManifest, BottleManifest } from "../manifest/types.ts";
+import type { AgentManifest, BottleManifest, ComposedBottle } from "../manifest/types.ts";
 import { bottleHome } from "../paths.ts";
 import { hostBinary } from "../providers/host-binary.ts";
-import { providerFor, providerRoutes } from "../providers/index.ts";
+import { providerFor, providerRoutes, type Provider } from "../providers/index.ts";
+import { normalizeHost } from "../proxy/routes.ts";
 import { skillSource } from "../providers/skills.ts";
 import { validateRoutes } from "../proxy/validate-routes.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
@@ -39,13 +40,19 @@ function findAgent(catalog: Catalog, name: string): AgentManifest {
   });
 }
 
+/** The file that set the agent's bottle: the host's when a repository's file shadows it; none when built in. */
+function agentFile(agent: AgentManifest): string | undefined {
+  const file = agent.shadows?.file ?? agent.file;
+  return file.startsWith("embedded:") ? undefined : file;
+}
+
 function findBottles(catalog: Catalog, req: LaunchRequest, agent: AgentManifest): BottleManifest[] {
   const names = req.bottles && req.bottles.length > 0 ? req.bottles : agent.bottle ? [agent.bottle] : [];
   const known = [...catalog.bottles.keys()].sort();
   if (names.length === 0) {
     throw new UsageError(`agent ${agent.name} has no default bottle and no --bottle was given`, {
       key: "--bottle",
-      ...(agent.source !== "embedded" ? { file: agent.file } : {}),
+      ...(agentFile(agent) ? { file: agentFile(agent) } : {}),
       fix: `${invocation(agent.name, known[0] ?? "NAME")} (bottles: ${known.join(", ") || "none yet"}), or add \`bottle: NAME\` to the agent`,
     });
   }
@@ -56,9 +63,26 @@ function findBottles(catalog: Catalog, req: LaunchRequest, agent: AgentManifest)
     const fromAgent = !(req.bottles && req.bottles.length > 0);
     throw new NotFoundError(`unknown bottle ${JSON.stringify(n)}${fromAgent ? ` (the default bottle of agent ${agent.name})` : ""}`, {
       key: fromAgent ? "bottle" : "--bottle",
-      ...(fromAgent && agent.source !== "embedded" ? { file: agent.file } : {}),
+      ...(fromAgent && agentFile(agent) ? { file: agentFile(agent) } : {}),
       fix: `${guess ? `did you mean ${guess}? ` : ""}bottles: ${known.join(", ") || "none"} — e.g. ${invocation(agent.name, guess ?? known[0] ?? "NAME")}`,
     });
+  });
+}
+
+/**
+ * An agent only the repository defines may default to a host bottle, but not to one that reaches hosts
+ * beyond its provider's own API hosts: a repository must not widen its own egress by naming the host's most
+ * permissive bottle. Passing `--bottle` is the user's explicit choice and is not checked.
+ */
+function checkRepositoryDefault(req: LaunchRequest, agent: AgentManifest, composed: ComposedBottle, provider: Provider): void {
+  if (agent.source !== "cwd" || agent.shadows || (req.bottles && req.bottles.length > 0)) return;
+  const own = new Set(providerRoutes(provider).map((r) => normalizeHost(r.host)));
+  const beyond = [...new Set(composed.routes.map((r) => normalizeHost(r.host)).filter((h) => !own.has(h)))];
+  if (beyond.length === 0) return;
+  throw new UsageError(`the repository's agent ${agent.name} names the default bottle ${agent.bottle}, which reaches hosts beyond ${agent.provider}'s API (${beyond.join(", ")})`, {
+    key: "bottle",
+    file: agent.file,
+    fix: `if you trust the repository, choose that bottle yourself: ${invocation(agent.name, agent.bottle ?? "NAME")}; or make its bottle: one that reaches only ${agent.provider}'s API (${[...own].join(", ")})`,
   });
 }
 
@@ -82,6 +106,7 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
     manifests.map((b) => b.name),
   );
   const provider = providerFor(agent.provider);
+  checkRepositoryDefault(req, agent, bottle, provider);
   const routes = runRoutes(bottle.routes, providerRoutes(provider));
   // A secret a route needs must be on the host now, not when the first request fails inside the bottle.
   validateRoutes(req.simulate ? routesToSimulator(routes, "http://127.0.0.1") : routes, env);

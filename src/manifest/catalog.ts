@@ -1,8 +1,8 @@
 /**
  * Finding every agent and bottle (DESIGN §2–3). Agents come from the embedded defaults, then
- * `$BOTTLE_HOME/agents`, then `./.bottle/agents` — a later source replaces an earlier one of the same name,
- * so cwd wins, except for budgets: a repository's agent keeps the host agent's budget it replaces
- * (`shadows`), and its own budget only ever applies in addition (docs/budgets.md). Bottles come from the
+ * `$BOTTLE_HOME/agents`, then `./.bottle/agents`. The user's file replaces a built-in one of the same name; a
+ * repository's file with a host agent's name can only add a budget to it (`shadows`; everything else stays
+ * the host's, see repo-agent.ts), and its own budget only ever applies in addition (docs/budgets.md). Bottles come from the
  * embedded defaults and `$BOTTLE_HOME/bottles` only: a bottle decides
  * what a sandbox may reach, and a repository must not be able to loosen its own sandbox, so bottle files
  * under `./.bottle/bottles` are ignored with a warning that says so. Every file is validated. An invalid
@@ -19,6 +19,7 @@ import { parseAgent } from "./agent.ts";
 import { parseBottle } from "./bottle.ts";
 import { EMBEDDED_AGENTS, EMBEDDED_BOTTLES } from "./embedded.ts";
 import { nameFromFile, type ManifestText } from "./manifest-file.ts";
+import { repositoryOnlyAgent, shadowHostAgent } from "./repo-agent.ts";
 import { isValidName } from "./names.ts";
 import { readYamlFile } from "./yaml-limits.ts";
 import type { AgentManifest, BottleManifest } from "./types.ts";
@@ -102,9 +103,13 @@ export function loadCatalog(opts: CatalogOptions = {}): Catalog {
       const name = nameFromFile(f);
       try {
         const a = parseAgent(read(f), source);
-        // A repository's agent replaces the host's of the same name, but the host's budget stays host policy.
-        const host = source === "cwd" ? agents.get(a.name) : undefined;
-        agents.set(a.name, host ? { ...a, shadows: { file: host.file, ...(host.budget ? { budget: host.budget } : {}) } } : a);
+        if (source === "cwd") {
+          // A repository's file may only make a host agent stricter, and never picks a shutdown policy.
+          const host = agents.get(a.name);
+          const r = host ? shadowHostAgent(host, a) : repositoryOnlyAgent(a);
+          agents.set(a.name, r.agent);
+          warnings.push(...r.warnings);
+        } else agents.set(a.name, a);
         broken.delete(a.name);
       } catch (e) {
         if (!(e instanceof ManifestError)) throw e;

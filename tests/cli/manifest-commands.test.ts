@@ -66,7 +66,9 @@ describe("the fixture tree: home, cwd and the ignored cwd bottle", () => {
     expect(r.stderr).toContain(`ignored ${join(fixture.cwd, ".bottle/bottles/wide-open.md")}: bottles are read only from ${join(fixture.home, "bottles")}, because a repository must not loosen its own sandbox`);
     expect(r.stderr).toContain("agent orphan");
     const helper = JSON.parse(r.stdout).find((a: { name: string }) => a.name === "helper");
-    expect(helper).toEqual({ name: "helper", provider: "codex", bottle: "ci", model: "gpt-5-codex", skills: [], source: "cwd", file: join(fixture.cwd, ".bottle/agents/helper.md") });
+    // The repository's helper.md would switch the host's pi helper to codex in the ci bottle: ignored, and said so.
+    expect(helper).toEqual({ name: "helper", provider: "pi", bottle: "tools", model: null, skills: [], source: "home", file: join(fixture.home, "agents/helper.md") });
+    expect(r.stderr).toContain(`ignored ${join(fixture.cwd, ".bottle/agents/helper.md")}: it has the name of the host agent helper`);
   });
 
   test("bottles --json never lists the cwd bottle", async () => {

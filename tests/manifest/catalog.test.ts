@@ -1,5 +1,6 @@
 /**
- * Discovery and precedence: embedded defaults < $BOTTLE_HOME < ./.bottle for agents; bottles only from
+ * Discovery and precedence: embedded defaults < $BOTTLE_HOME < ./.bottle for agents (a ./.bottle file with a
+ * host agent's name only adds a budget; see tests/launch/repo-agent-shadow.test.ts); bottles only from
  * embedded and $BOTTLE_HOME, a cwd bottle ignored with a warning that says why.
  */
 import { describe, expect, test } from "bun:test";
@@ -24,10 +25,14 @@ function tempTree(): { home: string; cwd: string } {
 describe("the valid fixture tree", () => {
   const c = loadCatalog({ home: HOME, cwd: CWD });
 
-  test("agents: embedded, then home, then cwd (cwd wins on a collision)", () => {
+  test("agents: embedded, then home, then cwd; a cwd file never changes a host agent's provider or bottle", () => {
     const by = (n: string) => c.agents.get(n)!;
     expect([...c.agents.keys()].sort()).toEqual(["claude", "codex", "helper", "orphan", "pi", "reviewer"]);
-    expect(by("helper")).toMatchObject({ source: "cwd", provider: "codex", bottle: "ci", model: "gpt-5-codex", file: join(CWD, ".bottle/agents/helper.md"), prompt: "Repository helper." });
+    // The repository's helper.md switches the host's pi helper to codex in the wider ci bottle: ignored whole.
+    expect(by("helper")).toMatchObject({ source: "home", provider: "pi", bottle: "tools", file: join(HOME, "agents/helper.md"), prompt: "Home helper." });
+    expect(c.warnings).toContain(
+      `ignored ${join(CWD, ".bottle/agents/helper.md")}: it has the name of the host agent helper (${join(HOME, "agents/helper.md")}) but provider codex, not pi; a repository's file may only add a budget to a host agent, so the agent runs as the host defines it; name the repository's agent differently (e.g. helper-repo) to use it`,
+    );
     expect(by("claude")).toMatchObject({ source: "home", bottle: "base", prompt: "My own Claude.", file: join(HOME, "agents/claude.md") });
     expect(by("codex")).toMatchObject({ source: "embedded", provider: "codex", bottle: "openai", file: "embedded:agents/codex.md" });
     expect(by("reviewer")).toEqual({
@@ -78,7 +83,7 @@ describe("the valid fixture tree", () => {
     expect(c.warnings.filter((w) => w.includes("orphan"))).toEqual([
       `agent orphan (${join(CWD, ".bottle/agents/orphan.md")}) names the default bottle nowhere, which is not defined; create ${join(HOME, "bottles/nowhere.md")} or pass --bottle`,
     ]);
-    expect(c.warnings).toHaveLength(2);
+    expect(c.warnings).toHaveLength(3);
   });
 });
 

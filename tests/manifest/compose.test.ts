@@ -97,7 +97,7 @@ describe("budget layers", () => {
   test("they fit enforce/plan.ts: the nearest ancestor's budget governs when the bottle has none for that provider", () => {
     const settings = loadSettings(HOME);
     const agent = catalog.agents.get("helper")!;
-    const composed = composeBottles(catalog, [agent.bottle!]);
+    const composed = composeBottles(catalog, ["ci"]);
     const r = launchBudget({ runId: "r", settings, agent, composed });
     expect(r.plan.budgets.codex).toEqual({ provider: "codex", tokens: 500000, scope: "parent", name: "web", file: b("web") });
     expect(r.plan.budgets.claude).toEqual({ provider: "claude", tokens: 1000000, per: "day", scope: "parent", name: "base", file: b("base") });

@@ -14,6 +14,7 @@ import { interactiveSession } from "../interactive.ts";
 import { publishAfterRun } from "../publish-record.ts";
 import { reportOutcome } from "../report-outcome.ts";
 import { repeatedFlag } from "../repeated-flag.ts";
+import { log } from "../../log.ts";
 
 /** Exit code when the wizard was cancelled (Ctrl-C, Esc, or No at the confirm): 128 + SIGINT, as shells do. */
 const EXIT_CANCELLED = 130;
@@ -84,6 +85,8 @@ export default defineCommand({
       process.stdout.write(args.json ? `${JSON.stringify(d.json, null, 2)}\n` : `${d.lines.join("\n")}\n`);
       return 0;
     }
+    // The wizard showed them before its y/N; headless, nobody saw the plan, so they go to stderr now.
+    if (req.headless) for (const w of plan.warnings) log.warn(w);
     const outcome = await launch(plan);
     return publishAfterRun(outcome, reportOutcome(outcome), { headless: req.headless, report: args.report });
   },
