@@ -12,7 +12,7 @@ mode="${1:-both}"
 
 if [ "$mode" != "--unprivileged" ]; then
   echo "isolation suite as $(id -un) (uid $(id -u))" >&2
-  bun test tests/isolation/
+  bun test --timeout 60000 tests/isolation/
 fi
 if [ "$(id -u)" != 0 ]; then
   [ "$mode" = "--unprivileged" ] && echo "isolation: already unprivileged (uid $(id -u)); ran nothing as a throwaway user" >&2
@@ -46,4 +46,4 @@ fi
 echo "isolation suite as $user (uid $(id -u "$user"))" >&2
 runuser -u "$user" -- env -i PATH="$PATH" HOME="$home" LANG="${LANG:-C.UTF-8}" ${CI:+CI="$CI"} \
   ${BOTTLE_AGENTS_DIR:+BOTTLE_AGENTS_DIR="$BOTTLE_AGENTS_DIR"} \
-  sh -c 'cd "$1" && exec bun test tests/isolation/' isolation "$src"
+  sh -c 'cd "$1" && exec bun test --timeout 60000 tests/isolation/' isolation "$src"

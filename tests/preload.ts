@@ -34,5 +34,7 @@ afterAll(() => {
 }, 60_000);
 
 // bunfig.toml's `[test] timeout` is not applied by this Bun version (a 6 s test fails at 5 s with it set),
-// so the default is set here too. Real-process suites set their own, longer ones.
+// and a default set here holds only for the first test file of a run (the next files are back at 5 s).
+// So the project's test commands pass `--timeout 60000` (scripts/test.sh, scripts/test-isolation.sh); this
+// covers a single file run by hand. Real-process suites set their own, longer ones.
 setDefaultTimeout(60_000);

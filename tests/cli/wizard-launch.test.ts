@@ -14,6 +14,48 @@ import { AGENTS_BIN } from "../helpers/agent-suite.ts";
 import { Terminal } from "../support/terminal.ts";
 import { ledgerRuns, MAIN, processesFor, runDirs, shellEnv, wizardHome } from "../support/wizard-fixture.ts";
 
+/**
+ * Types a prompt into Claude Code's input box and submits it, the way a person does: the Enter key goes
+ * only once the text is in the box. Sent together, as one read (a loaded machine delays the agent's first
+ * reads), text and Enter look like a paste, and Claude Code keeps a pasted Enter as a newline in the box.
+ * An Enter on an empty box does nothing, so one more is pressed when nothing has started after a while.
+ */
+async function submitPrompt(t: Terminal, text: string): Promise<void> {
+  await t.waitFor(/❯\s*\n/, 30_000); // the empty input box is drawn
+  t.type(text);
+  await t.waitFor(new RegExp(`❯\\s${text}`), 30_000); // (the space Claude Code draws after ❯ is a no-break space)
+  t.keys("Enter");
+  const started = /esc to interrupt|This answer comes from/;
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      await t.waitFor(started, 5_000);
+      return;
+    } catch {
+      t.keys("Enter");
+    }
+  }
+  await t.waitFor(started, 1);
+}
+
+/**
+ * Waits for Claude Code's welcome, answering with Enter each question it asks first ("Enter to confirm"):
+ * the folder trust question always, and whatever else a first run of this version may ask.
+ */
+async function passFirstRunQuestions(t: Terminal): Promise<void> {
+  const deadline = Date.now() + 90_000;
+  let answeredAt = 0;
+  for (;;) {
+    const s = await t.waitFor(/Welcome|Enter to confirm/, Math.max(1, deadline - Date.now()));
+    if (s.includes("Welcome")) return;
+    if (Date.now() - answeredAt > 2_000) {
+      t.keys("Enter");
+      answeredAt = Date.now();
+    }
+    await Bun.sleep(100);
+  }
+}
+
 let term: Terminal | undefined;
 afterEach(() => {
   term?.close();
@@ -37,17 +79,15 @@ describe("bottle run, interactive", () => {
     expect(runDirs(fx.home)).toEqual([]);
     t.keys("y");
 
-    // Claude Code's own screen, on this terminal. Its first-run trust question, when it asks, is answered.
-    const screen = await t.waitFor(/Yes, I trust this folder|Welcome/, 60_000);
-    if (screen.includes("Yes, I trust this folder")) t.keys("Enter");
-    await t.waitFor("Welcome", 30_000);
+    // Claude Code's own screen, on this terminal. Its first-run questions (the folder trust question, on
+    // every fresh run home) are answered with their defaults.
+    await passFirstRunQuestions(t);
     const [run] = ledgerRuns(fx.home);
     expect(run).toMatchObject({ label: "wizard-e2e", color, agent: "claude", bottles: '["anthropic"]' });
     expect(t.title()).toBe("wizard-e2e"); // the terminal is named after the run
     expect(runDirs(fx.home)).toEqual([run!.id]);
 
-    t.type("say hello");
-    t.keys("Enter");
+    await submitPrompt(t, "say hello");
     await t.waitFor(/● This answer comes from bottle.s built-in simulated provider/, 60_000);
     await t.waitFor(/✻ [A-Z][a-z]+ for \d+/, 60_000); // the turn is over: the agent waits for the next prompt
     t.keys("C-c");

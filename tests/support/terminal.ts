@@ -56,10 +56,20 @@ export class Terminal {
   /** Waits until the screen matches; throws with the screen attached when it does not within `timeoutMs`. */
   async waitFor(what: string | RegExp, timeoutMs = 20_000, escapes = false): Promise<string> {
     const deadline = Date.now() + timeoutMs;
+    const shows = (s: string) => (typeof what === "string" ? s.includes(what) : what.test(s));
     for (;;) {
       const s = this.screen(escapes);
-      if (typeof what === "string" ? s.includes(what) : what.test(s)) return s;
-      if (Date.now() > deadline) throw new Error(`terminal never showed ${String(what)}; the screen was:\n${s}`);
+      if (shows(s)) return s;
+      const ended = this.status();
+      if (ended !== undefined) {
+        // The command has exited: what it did not draw it never will. One more look, after tmux has
+        // drawn the last of its output, then fail now rather than at the deadline.
+        await Bun.sleep(200);
+        const last = this.screen(escapes);
+        if (shows(last)) return last;
+        throw new Error(`terminal never showed ${String(what)}: the command exited with status ${ended}; the screen was:\n${last}`);
+      }
+      if (Date.now() > deadline) throw new Error(`terminal never showed ${String(what)} in ${timeoutMs} ms; the screen was:\n${s}`);
       await Bun.sleep(50);
     }
   }
