@@ -7,9 +7,11 @@
 import { createConsola } from "consola";
 import { colors } from "consola/utils";
 import { setLogger } from "../log.ts";
+import { isCompiled } from "../backends/self.ts";
 import { versionLine } from "../version.ts";
 import { dispatch } from "./dispatch.ts";
 import { formatError } from "./format-error.ts";
+import { forgetGcTimerSetting, gcTimerReexec } from "./gc-timer-reexec.ts";
 import { rootCommand } from "./root.ts";
 
 export async function main(argv: string[]): Promise<number> {
@@ -47,7 +49,24 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * A proxy host starts again at once with Bun's GC timer off (gc-timer-reexec.ts says why). If the execve
+ * fails, the process carries on as it is: the timer costs idle CPU, never correctness.
+ */
+function restartWithGcTimerOff(argv: string[]): void {
+  const self = { execPath: process.execPath, argv0: process.argv0, argv: process.argv, execArgv: process.execArgv, compiled: isCompiled() };
+  const next = gcTimerReexec(argv.filter((a) => a !== "--debug"), process.env, self);
+  if (!next || typeof process.execve !== "function") return;
+  try {
+    process.execve(next.file, next.argv, next.env);
+  } catch (e) {
+    if (argv.includes("--debug") || process.env.BOTTLE_DEBUG) process.stderr.write(`could not restart with Bun's GC timer off (${(e as Error).message}); running with it on\n`);
+  }
+}
+
 if (import.meta.main) {
+  restartWithGcTimerOff(process.argv.slice(2));
+  forgetGcTimerSetting(process.env);
   const code = await main(process.argv.slice(2));
   process.exit(code);
 }

@@ -18,7 +18,7 @@ function firstVersion(text: string): string | undefined {
 export async function sandboxCheck(home: string): Promise<Check> {
   const a = await new SandboxBackend({ home }).available();
   if (!a.ok) return { name: "backend sandbox", status: "warn", detail: a.reason, fix: a.fix };
-  const v = Bun.spawnSync(["bwrap", "--version"], { stdout: "pipe", stderr: "pipe" }).stdout.toString().trim();
+  const v = Bun.spawnSync(["bwrap", "--version"], { env: process.env, stdout: "pipe", stderr: "pipe" }).stdout.toString().trim();
   return { name: "backend sandbox", status: "ok", detail: `${v || "bubblewrap"}; it creates user and network namespaces here` };
 }
 

@@ -63,7 +63,7 @@ export class SandboxBackend implements Backend {
       throw e;
     }
     const userns = identity.kind === "userns" ? ["--unshare-user"] : [];
-    const probe = Bun.spawnSync([exe, ...userns, "--unshare-net", "--ro-bind", "/", "/", "--", "true"], { stderr: "pipe" });
+    const probe = Bun.spawnSync([exe, ...userns, "--unshare-net", "--ro-bind", "/", "/", "--", "true"], { env: process.env, stderr: "pipe" });
     if (probe.exitCode !== 0) {
       const why = new TextDecoder().decode(probe.stderr).trim();
       return { ok: false, reason: `bwrap cannot create namespaces here (${why})`, fix: "enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1) or use --backend docker" };
