@@ -1,28 +1,43 @@
 /**
- * Where an idle `bottle proxy` spends its CPU, and whether bottle could remove it. The budget benchmark
- * (bench/ledger/budgets.ts) measures idle CPU over the 30 s that start 3 s after a load; that figure sat at
- * 0.2-0.27 % of a core against a goal of 0.05 %. This benchmark keeps that method and adds what it cannot
- * show: the minute after it (the process long idle), and the same proxy under the Bun runtime's GC-timer
- * settings, which Bun reads from the environment once, when its VM starts (setting them in process.env
- * later has no effect), so the rows tell whether exporting them would be worth a self re-exec.
+ * Where an idle `bottle proxy` spends its CPU, and what bottle's restart with Bun's GC timer off
+ * (src/cli/gc-timer-reexec.ts) buys and costs. The budget benchmark (bench/ledger/budgets.ts) measures idle
+ * CPU over the 30 s that start 3 s after a load; that figure sat at 0.2-0.27 % of a core against a goal of
+ * 0.05 %, most of it Bun's own GC timer, which Bun reads from the environment once, when its VM starts.
  *
- * Per variant, in one run: the real `bottle proxy --upstream` of this tree, a loopback TLS upstream with a
- * 30-word streamed reply, the benchmark client at c=1 (300 requests) then c=50 (1000), a 3 s pause, CPU over
- * 30 s ("after load", the budget benchmark's window), then CPU over the next 60 s ("long idle"). With
- * `--strace` a last default proxy is traced (`strace -f -c`) over the same 30 s window and over a long-idle
- * window, and the syscall counts are reported per minute; strace slows the process, so its CPU is not used.
+ * Two compiled `bottle` binaries, built here with the release options: "before", the commit before the
+ * restart (`--before <rev>`; default the parent of the commit that added gc-timer-reexec.ts), and "after",
+ * this tree, which restarts itself with `BUN_GC_TIMER_DISABLE=1`. Idle, per binary: the real `bottle proxy
+ * --upstream`, a loopback TLS upstream with a 30-word streamed reply, the benchmark client at c=1 (300
+ * requests) then c=50 (1000), a 3 s pause, CPU over 30 s ("after load", the budget benchmark's window), then
+ * CPU over the next 60 s ("long idle"). With `--strace` a last "after" proxy is traced (`strace -f -c`) over
+ * the same windows and the syscall counts are reported per minute; strace slows the process, so its CPU is
+ * not used.
  *
- * Run: bun bench/proxy/idle.ts [--strace]  → bench/results/idle.json and the idle section of docs/benchmarks.md
+ * Start time, what the restart costs: `--rounds N` (default 10) rounds, the setups' order rotating each
+ * round, of `bottle --version`, `bottle proxy` from spawn to its ready line, and the wall time of a
+ * headless `bottle run claude --simulate --backend sandbox` (the real Claude Code CLI from the agents
+ * cache, $BOTTLE_AGENTS_DIR), for "before", "after" and "after" with `BOTTLE_NO_REEXEC=1`; medians, and the
+ * median of per-round ratios to "before".
+ *
+ * Run: bun bench/proxy/idle.ts [--strace] [--rounds N] [--before <rev>]
+ *   → bench/results/idle.json and the idle section of docs/benchmarks.md
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { cpuMs, rssMb } from "./proc.ts";
+import { median } from "./report.ts";
 import { publishBench } from "../publish.ts";
 
 const root = join(import.meta.dir, "../..");
 const withStrace = process.argv.includes("--strace");
+const flag = (name: string) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+};
+const ROUNDS = Number(flag("--rounds") ?? 10);
+const agentsBin = join(process.env.BOTTLE_AGENTS_DIR ?? join(root, ".cache/agents"), "node_modules/.bin");
 const work = mkdtempSync(join(tmpdir(), "bottle-bench-idle-"));
 const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k) && k !== "NODE_EXTRA_CA_CERTS" && !k.startsWith("BUN_GC_") && k !== "BUN_IDLE_GC_SECONDS") env[k] = v;
@@ -74,6 +89,8 @@ async function start(cmd: string[], extraEnv: Record<string, string> = {}): Prom
 
 interface VariantResult {
   variant: string;
+  /** BUN_GC_TIMER_DISABLE=1 was in the environment the serving process was started with */
+  gcTimerOff: boolean;
   afterLoadPct: number;
   longIdlePct: number;
   /** the same windows in /proc/<pid>/stat ticks, the budget benchmark's method */
@@ -83,11 +100,17 @@ interface VariantResult {
   rssIdleMb: number;
 }
 
-const VARIANTS: Array<{ variant: string; env: Record<string, string> }> = [
-  { variant: "default", env: {} },
-  { variant: "BUN_GC_TIMER_INTERVAL=30000", env: { BUN_GC_TIMER_INTERVAL: "30000" } },
-  { variant: "BUN_GC_TIMER_DISABLE=1", env: { BUN_GC_TIMER_DISABLE: "1" } },
-];
+interface StartResult {
+  setup: string;
+  /** medians, ms */
+  versionMs: number;
+  proxyReadyMs: number;
+  runMs: number;
+  /** medians of per-round ratios to "before" */
+  versionX: number;
+  proxyReadyX: number;
+  runX: number;
+}
 
 /** syscall name → calls, from `strace -c` output. */
 function straceCounts(file: string): Record<string, number> {
@@ -99,24 +122,51 @@ function straceCounts(file: string): Record<string, number> {
   return out;
 }
 
+function git(args: string[]): string {
+  const r = Bun.spawnSync(["git", "-C", root, ...args], { env, stdout: "pipe", stderr: "pipe" });
+  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
+  return r.stdout.toString().trim();
+}
+
+/** The release build of a source tree, into `outdir`. */
+async function build(tree: string, outdir: string): Promise<string> {
+  const p = Bun.spawn(["bun", join(tree, "scripts/build.ts"), "--outdir", outdir], { cwd: tree, env, stdout: "pipe", stderr: "pipe" });
+  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
+  if (code !== 0) throw new Error(`build of ${tree} failed (${code}): ${err}`);
+  return join(outdir, "bottle");
+}
+
+/** The environment the process image was started with (what Bun's runtime read). */
+function startedWith(pid: number): string[] {
+  return readFileSync(`/proc/${pid}/environ`, "utf8").split("\0");
+}
+
 try {
   const started = performance.now();
+  const beforeRev = flag("--before") ?? `${git(["log", "--diff-filter=A", "--format=%H", "--", "src/cli/gc-timer-reexec.ts"]).split("\n").pop()}^`;
+  const beforeCommit = git(["rev-parse", "--short=12", beforeRev]);
+  const beforeTree = join(work, "before-src");
+  mkdirSync(beforeTree);
+  const archive = Bun.spawnSync(["sh", "-c", `git -C '${root}' archive '${beforeCommit}' | tar -x -C '${beforeTree}'`], { env, stderr: "pipe" });
+  if (archive.exitCode !== 0) throw new Error(`git archive ${beforeCommit}: ${archive.stderr.toString()}`);
+  symlinkSync(join(root, "node_modules"), join(beforeTree, "node_modules"));
+  const bins = { before: await build(beforeTree, join(work, "dist-before")), after: await build(root, join(work, "dist-after")) };
+
   const upstreamCaDir = join(work, "upstream-ca");
   const upstreamCaFile = join(work, "upstream-ca.pem");
   writeFileSync(upstreamCaFile, loadOrCreateCa(upstreamCaDir).certPem);
   const up = await start(["bun", join(root, "bench/proxy/upstream.ts"), upstreamCaDir, "30"]);
   const loads: number[] = [loadavg()[0]!];
 
-  const loaded = async (i: number, extraEnv: Record<string, string>) => {
+  const loaded = async (i: number, bin: string) => {
     const home = join(work, `home-${i}`);
     mkdirSync(home, { recursive: true });
     writeFileSync(join(home, "settings.yml"), "budget:\n  claude: { tokens: 1000000000000, per: month }\n");
     const ca = [loadOrCreateCa(upstreamCaDir).certPem, loadOrCreateCa(join(home, "ca")).certPem];
-    const px = await start(["bun", join(root, "src/cli/main.ts"), "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${up.info.port}`, "--json", "--log", "blocks"], {
+    const px = await start([bin, "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${up.info.port}`, "--json", "--log", "blocks"], {
       BOTTLE_HOME: home,
       HOME: join(work, "home"),
       NODE_EXTRA_CA_CERTS: upstreamCaFile,
-      ...extraEnv,
     });
     const proxy = (px.info.env as Record<string, string>).HTTPS_PROXY!;
     for (const [concurrency, requests] of [[1, 300], [50, 1000]] as const) {
@@ -130,9 +180,14 @@ try {
     return { px, rssLoadedMb };
   };
 
+  const variants = [
+    { variant: `before (${beforeCommit})`, bin: bins.before },
+    { variant: "after (restarts with BUN_GC_TIMER_DISABLE=1)", bin: bins.after },
+  ];
   const results: VariantResult[] = [];
-  for (const [i, v] of VARIANTS.entries()) {
-    const { px, rssLoadedMb } = await loaded(i, v.env);
+  for (const [i, v] of variants.entries()) {
+    const { px, rssLoadedMb } = await loaded(i, v.bin);
+    const gcTimerOff = startedWith(px.pid).includes("BUN_GC_TIMER_DISABLE=1");
     const [c0, n0] = [cpuMs(px.pid), threadCpuMs(px.pid)];
     await Bun.sleep(AFTER_LOAD_MS);
     const [c1, n1] = [cpuMs(px.pid), threadCpuMs(px.pid)];
@@ -140,6 +195,7 @@ try {
     const [c2, n2] = [cpuMs(px.pid), threadCpuMs(px.pid)];
     const r: VariantResult = {
       variant: v.variant,
+      gcTimerOff,
       afterLoadPct: (grown(n0, n1) / AFTER_LOAD_MS) * 100,
       longIdlePct: (grown(n1, n2) / LONG_IDLE_MS) * 100,
       afterLoadTicksPct: ((c1 - c0) / AFTER_LOAD_MS) * 100,
@@ -151,12 +207,12 @@ try {
     await px.proc.exited;
     results.push(r);
     loads.push(loadavg()[0]!);
-    console.error(`${r.variant.padEnd(28)} after load ${r.afterLoadPct.toFixed(3)} % (ticks ${r.afterLoadTicksPct.toFixed(3)} %)  long idle ${r.longIdlePct.toFixed(3)} % (ticks ${r.longIdleTicksPct.toFixed(3)} %)  RSS ${r.rssLoadedMb.toFixed(0)} → ${r.rssIdleMb.toFixed(0)} MB`);
+    console.error(`${r.variant.padEnd(48)} timer off ${r.gcTimerOff}  after load ${r.afterLoadPct.toFixed(3)} % (ticks ${r.afterLoadTicksPct.toFixed(3)} %)  long idle ${r.longIdlePct.toFixed(3)} % (ticks ${r.longIdleTicksPct.toFixed(3)} %)  RSS ${r.rssLoadedMb.toFixed(0)} → ${r.rssIdleMb.toFixed(0)} MB`);
   }
 
   let syscalls: { afterLoad: Record<string, number>; longIdle: Record<string, number> } | undefined;
   if (withStrace) {
-    const { px } = await loaded(VARIANTS.length, {});
+    const { px } = await loaded(variants.length, bins.after);
     const trace = async (ms: number, file: string) => {
       const st = Bun.spawn(["strace", "-f", "-c", "-p", String(px.pid), "-o", file], { stdout: "ignore", stderr: "ignore" });
       procs.push(st);
@@ -176,9 +232,68 @@ try {
     console.error(JSON.stringify(syscalls));
   }
 
-  const meta = { date: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, durationS: Math.round((performance.now() - started) / 1000), load: { min: Math.min(...loads), max: Math.max(...loads) } };
-  const section = render(meta, results, syscalls);
-  publishBench(root, { results: "idle.json", data: { meta, results, syscalls }, marker: "idle", section });
+  // Start time: the same three measurements for each setup in every round, the order rotating.
+  const setups = [
+    { setup: "before", bin: bins.before, env: {} as Record<string, string> },
+    { setup: "after", bin: bins.after, env: {} as Record<string, string> },
+    { setup: "after, BOTTLE_NO_REEXEC=1", bin: bins.after, env: { BOTTLE_NO_REEXEC: "1" } },
+  ];
+  const samples = setups.map(() => ({ version: [] as number[], proxyReady: [] as number[], run: [] as number[] }));
+  const setupEnv = (i: number, extra: Record<string, string>) => ({ ...env, HOME: join(work, "home"), BOTTLE_HOME: join(work, `start-home-${i}`), NO_COLOR: "1", TZ: "UTC", PATH: `${agentsBin}:${env.PATH ?? "/usr/bin:/bin"}`, ...extra });
+  const timed = async (cmd: string[], e: Record<string, string>, cwd: string = work): Promise<number> => {
+    const t0 = performance.now();
+    const p = Bun.spawn(cmd, { cwd, env: e, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
+    procs.push(p);
+    const [, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
+    if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}: ${err}`);
+    return performance.now() - t0;
+  };
+  const untilReady = async (bin: string, e: Record<string, string>): Promise<number> => {
+    const t0 = performance.now();
+    const p = Bun.spawn([bin, "proxy", "--simulate", "--provider", "claude", "--json"], { env: e, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
+    procs.push(p);
+    const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
+    let text = "";
+    while (!text.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error(`${bin} proxy exited before it was ready`);
+      text += new TextDecoder().decode(value);
+    }
+    const ms = performance.now() - t0;
+    p.kill("SIGTERM");
+    await p.exited;
+    return ms;
+  };
+  for (const [i] of setups.entries()) mkdirSync(join(work, `start-home-${i}`));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let k = 0; k < setups.length; k++) {
+      const i = (round + k) % setups.length;
+      const s = setups[i]!;
+      const e = setupEnv(i, s.env);
+      for (let n = 0; n < 3; n++) samples[i]!.version.push(await timed([s.bin, "--version"], e));
+      samples[i]!.proxyReady.push(await untilReady(s.bin, e));
+      const ws = mkdtempSync(join(work, "ws-"));
+      samples[i]!.run.push(await timed([s.bin, "run", "claude", "--headless", "--prompt", "Say hello.", "--simulate", "--backend", "sandbox"], e, ws));
+    }
+    loads.push(loadavg()[0]!);
+    console.error(`start round ${round + 1}/${ROUNDS}`);
+  }
+  const perRound = (i: number, pick: (x: (typeof samples)[number]) => number[], per: number) =>
+    Array.from({ length: ROUNDS }, (_, r) => median(pick(samples[i]!).slice(r * per, (r + 1) * per)) / median(pick(samples[0]!).slice(r * per, (r + 1) * per)));
+  const starts: StartResult[] = setups.map((s, i) => ({
+    setup: s.setup,
+    versionMs: median(samples[i]!.version),
+    proxyReadyMs: median(samples[i]!.proxyReady),
+    runMs: median(samples[i]!.run),
+    versionX: median(perRound(i, (x) => x.version, 3)),
+    proxyReadyX: median(perRound(i, (x) => x.proxyReady, 1)),
+    runX: median(perRound(i, (x) => x.run, 1)),
+  }));
+  for (const r of starts) console.error(JSON.stringify(r));
+
+  const meta = { date: new Date().toISOString(), bun: Bun.version, cpus: navigator.hardwareConcurrency, durationS: Math.round((performance.now() - started) / 1000), load: { min: Math.min(...loads), max: Math.max(...loads) }, before: beforeCommit, rounds: ROUNDS };
+  const section = render(meta, results, syscalls, starts);
+  publishBench(root, { results: "idle.json", data: { meta, results, syscalls, starts, samples: Object.fromEntries(setups.map((s, i) => [s.setup, samples[i]])) }, marker: "idle", section });
   console.log(section);
 } finally {
   for (const p of procs) if (p.exitCode === null) p.kill();
@@ -186,26 +301,33 @@ try {
 }
 
 function render(
-  meta: { date: string; bun: string; cpus: number; durationS: number; load: { min: number; max: number } },
+  meta: { date: string; bun: string; cpus: number; durationS: number; load: { min: number; max: number }; before: string; rounds: number },
   rs: VariantResult[],
   syscalls: { afterLoad: Record<string, number>; longIdle: Record<string, number> } | undefined,
+  starts: StartResult[],
 ): string {
   const f = (x: number, d = 0) => x.toFixed(d);
   const lines = [
     "<!-- idle-bench:start -->",
-    "## Idle CPU of the proxy, and the Bun runtime's GC timer",
+    "## Idle CPU of the proxy, and bottle's restart with Bun's GC timer off",
     "",
-    `\`bun bench/proxy/idle.ts${syscalls ? " --strace" : ""}\` — ${meta.date}, Bun ${meta.bun}, ${meta.cpus} CPUs (shared; load average ${f(meta.load.min, 1)}–${f(meta.load.max, 1)}), ${meta.durationS} s. The real \`bottle proxy --upstream\` of this tree after 300 requests at c=1 and 1000 at c=50; "after load" is the budget benchmark's window (30 s starting 3 s after the load), "long idle" the 60 s after it. CPU is the growth of each of the proxy's threads' \`se.sum_exec_runtime\` in /proc/<pid>/task/<tid>/sched (nanosecond resolution; a thread that exits in the window loses what it ran there); in brackets the budget benchmark's /proc/<pid>/stat figure, counted in 10 ms ticks (one tick in 30 s is 0.033 %).`,
+    `\`bun bench/proxy/idle.ts${syscalls ? " --strace" : ""} --rounds ${meta.rounds}\` — ${meta.date}, Bun ${meta.bun}, ${meta.cpus} CPUs (shared; load average ${f(meta.load.min, 1)}–${f(meta.load.max, 1)}), ${meta.durationS} s. Two compiled release builds: **before**, commit ${meta.before} (the GC timer on), and **after**, this tree, whose \`bottle run\`, \`resume\` and \`proxy\` restart themselves once with \`BUN_GC_TIMER_DISABLE=1\` (src/cli/gc-timer-reexec.ts). Idle: the real \`bottle proxy --upstream\` after 300 requests at c=1 and 1000 at c=50; "after load" is the budget benchmark's window (30 s starting 3 s after the load), "long idle" the 60 s after it. CPU is the growth of each of the proxy's threads' \`se.sum_exec_runtime\` in /proc/<pid>/task/<tid>/sched (nanosecond resolution; a thread that exits in the window loses what it ran there); in brackets the budget benchmark's /proc/<pid>/stat figure, counted in 10 ms ticks (one tick in 30 s is 0.033 %). "Timer off" is read from the serving process's /proc/<pid>/environ.`,
     "",
-    "| Bun environment of the proxy | after load (% of a core) | long idle (% of a core) | RSS after load → after idle (MB) |",
+    "| proxy | timer off | after load (% of a core) | long idle (% of a core) | RSS after load → after idle (MB) |",
+    "|---|---|---:|---:|---:|",
+    ...rs.map((r) => `| ${r.variant} | ${r.gcTimerOff ? "yes" : "no"} | ${f(r.afterLoadPct, 3)} (${f(r.afterLoadTicksPct, 3)}) | ${f(r.longIdlePct, 3)} (${f(r.longIdleTicksPct, 3)}) | ${f(r.rssLoadedMb)} → ${f(r.rssIdleMb)} |`),
+    "",
+    `What the restart costs at start, ${meta.rounds} rounds, the setups interleaved (order rotating); medians, and in brackets the median of per-round ratios to before: \`bottle --version\` (3 per round), \`bottle proxy --simulate\` from spawn to its ready line, and the wall time of \`bottle run claude --headless --prompt … --simulate --backend sandbox\` (the real Claude Code CLI in a sandbox bottle, four metered requests).`,
+    "",
+    "| setup | `--version` (ms) | `proxy` to ready (ms) | `run --headless --simulate` (ms) |",
     "|---|---:|---:|---:|",
-    ...rs.map((r) => `| ${r.variant === "default" ? "none (what bottle runs with)" : `\`${r.variant}\``} | ${f(r.afterLoadPct, 3)} (${f(r.afterLoadTicksPct, 3)}) | ${f(r.longIdlePct, 3)} (${f(r.longIdleTicksPct, 3)}) | ${f(r.rssLoadedMb)} → ${f(r.rssIdleMb)} |`),
+    ...starts.map((s) => `| ${s.setup} | ${f(s.versionMs, 1)} (${f(s.versionX, 2)}×) | ${f(s.proxyReadyMs)} (${f(s.proxyReadyX, 2)}×) | ${f(s.runMs)} (${f(s.runX, 2)}×) |`),
   ];
   if (syscalls) {
     const names = [...new Set([...Object.keys(syscalls.afterLoad), ...Object.keys(syscalls.longIdle)])].sort((x, y) => (syscalls.afterLoad[y] ?? 0) - (syscalls.afterLoad[x] ?? 0));
     lines.push(
       "",
-      "Syscalls of another default proxy per minute (`strace -f -c`, all threads), over the after-load window and over 63–123 s after the load:",
+      "Syscalls of another \"after\" proxy per minute (`strace -f -c`, all threads), over the after-load window and over 63–123 s after the load:",
       "",
       "| syscall | after load (per min) | long idle (per min) |",
       "|---|---:|---:|",
