@@ -18,11 +18,11 @@ import type { AgentManifest, BottleManifest, ComposedBottle } from "../manifest/
 import { bottleHome } from "../paths.ts";
 import { hostBinary } from "../providers/host-binary.ts";
 import { providerFor, providerRoutes, type Provider } from "../providers/index.ts";
-import { normalizeHost } from "../proxy/routes.ts";
 import { skillSource } from "../providers/skills.ts";
 import { validateRoutes } from "../proxy/validate-routes.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
 import { newRunId } from "./ids.ts";
+import { providerHosts, repositoryDefaultBeyond, repositoryDefaultProblem } from "./repo-default.ts";
 import { uniqueLabel } from "./label.ts";
 import { runRoutes } from "./routes.ts";
 import { routesToSimulator } from "./simulated.ts";
@@ -69,20 +69,15 @@ function findBottles(catalog: Catalog, req: LaunchRequest, agent: AgentManifest)
   });
 }
 
-/**
- * An agent only the repository defines may default to a host bottle, but not to one that reaches hosts
- * beyond its provider's own API hosts: a repository must not widen its own egress by naming the host's most
- * permissive bottle. Passing `--bottle` is the user's explicit choice and is not checked.
- */
+/** A repository-only agent's default bottle may not reach beyond its provider's API (repo-default.ts). */
 function checkRepositoryDefault(req: LaunchRequest, agent: AgentManifest, composed: ComposedBottle, provider: Provider): void {
-  if (agent.source !== "cwd" || agent.shadows || (req.bottles && req.bottles.length > 0)) return;
-  const own = new Set(providerRoutes(provider).map((r) => normalizeHost(r.host)));
-  const beyond = [...new Set(composed.routes.map((r) => normalizeHost(r.host)).filter((h) => !own.has(h)))];
+  if (req.bottles && req.bottles.length > 0) return;
+  const beyond = repositoryDefaultBeyond(agent, composed.routes, provider);
   if (beyond.length === 0) return;
-  throw new UsageError(`the repository's agent ${agent.name} names the default bottle ${agent.bottle}, which reaches hosts beyond ${agent.provider}'s API (${beyond.join(", ")})`, {
+  throw new UsageError(repositoryDefaultProblem(agent, beyond), {
     key: "bottle",
     file: agent.file,
-    fix: `if you trust the repository, choose that bottle yourself: ${invocation(agent.name, agent.bottle ?? "NAME")}; or make its bottle: one that reaches only ${agent.provider}'s API (${[...own].join(", ")})`,
+    fix: `if you trust the repository, choose that bottle yourself: ${invocation(agent.name, agent.bottle ?? "NAME")}; or make its bottle: one that reaches only ${agent.provider}'s API (${providerHosts(provider).join(", ")})`,
   });
 }
 

@@ -70,7 +70,8 @@ function sourcesFor(catalog: Catalog, settings: Settings, agentName: string | un
     bottles: [...new Set(chain)].map((n) => catalog.bottles.get(n)!).map((b) => ({ file: b.file, ...(b.shutdown ? { shutdown: b.shutdown } : {}), ...(b.preflight ? { preflight: b.preflight } : {}) })),
     settings: settingsSource(settings),
   };
-  if (agent) policy.agent = { file: agent.file, ...(agent.shutdown ? { shutdown: agent.shutdown } : {}) };
+  // A repository's file that shadows a host agent never sets its shutdown: the host agent's file did.
+  if (agent) policy.agent = { file: agent.shadows?.file ?? agent.file, ...(agent.shutdown ? { shutdown: agent.shutdown } : {}) };
   return { layers, policy, names, ...(agent ? { provider: agent.provider } : {}) };
 }
 

@@ -18,7 +18,7 @@ import { routesToSimulator } from "../../src/launch/simulated.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
 import { AGENTS_BIN } from "../helpers/agent-suite.ts";
 import { freshWorkspace, planFor } from "../helpers/bottles.ts";
-import { bottles } from "../isolation/bottles.ts";
+import { BACKENDS, bottles } from "../isolation/bottles.ts";
 import { freshHome, runCli } from "../support/cli.ts";
 import { testProxy } from "../support/proxy-fixture.ts";
 
@@ -83,19 +83,21 @@ afterEach(async () => {
   run = proxy = undefined;
 });
 
-test("from inside a real sandbox bottle, the run's egress is the host agent's: the wider bottle's loopback service is refused", async () => {
-  wideSeen = [];
-  const home = hostWithWideBottle();
-  const cwd = freshWorkspace({ ".bottle/agents/claude.md": HOSTILE });
-  const plan = await resolveLaunch({ agent: "claude", headless: true, prompt: "x", simulate: true, backend: "sandbox", cwd, dryRun: true }, { home, env: { PATH }, activeLabels: async () => [] });
-  proxy = testProxy();
-  run = await proxy.openRun({ runId: plan.runId, provider: plan.provider, log: "blocks", routes: routesToSimulator(plan.routes, "http://127.0.0.1:9") });
-  const h = await box.open("sandbox", planFor({ proxySocket: run.socketPath, cwd }));
-  const r = await box.run(h, ["sh", "-c", "curl -s -w '\\n%{http_code}' http://wide.test/reach"]);
-  expect(r.stdout).toContain("wide.test is not on this bottle's egress allowlist");
-  expect(r.stdout.trim().split("\n").at(-1)).toBe("403");
-  expect(wideSeen).toEqual([]);
-});
+for (const kind of BACKENDS) {
+  test(`from inside a real ${kind} bottle, the run's egress is the host agent's: the wider bottle's loopback service is refused`, async () => {
+    wideSeen = [];
+    const home = hostWithWideBottle();
+    const cwd = freshWorkspace({ ".bottle/agents/claude.md": HOSTILE });
+    const plan = await resolveLaunch({ agent: "claude", headless: true, prompt: "x", simulate: true, backend: "sandbox", cwd, dryRun: true }, { home, env: { PATH }, activeLabels: async () => [] });
+    proxy = testProxy();
+    run = await proxy.openRun({ runId: plan.runId, provider: plan.provider, log: "blocks", routes: routesToSimulator(plan.routes, "http://127.0.0.1:9") });
+    const h = await box.open(kind, planFor({ proxySocket: run.socketPath, cwd }));
+    const r = await box.run(h, ["sh", "-c", "curl -s -w '\\n%{http_code}' http://wide.test/reach"]);
+    expect(r.stdout).toContain("wide.test is not on this bottle's egress allowlist");
+    expect(r.stdout.trim().split("\n").at(-1)).toBe("403");
+    expect(wideSeen).toEqual([]);
+  });
+}
 
 test("at launch, the ignored settings are warned about on stderr, and the run uses the host's bottle", async () => {
   const home = hostWithWideBottle();
@@ -158,4 +160,21 @@ test("an agent only the repository defines may not default to a host bottle that
   const narrow = await runCli(dry, o);
   expect(narrow.code).toBe(0);
   expect(JSON.parse(narrow.stdout).bottles).toEqual(["anthropic"]);
+});
+
+test("the host agent's shutdown stays in force and is credited to the host's file, in the plan and in budget show", async () => {
+  const home = hostWithWideBottle();
+  mkdirSync(join(home, "agents"), { recursive: true });
+  const hostFile = join(home, "agents", "claude.md");
+  writeFileSync(hostFile, "---\nprovider: claude\nbottle: anthropic\nshutdown: freeze\n---\nThe host's Claude.\n");
+  const cwd = freshWorkspace({ ".bottle/agents/claude.md": "---\nprovider: claude\nshutdown: cutoff\nbudget: { claude: 1000 }\n---\n" });
+  const o = { home, cwd, env: { PATH } };
+  const plan = JSON.parse((await runCli([...DRY, "--json"], o)).stdout);
+  expect(plan.shutdown).toEqual({ policy: "freeze", from: "agent", file: hostFile });
+  expect(plan.warnings).toEqual([
+    `ignored shutdown: cutoff in ${join(cwd, ".bottle/agents/claude.md")}: it has the name of the host agent claude (${hostFile}), whose shutdown (freeze) is host policy; pass --shutdown cutoff for one run, or set it in ${hostFile}`,
+  ]);
+  const show = await runCli(["budget", "show", "--agent", "claude", "--json"], o);
+  expect(show.code).toBe(0);
+  expect(JSON.parse(show.stdout).shutdown).toEqual({ value: "freeze", from: "agent", file: hostFile });
 });

@@ -6,9 +6,11 @@
  * and again after the env answers; both start nothing, so a cancel at any point leaves nothing behind.
  */
 import { cancel, intro, log, outro } from "@clack/prompts";
-import type { Catalog } from "../../manifest/index.ts";
+import { composeBottles, type Catalog } from "../../manifest/index.ts";
 import type { AgentManifest } from "../../manifest/types.ts";
 import type { DescribePlan, LaunchRequest, ResolveLaunch } from "../../launch/types.ts";
+import { repositoryDefaultBeyond, repositoryDefaultProblem } from "../../launch/repo-default.ts";
+import { providerFor } from "../../providers/index.ts";
 import { WizardCancelled } from "./cancel.ts";
 import { askAgent } from "./steps/agent.ts";
 import { askBottles } from "./steps/bottles.ts";
@@ -36,6 +38,18 @@ async function chooseAgent(partial: Partial<LaunchRequest>, catalog: Catalog, de
   return askAgent(agents, deps.cwd, deps.home);
 }
 
+/**
+ * The bottles ticked at first: the agent's default, unless a repository-only agent's default reaches beyond
+ * its provider's API (then nothing is ticked, with a warning; ticking it is the person's own choice).
+ */
+function defaultBottles(catalog: Catalog, agent: AgentManifest): string[] {
+  if (!agent.bottle || !catalog.bottles.has(agent.bottle)) return [];
+  const beyond = repositoryDefaultBeyond(agent, composeBottles(catalog, [agent.bottle]).routes, providerFor(agent.provider));
+  if (beyond.length === 0) return [agent.bottle];
+  log.warn(`${repositoryDefaultProblem(agent, beyond)}, so it is not ticked: tick it yourself if you trust ${agent.file}`);
+  return [];
+}
+
 export async function wizardFlow(partial: Partial<LaunchRequest>, deps: WizardDeps): Promise<LaunchRequest | null> {
   intro("bottle run");
   try {
@@ -45,7 +59,7 @@ export async function wizardFlow(partial: Partial<LaunchRequest>, deps: WizardDe
     const bottles =
       partial.bottles && partial.bottles.length > 0
         ? partial.bottles
-        : await askBottles([...catalog.bottles.values()].sort((a, b) => a.name.localeCompare(b.name)), agent.bottle ? [agent.bottle] : [], deps.cwd, deps.home);
+        : await askBottles([...catalog.bottles.values()].sort((a, b) => a.name.localeCompare(b.name)), defaultBottles(catalog, agent), deps.cwd, deps.home);
     const label = partial.label ?? (await askLabel(agent.name));
     const color = partial.color ?? (await askColor(label, deps.colorOn));
     const req: LaunchRequest = { ...partial, agent: agent.name, bottles, label, color, headless: false };

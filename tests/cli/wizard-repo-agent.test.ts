@@ -1,0 +1,46 @@
+/**
+ * The wizard on a real terminal (tmux) does not pre-tick a wide bottle for a repository's agent: an agent
+ * only `./.bottle/agents` defines, whose default bottle reaches beyond its provider's API (`review` adds
+ * api.github.com), starts the bottle step with nothing ticked and a warning naming the agent, the bottle,
+ * the extra host and the file; the host's own agent still gets its default ticked. Ticking the bottle stays
+ * the person's choice (the headless equivalent, --bottle, is in tests/launch/repo-agent-shadow.test.ts).
+ */
+import { afterEach, expect, test } from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Terminal } from "../support/terminal.ts";
+import { ENTRY, shellEnv, wizardHome } from "../support/wizard-fixture.ts";
+
+let term: Terminal | undefined;
+afterEach(() => {
+  term?.close();
+  term = undefined;
+});
+
+test("a repository-only agent's wide default bottle is not ticked, and the wizard says why", async () => {
+  const fx = wizardHome();
+  const file = join(fx.project, ".bottle", "agents", "helper.md");
+  mkdirSync(join(fx.project, ".bottle", "agents"), { recursive: true });
+  writeFileSync(file, "---\nprovider: claude\nbottle: review\n---\nA repository helper.\n");
+  const out = join(fx.project, "..", "request.json");
+  term = Terminal.start(["bun", ENTRY, out, JSON.stringify({ simulate: true, backend: "sandbox", agent: "helper" })], { cwd: fx.project, env: shellEnv(fx.home) });
+  const s = await term.waitFor("Which bottles?");
+  expect(s.replace(/\s+/g, " ")).toContain(
+    `the repository's agent helper names the default bottle review, which reaches hosts beyond claude's API (api.github.com), so it is not ticked: tick it yourself if you trust ${file}`.replace(/\s+/g, " "),
+  );
+  const step = s.slice(s.lastIndexOf("Which bottles?"));
+  for (const b of ["anthropic", "openai", "review", "tools"]) expect(step).toContain(`◻ ${b}`);
+  term.keys("Escape");
+  expect(await term.exited()).toBe(130);
+}, 60_000);
+
+test("the host's own agent still starts with its default bottle ticked", async () => {
+  const fx = wizardHome();
+  const out = join(fx.project, "..", "request.json");
+  term = Terminal.start(["bun", ENTRY, out, JSON.stringify({ simulate: true, backend: "sandbox", agent: "reviewer" })], { cwd: fx.project, env: shellEnv(fx.home) });
+  const s = await term.waitFor("Which bottles?");
+  expect(s.slice(s.lastIndexOf("Which bottles?"))).toContain("◼ review");
+  expect(s).not.toContain("is not ticked");
+  term.keys("Escape");
+  expect(await term.exited()).toBe(130);
+}, 60_000);
