@@ -89,7 +89,9 @@ describe("bottle run, interactive", () => {
 
     await submitPrompt(t, "say hello");
     await t.waitFor(/● This answer comes from bottle.s built-in simulated provider/, 60_000);
-    await t.waitFor(/✻ [A-Z][a-z]+ for \d+/, 60_000); // the turn is over: the agent waits for the next prompt
+    // The turn is over, the agent waits for the next prompt: "✻ <verb> for 1s", the verb picked at random
+    // from Claude Code's list, some of them not ASCII ("Sautéed").
+    await t.waitFor(/✻ \p{L}+ for \d+/u, 60_000);
     t.keys("C-c");
     await t.waitFor("Press Ctrl-C again");
     t.keys("C-c");
