@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { docker } from "../../src/backends/docker/cli.ts";
 import { DockerBackend } from "../../src/backends/docker/index.ts";
-import { SNAPSHOT_LABEL } from "../../src/backends/docker/args.ts";
+import { agentUser, SNAPSHOT_LABEL } from "../../src/backends/docker/args.ts";
 import { ensureImage, providerDockerfile } from "../../src/backends/docker/images.ts";
 import { isAlive, processTree } from "../../src/backends/procs.ts";
 import type { BottleHandle, RunningProcess } from "../../src/backends/types.ts";
@@ -108,10 +108,12 @@ if (!expected) {
         expect(r.stdout).not.toContain("PRIVATE KEY MATERIAL");
         expect(r.stdout).toMatch(/No such file or directory\nPUBLIC CERT\nvia-proxy GET http:\/\/metered.example\/v1\/y\n$/);
         expect(readFileSync(join(ws, "out.txt"), "utf8")).toBe("w\n");
-        expect(statSync(join(ws, "out.txt")).uid).toBe(process.getuid!());
+        // The agent's own uid while it runs (65533 when root launched it), the user's once the run is over.
+        expect(statSync(join(ws, "out.txt")).uid).toBe(agentUser({ uid: process.getuid!(), gid: process.getgid!() }).uid);
       } finally {
         await own.teardown(h);
       }
+      expect(statSync(join(ws, "out.txt")).uid).toBe(process.getuid!());
     }, 120_000);
   });
 

@@ -6,13 +6,15 @@
  * contents' paths and sizes, so it is built once per machine.
  */
 import { createHash } from "node:crypto";
-import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readlinkSync, realpathSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { docker, dockerOk } from "../../src/backends/docker/cli.ts";
 
 const TOOLS = ["sh", "env", "cat", "id", "sleep", "ls", "getent", "curl", "touch", "mkdir", "rm", "echo", "test", "kill"];
 const EXTRA_LIBS = ["libnss_files.so.2", "libnss_dns.so.2"];
+/** Bumped when the image's layout changes (not only its files), so that a fresh image is imported. */
+const LAYOUT = 2;
 
 function ldd(bin: string): string[] {
   const out = Bun.spawnSync(["ldd", bin], { stdout: "pipe", stderr: "pipe" }).stdout.toString();
@@ -47,6 +49,7 @@ function hostFiles(libsFor: string[]): string[] {
 export async function testBaseImage(libsFor: string[] = []): Promise<string> {
   const files = hostFiles(libsFor.map((f) => realpathSync(f)));
   const hash = createHash("sha256");
+  hash.update(`layout ${LAYOUT}\n`);
   for (const f of files) hash.update(`${f}:${statSync(f).size}\n`);
   const tag = `bottle-test-base:${hash.digest("hex").slice(0, 16)}`;
   if ((await docker(["image", "inspect", tag], { timeoutMs: 30_000 })).code === 0) return tag;
@@ -60,7 +63,13 @@ export async function testBaseImage(libsFor: string[] = []): Promise<string> {
       mkdirSync(dirname(dest), { recursive: true });
       copyFileSync(f, dest);
     }
-    for (const d of ["tmp", "var/tmp", "run", "home", "etc", "root", "proc", "sys", "dev"]) mkdirSync(join(stage, d), { recursive: true, mode: 0o1777 });
+    for (const d of ["run", "home", "etc", "root", "proc", "sys", "dev"]) mkdirSync(join(stage, d), { recursive: true, mode: 0o755 });
+    // Sticky and world-writable, as in any distribution image (mkdir's mode is cut by the umask): the agent
+    // is not root in the container, and CLIs write their temporary files here.
+    for (const d of ["tmp", "var/tmp"]) {
+      mkdirSync(join(stage, d), { recursive: true });
+      chmodSync(join(stage, d), 0o1777);
+    }
     writeFileSync(join(stage, "etc/passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n");
     writeFileSync(join(stage, "etc/group"), "root:x:0:\nnogroup:x:65534:\n");
     writeFileSync(join(stage, "etc/nsswitch.conf"), "passwd: files\ngroup: files\nhosts: files dns\n");

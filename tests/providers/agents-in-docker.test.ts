@@ -2,7 +2,8 @@
  * The real claude, codex and pi CLIs run headless in a docker bottle against the simulator, through the
  * bridge and the MITM proxy, and are metered. No registry is reachable here, so the container runs the
  * host's npm install of each CLI (mounted read-only, like a provider image would have it) on an image
- * assembled from host files. As root, Claude Code is told it is sandboxed (IS_SANDBOX=1) on purpose.
+ * assembled from host files. The agent is never root in the container (as root, bottle runs it as uid 65533),
+ * so Claude Code needs no IS_SANDBOX.
  */
 import { describe, test } from "bun:test";
 import { realpathSync } from "node:fs";

@@ -3,11 +3,15 @@
  * (`--network none`: only its own loopback); the proxy's unix socket is bind-mounted in and bottle's own
  * `__bridge` (its binary mounted read-only) is the container's main process, listening on the container's
  * 127.0.0.1 and forwarding to the socket, exactly like the sandbox. No capabilities, no privilege
- * escalation, an init to reap zombies. The agent runs as the invoking host user's uid/gid so files it
- * writes in the workspace belong to the user; when that uid is 0 Claude Code is told it is sandboxed
- * (IS_SANDBOX=1), deliberately, because the container is the sandbox.
+ * escalation, an init to reap zombies. The agent is never root inside (agentUser): launched by an ordinary
+ * user it runs as that user's uid/gid, so the files it writes in the workspace stay the user's; launched by
+ * root it runs as AGENT_HOST_ID (the sandbox's unprivileged uid), which owns nothing in the image, and the
+ * run's home and workspace are lent to it for the run (../ownership.ts). uid 0 would own every root-owned
+ * file of the image (its /etc, the agent CLI's install) and the root-owned mounts, capabilities or not.
+ * The proxy socket is mounted read-only: connecting needs no write access to the mount, and the agent cannot
+ * chmod the host's socket through it.
  */
-import { PROTECTED_WORKSPACE_PATHS } from "../sandbox/args.ts";
+import { AGENT_HOST_ID, PROTECTED_WORKSPACE_PATHS } from "../sandbox/args.ts";
 import { DEFAULT_BRIDGE_PORT, INSIDE, type Attach, type BottleHandle } from "../types.ts";
 
 export const RUN_LABEL = "bottle.run";
@@ -27,10 +31,16 @@ export function mountSpec(src: string, dst: string, readonly = false): string {
   return ["type=bind", q(`source=${src}`), q(`target=${dst}`), ...(readonly ? ["readonly"] : [])].join(",");
 }
 
+/** The agent's uid/gid inside for a launcher: the launcher's own, or AGENT_HOST_ID when that is root. */
+export function agentUser(launcher: { uid: number; gid: number }): { uid: number; gid: number } {
+  return launcher.uid === 0 ? { uid: AGENT_HOST_ID, gid: AGENT_HOST_ID } : launcher;
+}
+
 export interface RunLayout {
   handle: BottleHandle;
   image: string;
   self: { argv: string[]; files: string[]; compiled: boolean };
+  /** The agent's uid/gid (agentUser): every process of the container runs as it. */
   user: { uid: number; gid: number };
   exists: (path: string) => boolean;
 }
@@ -57,7 +67,7 @@ export function runArgs(l: RunLayout): string[] {
     if (guarded.has(rel)) continue;
     if (l.exists(p)) m(p, `${handle.workspace}/${rel}`, true);
   }
-  m(plan.proxySocket, INSIDE.socket);
+  m(plan.proxySocket, INSIDE.socket, true);
   if (plan.caCertPath) m(plan.caCertPath, INSIDE.caCert, true);
   // Host paths the plan asks to see (a host-installed CLI): read-only, at the same path.
   for (const p of plan.expose ?? []) if (l.exists(p)) m(p, p, true);

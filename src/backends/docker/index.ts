@@ -8,9 +8,13 @@
  * outside home and workspace) to a snapshot image, then remove the container. Resume starts a new
  * container from that image with the saved home and workspace; the agent continues from its on-disk
  * session (provider resume arguments), not from its memory.
+ *
+ * Launched by root, the agent is an unprivileged uid (args.ts agentUser), so its home and workspace are lent
+ * to that uid while the container lives, its group may connect to the run's proxy socket, and freeze and
+ * teardown give everything back to root once the container is gone (../ownership.ts).
  */
-import { existsSync, mkdirSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { chmodSync, existsSync, lchownSync, mkdirSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
 import { BackendError } from "../../errors.ts";
 import { log } from "../../log.ts";
 import type { ProviderName } from "../../manifest/types.ts";
@@ -25,7 +29,8 @@ import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import type { ActiveBottle, Availability, Backend, BottleHandle, BottlePlan, ExecOptions, ExecResult, RunningProcess, Snapshot } from "../types.ts";
 import { guardPolicyDir } from "../policy-dir.ts";
-import { containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
+import { lendPath, lendRun, ROOT, takeBackRun } from "../ownership.ts";
+import { agentUser, containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
 import { docker, dockerClientEnv, dockerFailure, dockerOk, engineStatus, type DockerResult } from "./cli.ts";
 import { missingBase } from "./build-failure.ts";
 import { execStarted, freezerOf, procsIn, runcInits, settled, thaw, type FreezerCgroup } from "./freezer.ts";
@@ -87,8 +92,14 @@ export class DockerBackend implements Backend {
 
   private async start(handle: BottleHandle, image: string): Promise<BottleHandle> {
     guardPolicyDir(handle.hostWorkspace);
-    const user = { uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 };
+    const user = agentUser({ uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 });
     await this.remove(containerName(handle.runId));
+    if (user.uid !== process.getuid?.()) {
+      lendRun(handle, this.home, user);
+      // The agent's group may connect to its run's proxy socket (mounted read-only: no chmod through it).
+      lchownSync(handle.plan.proxySocket, 0, user.gid);
+      chmodSync(handle.plan.proxySocket, 0o660);
+    }
     const args = runArgs({ handle, image, self: selfCommand(), user, exists: existsSync });
     const id = (await dockerOk(args, `start the bottle container for run ${handle.runId}`, { timeoutMs: 120_000 })).trim();
     await this.waitForBridge(id, handle.runId);
@@ -136,7 +147,7 @@ export class DockerBackend implements Backend {
   exec(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): RunningProcess {
     if (!handle.container) throw new BackendError(`run ${handle.runId} has no container`, { fix: "create or resume the bottle first" });
     if (this.freezing.has(containerName(handle.runId))) throw new BackendError(`run ${handle.runId} is being frozen`, { fix: `resume it first: bottle resume ${handle.runId}` });
-    const env = bottleEnv({ plan: handle.plan, path: IMAGE_PATH, extra: { ...(process.getuid?.() === 0 ? { IS_SANDBOX: "1" } : {}), ...opts.env } });
+    const env = bottleEnv({ plan: handle.plan, path: IMAGE_PATH, extra: opts.env });
     const attach = opts.attach ?? "inherit";
     const { args, clientEnv } = execArgs({ container: handle.container, env, attach, cwd: opts.cwd ?? handle.workspace, argv, withStdin: opts.stdin !== undefined });
     const bin = Bun.which("docker") ?? "docker";
@@ -158,7 +169,10 @@ export class DockerBackend implements Backend {
   }
 
   async copyIn(handle: BottleHandle, hostPath: string, insidePath: string): Promise<void> {
-    copyTree(hostPath, insideToHost(handle, insidePath));
+    const to = insideToHost(handle, insidePath);
+    copyTree(hostPath, to);
+    const user = agentUser({ uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 });
+    if (user.uid !== process.getuid?.()) lendPath(relative(handle.hostHome, to).startsWith("..") ? handle.hostWorkspace : handle.hostHome, to, ROOT, user);
   }
 
   /** Run ids of containers that are running now. */
@@ -270,6 +284,7 @@ export class DockerBackend implements Backend {
         await this.stop(handle);
       } finally {
         // Even when docker fails to remove the container, the workspace's git surface is restored.
+        takeBackRun(handle, this.home);
         guardAfter(handle, this.home);
       }
     }
@@ -299,6 +314,7 @@ export class DockerBackend implements Backend {
       await this.stop(handle);
     } finally {
       // A docker failure is reported (it propagates), but never skips restoring the workspace's git surface.
+      takeBackRun(handle, this.home);
       guardAfter(handle, this.home);
     }
     const rec = readRecord(handle.runId, this.home);

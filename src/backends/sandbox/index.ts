@@ -13,7 +13,7 @@
  * its memory. A bind-mounted workspace is the user's own directory and is kept in place, not copied.
  *
  * Launched by root, the agent is an unprivileged uid (args.ts), so its home, workspace and proxy socket are
- * lent to that uid while the bottle lives and given back to root by freeze and teardown (ownership.ts).
+ * lent to that uid while the bottle lives and given back to root by freeze and teardown (../ownership.ts).
  */
 import { chmodSync, closeSync, existsSync, lchownSync, mkdirSync, openSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { isAbsolute, join, relative, resolve } from "node:path";
@@ -28,9 +28,9 @@ import { spawnBottleProcess } from "../spawn.ts";
 import { allRecords, liveProcesses, readRecord, stateOf, toActive, trackInRecord, updateRecord, writeRecord } from "../state.ts";
 import { type ActiveBottle, type Availability, type Backend, type BottleHandle, type BottlePlan, type ExecOptions, type ExecResult, type RunningProcess, type Snapshot } from "../types.ts";
 import { guardPolicyDir } from "../policy-dir.ts";
-import { AGENT_HOST_ID, ARGS_FD, bwrapInvocation, type AgentIdentity, type BwrapInvocation } from "./args.ts";
+import { ARGS_FD, bwrapInvocation, type AgentIdentity, type BwrapInvocation } from "./args.ts";
 import { agentIdentity, etcMasks, linkTarget, loginHomes } from "./host-view.ts";
-import { lendPath, lendTree } from "./ownership.ts";
+import { lendPath, lendRun, ROOT, takeBackRun } from "../ownership.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
 import { guardAfter, guardBefore } from "../git-guard/index.ts";
 
@@ -91,7 +91,7 @@ export class SandboxBackend implements Backend {
     const who = agentIdentity();
     const guard = guardBefore(plan, this.home, hostWorkspace);
     const handle: BottleHandle = { runId: plan.runId, backend: "sandbox", plan: { ...plan, cwd }, hostHome, hostWorkspace, workspace: cwd, ...(guard ? { guard } : {}) };
-    lendToAgent(who, handle, this.home);
+    lendRun(handle, this.home, who);
     writeRecord({ version: 1, handle, createdAt: Date.now(), processes: [] }, this.home);
     return handle;
   }
@@ -204,7 +204,7 @@ export class SandboxBackend implements Backend {
     rmSync(dir, { recursive: true, force: true });
     copySnapshotTree(handle.hostHome, join(dir, "home"));
     if (handle.plan.workspace === "copy") copySnapshotTree(handle.hostWorkspace, join(dir, "workspace"));
-    takeBackFromAgent(handle, this.home);
+    takeBackRun(handle, this.home);
     guardAfter(handle, this.home);
     const snapshot: Snapshot = { runId: handle.runId, backend: "sandbox", takenAt: Date.now(), ref: dir, handle };
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], snapshot }), this.home);
@@ -223,14 +223,14 @@ export class SandboxBackend implements Backend {
     // The git surface as it is now (restored when the bottle froze) is the new record, with its mounts.
     const guard = guardBefore(h.plan, this.home, h.hostWorkspace);
     const handle: BottleHandle = { ...h, ...(guard ? { guard } : {}), resumedFrom: snapshot.ref };
-    lendToAgent(agentIdentity(), handle, this.home);
+    lendRun(handle, this.home, agentIdentity());
     updateRecord(h.runId, (r) => ({ ...r, handle, snapshot: undefined, tornDown: false }), this.home);
     return handle;
   }
 
   async teardown(handle: BottleHandle): Promise<void> {
     await this.stop(handle);
-    takeBackFromAgent(handle, this.home);
+    takeBackRun(handle, this.home);
     guardAfter(handle, this.home);
     // A snapshot nobody will resume (the run was resumed from it, or never frozen) is not kept.
     if (!readRecord(handle.runId, this.home)?.snapshot) rmSync(join(runDir(handle.runId, this.home), "snapshot"), { recursive: true, force: true });
@@ -239,19 +239,3 @@ export class SandboxBackend implements Backend {
 }
 
 let argsFiles = 0;
-const ROOT = { uid: 0, gid: 0 };
-
-/** Root launcher: the agent's uid gets the run home and the workspace for the bottle's life. */
-function lendToAgent(who: AgentIdentity, handle: BottleHandle, bottleHome: string): void {
-  if (who.kind !== "drop") return;
-  lendTree(handle.hostHome, ROOT, who);
-  if (handle.plan.workspace === "copy") lendTree(handle.hostWorkspace, ROOT, who);
-  else lendTree(handle.hostWorkspace, ROOT, who, [bottleHome]);
-}
-
-/** Everything the agent's uid owns in home and workspace goes back to root (a no-op for ordinary users). */
-function takeBackFromAgent(handle: BottleHandle, bottleHome: string): void {
-  if (process.getuid?.() !== 0) return;
-  const agent = { uid: AGENT_HOST_ID, gid: AGENT_HOST_ID };
-  for (const tree of [handle.hostHome, handle.hostWorkspace]) if (existsSync(tree)) lendTree(tree, agent, ROOT, tree === handle.hostHome ? [] : [bottleHome]);
-}
