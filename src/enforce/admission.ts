@@ -11,10 +11,11 @@
  * charged by metering as actual usage), then report whether the budget is now crossed so the caller can
  * apply the cutoff policy.
  *
- * Only a reservation is written: with pre-flight off, admission and the crossing check are one consistent
- * read each and take no lock, and with no budget at all admission reads nothing from the ledger (the run's
- * control state is in memory). Budgets are read from running totals (src/ledger/totals.ts), so each step
- * costs the same whatever the ledger's size.
+ * Only a reservation is written: with pre-flight off, admission and the crossing check are one statement
+ * each (every budget's reset, running total and held reservations together: src/ledger/standing-query.ts),
+ * take no lock, and are answered from memory when no process committed anything since the same read; with
+ * no budget at all admission reads nothing from the ledger (the run's control state is in memory). Budgets
+ * are read from running totals (src/ledger/totals.ts), so each step costs the same whatever the ledger's size.
  *
  * Bounds (concurrency C, limit L, per-request usage u_i, reservation r_i):
  *   off:      the last request admitted saw used < L, and at most C-1 others were in flight unseen, so
@@ -33,7 +34,7 @@ import type { PreflightMode, ProviderName } from "../manifest/types.ts";
 import { grantOutput, MIN_CLAMP_OUTPUT, type ClampAsk } from "./clamp.ts";
 import type { RefusalFacts } from "./refusal.ts";
 import { windowOf } from "./window-cache.ts";
-import { NeedsWrite, type EnforceStore, type EnforceTx, type EnforcementActionRow } from "./store.ts";
+import { NeedsWrite, type EnforceStore, type EnforceTx, type EnforcementActionRow, type StandingFacts, type StandingRead } from "./store.ts";
 
 /** Everything enforcement knows about one run, fixed at launch. */
 export interface RunBudgetPlan {
@@ -62,13 +63,70 @@ export interface BudgetStanding {
 
 /** Used and held tokens of a budget as seen by `runId` at `now`, inside an open transaction. */
 export async function standing(tx: EnforceTx, b: EffectiveBudget, runId: string, now: number, timeZone: string): Promise<BudgetStanding> {
-  const key = scopeKeyFor(b, runId);
-  const sel = selectionFor(b, runId, now, timeZone, await tx.lastReset(key, b.provider), windowOf(now, b.per, timeZone));
-  const used = await tx.usedTokens(sel);
-  const held = await tx.reservedTokens({ ...key, provider: b.provider });
-  const s: BudgetStanding = { budget: b, used, held, since: sel.since };
-  if (sel.windowEnd !== undefined) s.windowEnd = sel.windowEnd;
+  return (await standingsOf(tx, [b], runId, now, timeZone))[0]!;
+}
+
+/** What admission reads for budget `b`: its scope for this run, its provider, and the window `now` is in. */
+function readOf(b: EffectiveBudget, runId: string, now: number, timeZone: string): StandingRead {
+  const w = windowOf(now, b.per, timeZone);
+  const r: StandingRead = { ...scopeKeyFor(b, runId), provider: b.provider, windowStart: w.start };
+  if (w.end !== undefined) r.windowEnd = w.end;
+  return r;
+}
+
+/**
+ * The standing the ledger's facts give, or undefined when the window's running total is missing or was
+ * built from another `since` (a reset moved it): then it must be rebuilt, which writes.
+ */
+function standingFrom(b: EffectiveBudget, r: StandingRead, f: StandingFacts): BudgetStanding | undefined {
+  const since = Math.max(r.windowStart, f.resetAt ?? 0);
+  if (!f.total || f.total.since !== since) return undefined;
+  const s: BudgetStanding = { budget: b, used: f.total.tokens, held: f.held, since };
+  if (r.windowEnd !== undefined) s.windowEnd = r.windowEnd;
   return s;
+}
+
+/**
+ * The standing of every budget in `budgets`: one statement for all of them when the ledger offers it
+ * (tx.standings), a running total rebuilt only where it is stale; else three reads per budget.
+ */
+async function standingsOf(tx: EnforceTx, budgets: readonly EffectiveBudget[], runId: string, now: number, timeZone: string): Promise<BudgetStanding[]> {
+  const reads = budgets.map((b) => readOf(b, runId, now, timeZone));
+  const facts = tx.standings ? await tx.standings(reads) : undefined;
+  const out: BudgetStanding[] = [];
+  for (const [i, b] of budgets.entries()) {
+    const r = reads[i]!;
+    const f = facts?.[i];
+    const known = f && standingFrom(b, r, f);
+    if (known) {
+      out.push(known);
+      continue;
+    }
+    const w = r.windowEnd === undefined ? { start: r.windowStart } : { start: r.windowStart, end: r.windowEnd };
+    const sel = selectionFor(b, runId, now, timeZone, f ? f.resetAt : await tx.lastReset(scopeKeyFor(b, runId), b.provider), w);
+    const used = await tx.usedTokens(sel);
+    const held = f ? f.held : await tx.reservedTokens({ ...scopeKeyFor(b, runId), provider: b.provider });
+    const s: BudgetStanding = { budget: b, used, held, since: sel.since };
+    if (sel.windowEnd !== undefined) s.windowEnd = sel.windowEnd;
+    out.push(s);
+  }
+  return out;
+}
+
+/**
+ * The standings read outside any transaction (store.standings: one statement, or memory while the ledger
+ * is unchanged), or undefined when a running total must first be built (the caller takes the transaction).
+ */
+async function readStandings(store: EnforceStore, budgets: readonly EffectiveBudget[], runId: string, now: number, timeZone: string): Promise<BudgetStanding[] | undefined> {
+  const reads = budgets.map((b) => readOf(b, runId, now, timeZone));
+  const facts = await store.standings!(reads);
+  const out: BudgetStanding[] = [];
+  for (const [i, b] of budgets.entries()) {
+    const s = standingFrom(b, reads[i]!, facts[i]!);
+    if (!s) return undefined;
+    out.push(s);
+  }
+  return out;
 }
 
 export function factsOf(s: BudgetStanding, timeZone: string, requested?: number): RefusalFacts {
@@ -120,16 +178,22 @@ export async function admit(
     last && BLOCKING.has(last.kind) ? { allow: false, kind: "cutoff", reason: last.detail ?? `${last.kind} by ${last.trigger}` } : undefined;
   // No budget governs: only the run's control state matters, and the run's own store has it in memory.
   if (all.length === 0 && store.lastControlAction) return cutoff(await store.lastControlAction(plan.runId)) ?? { allow: true };
-  const decide = async (tx: EnforceTx): Promise<AdmitDecision> => {
-    const blocked = cutoff(await tx.lastControlAction(plan.runId));
-    if (blocked) return blocked;
-    if (req.clamp && all.length > 0) return clamped(tx, req.clamp);
-    for (const b of all) {
-      const s = await standing(tx, b, plan.runId, now, plan.timeZone);
+  // Pre-flight off: the first budget already used up refuses (post-hoc: the request that crosses completes).
+  const judge = (ss: readonly BudgetStanding[]): AdmitDecision | undefined => {
+    for (const s of ss) {
+      const b = s.budget;
       if (req.reserve === undefined) {
         if (s.used + s.held >= b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone), budget: b };
       } else if (s.used + s.held + req.reserve > b.tokens) return { allow: false, kind: "budget", facts: factsOf(s, plan.timeZone, req.reserve), budget: b };
     }
+    return undefined;
+  };
+  const decide = async (tx: EnforceTx): Promise<AdmitDecision> => {
+    const blocked = cutoff(await tx.lastControlAction(plan.runId));
+    if (blocked) return blocked;
+    if (req.clamp && all.length > 0) return clamped(tx, req.clamp);
+    const refused = judge(await standingsOf(tx, all, plan.runId, now, plan.timeZone));
+    if (refused) return refused;
     if (req.reserve === undefined || all.length === 0) return { allow: true };
     const id = crypto.randomUUID();
     await tx.addReservation({ id, runId: plan.runId, provider: all[0]!.provider, tokens: req.reserve, createdAt: now });
@@ -140,8 +204,8 @@ export async function admit(
     let room = Infinity;
     let roomOnceSettled = Infinity;
     let tightest: { s: BudgetStanding; b: EffectiveBudget } | undefined;
-    for (const b of all) {
-      const s = await standing(tx, b, plan.runId, now, plan.timeZone);
+    for (const s of await standingsOf(tx, all, plan.runId, now, plan.timeZone)) {
+      const b = s.budget;
       if (b.tokens - s.used - s.held < room) {
         room = b.tokens - s.used - s.held;
         tightest = { s, b };
@@ -162,7 +226,17 @@ export async function admit(
   };
   // Pre-flight off writes nothing: one consistent read. Each admission still sees every charge committed
   // before it, which is all the post-hoc bound needs (docs/budgets.md). Only a reservation takes the lock.
-  if (all.length === 0 || (req.reserve === undefined && !req.clamp)) return readStep(store, decide);
+  if (all.length === 0 || (req.reserve === undefined && !req.clamp)) {
+    // One statement (or memory, when nothing committed since the last read) instead of a snapshot.
+    if (all.length > 0 && store.standings && store.lastControlAction) {
+      const blocked = cutoff(await store.lastControlAction(plan.runId));
+      if (blocked) return blocked;
+      const ss = await readStandings(store, all, plan.runId, now, plan.timeZone);
+      if (!ss) return store.transaction(decide);
+      return judge(ss) ?? { allow: true };
+    }
+    return readStep(store, decide);
+  }
   return store.transaction(decide);
 }
 
@@ -178,15 +252,22 @@ export async function settle(
   req: { provider?: ProviderName; reservationId?: string; charged: number; now?: number },
 ): Promise<Settlement> {
   const now = req.now ?? Date.now();
-  const crossing = async (tx: EnforceTx): Promise<Settlement> => {
-    for (const b of budgetsFor(plan, req.provider)) {
-      const s = await standing(tx, b, plan.runId, now, plan.timeZone);
-      if (s.used >= b.tokens) return { crossed: s };
-    }
-    return {};
+  const all = budgetsFor(plan, req.provider);
+  const crossedIn = (ss: readonly BudgetStanding[]): Settlement => {
+    const s = ss.find((x) => x.used >= x.budget.tokens);
+    return s ? { crossed: s } : {};
   };
-  // With the reservation already released (by the usage row's own transaction), this only reads.
-  if (!req.reservationId) return budgetsFor(plan, req.provider).length > 0 ? readStep(store, crossing) : {};
+  const crossing = async (tx: EnforceTx): Promise<Settlement> => crossedIn(await standingsOf(tx, all, plan.runId, now, plan.timeZone));
+  // With the reservation already released (by the usage row's own transaction), this only reads: from
+  // memory when nothing was committed since admission read the same standings.
+  if (!req.reservationId) {
+    if (all.length === 0) return {};
+    if (store.standings) {
+      const ss = await readStandings(store, all, plan.runId, now, plan.timeZone);
+      return ss ? crossedIn(ss) : store.transaction(crossing);
+    }
+    return readStep(store, crossing);
+  }
   return store.transaction(async (tx) => {
     await tx.releaseReservation(req.reservationId!, now, req.charged);
     return crossing(tx);

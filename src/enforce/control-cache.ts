@@ -45,6 +45,7 @@ export function withControlCache(store: EnforceStore, runId: string): EnforceSto
     },
   };
   if (store.read) cached.read = (fn) => step((f) => store.read!(f), fn);
+  if (store.standings) cached.standings = (reads) => store.standings!(reads);
   if (store.location) cached.location = store.location;
   return cached;
 }

@@ -4,18 +4,21 @@
  * the same remaining room and both admit. It runs on the ledger's lock-waiting connection (busy timeout
  * 0, waiting on timers: see src/ledger/tx.ts), so the wait never freezes the event loop and an uncontended
  * BEGIN is one statement. `read` is a snapshot on the same connection and takes no lock. Used tokens come
- * from the running totals (src/ledger/totals.ts).
+ * from the running totals (src/ledger/totals.ts); admission reads every budget's facts in one statement
+ * (`standings`), on SQLite on a reader connection of its own that remembers the answer until any process
+ * commits (src/ledger/open.ts, standingReader).
  *
  * Scope matching follows src/budget/counting.ts: runs.bottles and runs.chain are JSON arrays of names.
  */
 import { watch } from "node:fs";
-import { sql, type Kysely } from "kysely";
+import { CompiledQuery, sql, type Kysely } from "kysely";
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
 import { dropTotals, peekTotal, readTotal, runInScope, type TotalsTables } from "../ledger/totals.ts";
 import type { LedgerDb } from "../ledger/database.ts";
 import { isPostgres } from "../ledger/dialect.ts";
-import { ledgerFileOf, ledgerLocation, lockWaiter } from "../ledger/open.ts";
+import { ledgerFileOf, ledgerLocation, lockWaiter, standingReader } from "../ledger/open.ts";
+import { standingFactsOf, standingStatement, type StandingRead } from "../ledger/standing-query.ts";
 import { insertUsage } from "../ledger/usage.ts";
 import { immediate, snapshot } from "../ledger/tx.ts";
 import { NeedsWrite, type CommandQueue, type CommandSender, type EnforceStore, type EnforceTx, type EnforcementActionRow, type ReservationRow } from "./store.ts";
@@ -34,6 +37,12 @@ type Db = Kysely<EnforceTables>;
 
 function txOf(db: Db, readOnly = false): EnforceTx {
   return {
+    async standings(reads: readonly StandingRead[]) {
+      // Plain SQL text (src/ledger/standing-query.ts): nothing for the query builder to build per request.
+      const st = standingStatement(reads, isPostgres(db));
+      const r = await db.executeQuery(CompiledQuery.raw(st.sql, st.params));
+      return standingFactsOf(r.rows[0] as Record<string, unknown> | undefined, reads.length);
+    },
     async usedTokens(sel: UsageSelection) {
       // The running total (one row), rebuilt from usage_events only when it is missing or a reset moved it.
       if (!readOnly) return readTotal(db, sel);
@@ -159,9 +168,13 @@ export { immediate };
 export function sqlEnforceStore(db: Kysely<any>): EnforceStore {
   const location = ledgerLocation(db);
   const conn = (lockWaiter(db) ?? db) as Kysely<any>;
+  const reader = standingReader(db);
   return {
     transaction: (fn) => immediate(conn, (c) => fn(txOf(c as Db))),
     read: (fn) => snapshot(conn, (c) => fn(txOf(c as Db, true))),
+    // SQLite: one prepared statement on a connection of its own, answered from memory while the ledger is
+    // unchanged. Postgres (or a kysely instance not opened as a ledger): the same statement through kysely.
+    standings: reader ? async (reads) => (await reader(reads)) ?? txOf(conn as Db, true).standings!(reads) : (reads) => txOf(conn as Db, true).standings!(reads),
     lastControlAction: (runId) => txOf(conn as Db, true).lastControlAction(runId),
     ...(location ? { location } : {}),
   };

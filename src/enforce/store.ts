@@ -8,6 +8,9 @@
  */
 import type { ScopeKey, UsageSelection } from "../budget/counting.ts";
 import type { ProviderName } from "../manifest/types.ts";
+import type { StandingFacts, StandingRead } from "../ledger/standing-query.ts";
+
+export type { StandingFacts, StandingRead };
 
 export interface ReservationRow {
   id: string;
@@ -57,6 +60,12 @@ export interface EnforceTx {
    * have been is what counts. Returns how many reservations and tokens.
    */
   chargeRunReservations(runId: string, at: number): Promise<{ reservations: number; tokens: number }>;
+  /**
+   * Every budget's reset, running total and held reservations in one statement, one entry per read (the
+   * totals are returned as stored: the caller checks a row's `since` and rebuilds a stale one with
+   * usedTokens). Absent: the caller asks lastReset, usedTokens and reservedTokens one at a time.
+   */
+  standings?(reads: readonly StandingRead[]): Promise<StandingFacts[]>;
   /** Runs still marked running on `host` whose owner pid is known. */
   runningRuns(host: string): Promise<Array<{ runId: string; pid: number }>>;
   /** Marks a run `crashed` (its process died without ending it); false when it was not running. */
@@ -72,6 +81,12 @@ export interface EnforceStore {
    * repeats the step in `transaction`. Absent: use `transaction`.
    */
   read?<T>(fn: (tx: EnforceTx) => Promise<T>): Promise<T>;
+  /**
+   * The same facts as EnforceTx.standings, as one consistent read outside any transaction, taking no lock;
+   * answered from memory while the ledger has not changed since the same read (any process's commit
+   * invalidates it). For decisions that write nothing (pre-flight off, a crossing check).
+   */
+  standings?(reads: readonly StandingRead[]): Promise<StandingFacts[]>;
   /** The run's latest control action outside any transaction (the run's own store answers from memory). */
   lastControlAction?(runId: string): Promise<EnforcementActionRow | undefined>;
   /** Where the ledger is (a file path), for messages that must name it. */

@@ -20,6 +20,7 @@ import { quickCheck, refuseEmptyLedger } from "./integrity.ts";
 import { isPostgresUrl } from "./dialect.ts";
 import { connectPostgres, ledgerUrlOf, openPostgres } from "./postgres/open.ts";
 import { isBusy, waitsOnTimers } from "./tx.ts";
+import { standingFactsOf, standingStatement, type StandingFacts, type StandingRead } from "./standing-query.ts";
 
 export interface OpenLedgerOptions {
   /** The SQLite file; default `$BOTTLE_HOME/bottle.db`. Pass settings.yml's `ledger:` here. */
@@ -193,6 +194,68 @@ export function lockWaiter(db: object): Kysely<Database> | undefined {
   lockWaiters.set(db, k);
   waitsOnTimers(k, busyTimeouts.get(db) ?? DEFAULT_BUSY_TIMEOUT_MS, () => sql`select 1`.execute(ready));
   return k;
+}
+
+/** Reads budget standings on a connection of their own; undefined when that connection found the ledger busy. */
+export type StandingReader = (reads: readonly StandingRead[]) => Promise<StandingFacts[] | undefined>;
+
+const standingReaders = new WeakMap<object, StandingReader>();
+
+/**
+ * Admission's reads (src/ledger/standing-query.ts) on a third connection to the ledger, which only ever
+ * runs that one SELECT: a single statement is a consistent snapshot by itself (no BEGIN/COMMIT), it takes
+ * no lock, and being synchronous it cannot interleave with the lock-waiting connection's transactions.
+ * `PRAGMA data_version` on this connection changes whenever any other connection (this process's writer
+ * and lock waiter included, any other process too) commits; while it has not changed, the same reads get
+ * the answer they got last time without running the statement, so the crossing check after a request and
+ * the next request's admission cost one pragma when nothing was charged in between. A busy answer (rare
+ * for a WAL reader) returns undefined and the caller reads through the lock-waiting connection instead.
+ * undefined for a kysely instance this module did not open.
+ */
+export function standingReader(db: object): StandingReader | undefined {
+  const hit = standingReaders.get(db);
+  if (hit) return hit;
+  const raw = raws.get(db);
+  const path = paths.get(db);
+  if (!raw || !path) return undefined;
+  let handle: Sqlite | undefined;
+  let ready: Promise<unknown> | undefined;
+  let migrated = false;
+  let version: number | undefined;
+  const memo = new Map<string, StandingFacts[]>();
+  const reader: StandingReader = async (reads) => {
+    if (!migrated) {
+      // The schema first: the main connection migrates before its first query.
+      await (ready ??= sql`select 1`.execute(db as Kysely<Database>).catch((e: unknown) => ((ready = undefined), Promise.reject(e))));
+      migrated = true;
+    }
+    if (!handle) {
+      handle = new Sqlite(path);
+      handle.exec("pragma busy_timeout = 0");
+      extraHandles.set(raw, [...(extraHandles.get(raw) ?? []), handle]);
+    }
+    try {
+      const v = handle.query<{ data_version: number }, []>("pragma data_version").get()?.data_version;
+      if (v !== version) {
+        memo.clear();
+        version = v;
+      }
+      const st = standingStatement(reads, false);
+      const key = `${st.sql}\u0000${JSON.stringify(st.params)}`;
+      const known = memo.get(key);
+      if (known) return known;
+      const row = handle.query(st.sql).get(...(st.params as never[])) as Record<string, unknown> | null;
+      const facts = standingFactsOf(row ?? undefined, reads.length);
+      if (memo.size >= 64) memo.clear();
+      memo.set(key, facts);
+      return facts;
+    } catch (e) {
+      if (isBusy(e)) return undefined;
+      throw e;
+    }
+  };
+  standingReaders.set(db, reader);
+  return reader;
 }
 
 /** The SQLite file behind a ledger opened here (undefined for any other kysely instance). */
