@@ -14,18 +14,18 @@
  * rejects at the first failure so the exchange can end; its row is still written later.
  */
 import { Database as Sqlite } from "bun:sqlite";
-import type { CompiledQuery } from "kysely";
 import { log } from "../log.ts";
 import type { AuditRecord } from "../proxy/hooks.ts";
-import { auditRow, insertAudit } from "./audit.ts";
+import { insertAudit } from "./audit.ts";
 import type { LedgerDb } from "./database.ts";
 import { randomUUID } from "node:crypto";
 import { isPostgres } from "./dialect.ts";
 import { ledgerFileOf, ledgerLocation } from "./open.ts";
 import { appendSpool, dropSpool, orphanSpools, readSpool, spoolFileFor } from "./spool.ts";
-import { chargeQuery, type TotalsCharge } from "./totals.ts";
+import type { TotalsCharge } from "./totals.ts";
 import { immediate, isBusy } from "./tx.ts";
 import { insertUsage, insertUsageOnce, totalsChargesOf, usageRow, type UsageEvent } from "./usage.ts";
+import { auditInsert, chargeUpdate, releaseUpdate, usageInsert, type RowStatement } from "./writer-statements.ts";
 
 /** A usage row, and the reservation (if any) its exchange held, released in the row's transaction. */
 export interface Charge {
@@ -240,18 +240,18 @@ export class LedgerWriter {
     }
   }
 
-  /** Compiles the statements with kysely (nothing executes); rows in chunks well under SQLite's parameter limit. */
-  private compile(usage: UsageEvent[], audit: AuditRecord[], charges: TotalsCharge[], released: Release[]): CompiledQuery[] {
-    const out: CompiledQuery[] = [];
-    for (let i = 0; i < usage.length; i += 200) out.push(this.db.insertInto("usage_events").values(usage.slice(i, i + 200).map(usageRow)).compile());
-    for (const c of charges) if (c.scopes.length > 0) out.push(chargeQuery(this.db, c).compile());
-    for (const r of released) out.push(releaseQuery(this.db, r).compile());
-    for (let i = 0; i < audit.length; i += 500) out.push(this.db.insertInto("egress_audit").values(audit.slice(i, i + 500).map(auditRow)).compile());
+  /** The batch's statements, one row each, from fixed texts (writer-statements.ts): nothing is compiled per row. */
+  private compile(usage: UsageEvent[], audit: AuditRecord[], charges: TotalsCharge[], released: Release[]): RowStatement[] {
+    const out: RowStatement[] = [];
+    for (const e of usage) out.push(usageInsert(e));
+    for (const c of charges) if (c.scopes.length > 0) out.push(chargeUpdate(c));
+    for (const r of released) out.push(releaseUpdate(r));
+    for (const a of audit) out.push(auditInsert(a));
     return out;
   }
 
   /** One synchronous BEGIN IMMEDIATE … COMMIT on the writer's connection; throws SQLITE_BUSY at once if locked. */
-  private commit(file: string, queries: CompiledQuery[]): void {
+  private commit(file: string, queries: RowStatement[]): void {
     if (!this.side) {
       this.side = new Sqlite(file);
       this.side.exec("pragma busy_timeout = 0");
@@ -260,8 +260,8 @@ export class LedgerWriter {
     const side = this.side;
     side.exec("begin immediate");
     try {
-      // Statements are cached by SQL text: a batch of one row reuses the same few prepared statements.
-      for (const q of queries) side.query(q.sql).run(...(q.parameters as never[]));
+      // Statements are cached by SQL text: every row reuses the same few prepared statements.
+      for (const q of queries) side.query(q.sql).run(...q.params);
       side.exec("commit");
     } catch (e) {
       if (side.inTransaction) side.exec("rollback");
