@@ -41,6 +41,7 @@ interface Inner {
 const EMPTY = new Uint8Array(0);
 const CRLFCRLF = Buffer.from("\r\n\r\n");
 const ESTABLISHED = Buffer.from("HTTP/1.1 200 Connection Established\r\n\r\n");
+const REQUEST_TIMEOUT = Buffer.from("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
 const REQUEST_LINE = /^CONNECT (\S+) HTTP\/1\.1$/;
 const HEADER_LINE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[ \t]*(.*?)[ \t]*$/;
 
@@ -137,6 +138,7 @@ export function startFront(o: FrontOptions): Front {
   };
 
   const joinTo = (client: Socket<Conn>, path: string, first: Uint8Array): void => {
+    clearTimeout(client.data.timer);
     client.data.phase = "joining";
     client.pause();
     Bun.connect<Inner>({ unix: path, data: { client, first }, socket: innerHandlers }).catch(() => client.terminate());
@@ -164,7 +166,17 @@ export function startFront(o: FrontOptions): Front {
 
   const handlers = {
     open(s: Socket<Conn>) {
-      s.data = { phase: "head", buf: EMPTY, early: [], startedAt: Date.now() };
+      const c: Conn = { phase: "head", buf: EMPTY, early: [], startedAt: Date.now() };
+      s.data = c;
+      // A whole head within headTimeoutMs of connecting, however the bytes trickle in: a client that sends a
+      // byte now and then (slowloris) would otherwise hold its socket and buffer here for ever.
+      c.timer = setTimeout(() => {
+        if (c.phase !== "head") return;
+        c.phase = "done";
+        audit(c, 408, "error", `no complete request head within ${Math.round(run.limits.headTimeoutMs / 1000)} s`, c.buf.byteLength);
+        c.buf = EMPTY;
+        s.end(REQUEST_TIMEOUT);
+      }, run.limits.headTimeoutMs);
     },
     data(s: Socket<Conn>, d: Uint8Array) {
       const c = s.data;
@@ -181,6 +193,7 @@ export function startFront(o: FrontOptions): Front {
       const fast = at + 4 <= maxHead ? fastConnect(o.deps, c.buf.subarray(0, at + 4), o.credential) : undefined;
 
       if (!fast) return joinTo(s, o.fallbackPath, c.buf);
+      clearTimeout(c.timer);
       c.phase = "hello";
       c.host = fast.host;
       c.socketPath = fast.socketPath;

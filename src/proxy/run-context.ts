@@ -19,12 +19,15 @@ export interface ProxyLimits {
   maxBodyBytes: number;
   /** How long a client may take to send its TLS ClientHello after CONNECT (ms). */
   helloTimeoutMs: number;
+  /** How long a client may take to send a whole request head once connected (ms); then 408 (slowloris). */
+  headTimeoutMs: number;
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = {
   maxHeaderBytes: 16 * 1024,
   maxBodyBytes: 32 * 1024 * 1024,
   helloTimeoutMs: 10_000,
+  headTimeoutMs: 10_000,
 };
 
 export interface RunContext {

@@ -13,7 +13,7 @@ const audits: AuditRecord[] = [];
 
 beforeAll(async () => {
   sim = startTlsSimulator({ text: "still serving" });
-  proxy = testProxy({ hooks: { onAudit: (r) => void audits.push(r) }, limits: { maxHeaderBytes: 8192, maxBodyBytes: 64 * 1024, helloTimeoutMs: 1500 } });
+  proxy = testProxy({ hooks: { onAudit: (r) => void audits.push(r) }, limits: { maxHeaderBytes: 8192, maxBodyBytes: 64 * 1024, helloTimeoutMs: 1500, headTimeoutMs: 1500 } });
   run = await proxy.openRun({ runId: "run-hostile", log: "full", routes: [{ host: "api.anthropic.com", upstream: sim.url }, { host: "api.openai.com", upstream: sim.url }] });
 });
 
@@ -138,6 +138,39 @@ describe("hostile and broken clients", () => {
     expect(r.closed).toBe(true);
     expect(auditedSince(n)).toContainEqual(expect.objectContaining({ decision: "error", reason: "no TLS ClientHello after CONNECT" }));
   });
+
+  test("a client that dribbles a request head and never finishes it (slowloris) gets 408 and is closed", async () => {
+    const n = audits.length;
+    // One byte every 100 ms, never the blank line that ends a head: an idle timer would never fire.
+    const got = await new Promise<{ text: string; sent: number }>((resolve, reject) => {
+      const head = `CONNECT api.anthropic.com:443 HTTP/1.1\r\nHost: api.anthropic.com:443\r\n${basicAuth(run.credential!)}X-Slow: `;
+      let text = "";
+      let sent = 0;
+      let timer: ReturnType<typeof setInterval> | undefined;
+      const sock = netConnect(run.port!, "127.0.0.1", () => {
+        sock.write(head);
+        timer = setInterval(() => {
+          sent++;
+          if (!sock.destroyed) sock.write("a");
+        }, 100);
+      });
+      sock.on("data", (d: Buffer) => void (text += d.toString("latin1")));
+      sock.on("error", () => undefined);
+      sock.on("close", () => {
+        clearInterval(timer);
+        resolve({ text, sent });
+      });
+      setTimeout(() => {
+        clearInterval(timer);
+        sock.destroy();
+        reject(new Error(`still open after ${sent} dribbled bytes (the front never timed the head out)`));
+      }, 15_000);
+    });
+    expect(got.sent).toBeGreaterThan(0);
+    expect(got.text).toStartWith("HTTP/1.1 408 Request Timeout\r\n");
+    expect(auditedSince(n)).toContainEqual(expect.objectContaining({ decision: "error", status: 408, reason: expect.stringContaining("no complete request head") }));
+    await stillServes();
+  }, 20_000);
 
   test("an unreachable upstream gives 502 with a reason", async () => {
     const dead = await proxy.openRun({ runId: "run-dead", routes: [{ host: "api.anthropic.com", upstream: "https://127.0.0.1:1" }] });
