@@ -6,16 +6,18 @@
  * root-only 0600 file baked into the image, and chmod root's files and the proxy socket mounted in. Now a
  * root launcher's agent is uid/gid 65533 (as in the sandbox), which owns nothing in the image, and every one
  * of those attempts fails. An ordinary launcher's agent keeps the launcher's uid so its files stay theirs.
+ * A container that dies at start leaves nothing lent (and, as before, no git placeholder: that leaked).
  * Each case has a positive control (the same probe writes the workspace and home, and root reads the
  * secret through `docker exec --user 0`), so a broken probe cannot pass for isolation.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { DockerBackend } from "../../src/backends/docker/index.ts";
 import { docker, dockerOk } from "../../src/backends/docker/cli.ts";
 import { AGENT_HOST_ID } from "../../src/backends/sandbox/args.ts";
 import type { BottleHandle } from "../../src/backends/types.ts";
+import { BackendError } from "../../src/errors.ts";
 import { echoProxy, freshWorkspace, planFor } from "../helpers/bottles.ts";
 import { testBaseImage } from "../helpers/docker-image.ts";
 import { AS_ROOT, BACKENDS } from "./bottles.ts";
@@ -58,6 +60,7 @@ if (BACKENDS.includes("docker")) {
   describe("docker: the agent is not root and owns nothing of the image", () => {
     const proxy = echoProxy();
     const tag = `bottle-test-user-${process.pid}-${Date.now().toString(36)}`;
+    const empty = `${tag}-empty`;
     let backend: DockerBackend;
     const open: BottleHandle[] = [];
 
@@ -73,7 +76,7 @@ if (BACKENDS.includes("docker")) {
     }, 120_000);
     afterAll(async () => {
       proxy.stop();
-      await docker(["rmi", "--force", tag], { timeoutMs: 120_000 });
+      await docker(["rmi", "--force", tag, empty], { timeoutMs: 120_000 });
     }, 120_000);
 
     test("every write, read and chmod of root's files fails; the workspace and home stay writable; no privileges", async () => {
@@ -112,6 +115,18 @@ if (BACKENDS.includes("docker")) {
       await backend.teardown(open.pop()!);
       for (const f of ["made-inside", "README.md", "."]) expect(statSync(join(ws, f)).uid).toBe(process.getuid!());
       expect(statSync(join(h.hostHome, "in-home")).uid).toBe(process.getuid!());
+    });
+  
+    test("a container that dies at start gives the workspace back and leaves no git placeholder", async () => {
+      // An image with no files at all: bottle's bridge cannot even be loaded, so the container stops at once.
+      await dockerOk(["import", "-", empty], `import ${empty}`, { input: new Uint8Array(10_240), timeoutMs: 120_000 });
+      const ws = freshWorkspace({ "README.md": "x\n", ".git/HEAD": "ref: refs/heads/main\n", ".git/config": "[core]\n\tbare = false\n" });
+      const e = await new DockerBackend({ image: empty }).create(planFor({ proxySocket: proxy.socketPath, cwd: ws })).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(BackendError);
+      expect((e as Error).message).toContain("stopped at start");
+      for (const f of ["README.md", ".", ".git/config"]) expect(statSync(join(ws, f)).uid).toBe(process.getuid!());
+      expect(existsSync(join(ws, ".git/commondir"))).toBe(false);
+      expect(existsSync(join(ws, ".git/config.worktree"))).toBe(false);
     });
   });
 }

@@ -90,23 +90,38 @@ export class DockerBackend implements Backend {
     return (await ensureImage(`agent-${provider}`, dockerfile, { onProgress: (l) => log.info(`docker build: ${l}`) })).tag;
   }
 
+  /**
+   * Starts the bottle's container. A container that cannot start (docker refuses it, or it dies before its
+   * bridge listens) leaves nothing behind: no record exists yet that a later `bottle stop` could act on, so
+   * the workspace and home go back to root and the git surface's placeholders are removed here.
+   */
   private async start(handle: BottleHandle, image: string): Promise<BottleHandle> {
     guardPolicyDir(handle.hostWorkspace);
     const user = agentUser({ uid: process.getuid?.() ?? 1000, gid: process.getgid?.() ?? 1000 });
     await this.remove(containerName(handle.runId));
-    if (user.uid !== process.getuid?.()) {
-      lendRun(handle, this.home, user);
-      // The agent's group may connect to its run's proxy socket (mounted read-only: no chmod through it).
-      lchownSync(handle.plan.proxySocket, 0, user.gid);
-      chmodSync(handle.plan.proxySocket, 0o660);
+    try {
+      if (user.uid !== process.getuid?.()) {
+        lendRun(handle, this.home, user);
+        // The agent's group may connect to its run's proxy socket (mounted read-only: no chmod through it).
+        lchownSync(handle.plan.proxySocket, 0, user.gid);
+        chmodSync(handle.plan.proxySocket, 0o660);
+      }
+      const args = runArgs({ handle, image, self: selfCommand(), user, exists: existsSync });
+      const id = (await dockerOk(args, `start the bottle container for run ${handle.runId}`, { timeoutMs: 120_000 })).trim();
+      await this.waitForBridge(id, handle.runId);
+      const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", id], { timeoutMs: 30_000 })).stdout.trim());
+      const cg = pid > 0 ? freezerOf(pid) : undefined;
+      if (cg) this.cgroups.set(containerName(handle.runId), cg);
+      return { ...handle, container: id };
+    } catch (e) {
+      try {
+        await this.remove(containerName(handle.runId));
+      } finally {
+        takeBackRun(handle, this.home);
+        guardAfter(handle, this.home);
+      }
+      throw e;
     }
-    const args = runArgs({ handle, image, self: selfCommand(), user, exists: existsSync });
-    const id = (await dockerOk(args, `start the bottle container for run ${handle.runId}`, { timeoutMs: 120_000 })).trim();
-    await this.waitForBridge(id, handle.runId);
-    const pid = Number((await docker(["inspect", "--format", "{{.State.Pid}}", id], { timeoutMs: 30_000 })).stdout.trim());
-    const cg = pid > 0 ? freezerOf(pid) : undefined;
-    if (cg) this.cgroups.set(containerName(handle.runId), cg);
-    return { ...handle, container: id };
   }
 
   /** The container is usable once its bridge listens; if it dies first, its log says why. */
