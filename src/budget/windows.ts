@@ -2,8 +2,10 @@
  * Budget windows. A `per: day|week|month` budget counts usage from the start of the current calendar period
  * to its end, in UTC or in the `timezone:` from settings.yml. Periods are aligned to local midnight: a day
  * starts at 00:00, a week at 00:00 on Monday (ISO 8601 weeks), a month at 00:00 on the 1st. A day that
- * loses or gains an hour to daylight saving is simply 23 or 25 hours long. A budget without `per` has one
- * window that never ends.
+ * loses or gains an hour to daylight saving is simply 23 or 25 hours long. Where midnight falls in a gap
+ * the day starts when clocks jump; where it repeats, at its first occurrence, and a wall-clock hour that
+ * repeats after a day has started (clocks set back across midnight) belongs to the day that started. A
+ * budget without `per` has one window that never ends.
  */
 import type { BudgetWindow } from "../manifest/types.ts";
 import { instantOfWall, wallClockAt } from "./zoned-time.ts";
@@ -56,18 +58,30 @@ function nextPeriodStartDate(start: Ymd, per: BudgetWindow): Ymd {
   }
 }
 
-/** The window containing instant `now` for a budget with window `per` in `timeZone`. */
+/**
+ * The window containing instant `now` for a budget with window `per` in `timeZone`. Windows tile time:
+ * each runs from the first instant of its period's first local day to the first instant of the next
+ * period's, so every instant is in exactly one window and `start <= now < end` always holds.
+ */
 export function windowAt(now: number, per: BudgetWindow | undefined, timeZone = "UTC"): WindowBounds {
   if (!per) return { start: 0 };
   const wall = wallClockAt(now, timeZone);
-  const startDate = periodStartDate(wall, per);
+  let startDate = periodStartDate(wall, per);
   let start = midnight(startDate, timeZone);
   let end = midnight(nextPeriodStartDate(startDate, per), timeZone);
   // In a zone whose midnight is skipped, `now` can sit just before the jump while its wall date already
-  // reads as the new day; step back one period so that start <= now < end always holds.
+  // reads as the new day; step back one period.
   if (now < start) {
     end = start;
     start = midnight(periodStartDate(addDays(startDate, -1), per), timeZone);
+  }
+  // Where clocks fall back across midnight (America/Goose_Bay and America/St_Johns went from 00:01 back to
+  // 23:01 until 2011), the new day has begun and the wall clock then reads the old date again for an hour.
+  // That hour belongs to the new day, whose window has begun: a day, once it has started, stays started.
+  while (now >= end) {
+    startDate = nextPeriodStartDate(startDate, per);
+    start = end;
+    end = midnight(nextPeriodStartDate(startDate, per), timeZone);
   }
   return { start, end };
 }

@@ -3,8 +3,9 @@
  * time in the budget's zone with Intl (about nine `formatToParts` calls per window), and admission and the
  * crossing check need the window of every budget on every request: in a CPU profile of `bottle proxy`
  * under load that was a tenth of the process's samples. A window is the same for every instant inside it,
- * so the last one computed per (window kind, zone) is reused while `now` is inside it; a window that does
- * not contain the instant it was computed for is returned as it is and never reused. Pure memo.
+ * so the last one computed per (window kind, zone) is reused while `now` is inside it. windowAt's windows
+ * tile time (each holds the instant it was computed for, and begins where the previous one ended, even
+ * where clocks fall back across midnight), so the memo and windowAt agree at every instant. Pure memo.
  */
 import { windowAt, type WindowBounds } from "../budget/windows.ts";
 import type { BudgetWindow } from "../manifest/types.ts";
@@ -18,6 +19,6 @@ export function windowOf(now: number, per: BudgetWindow | undefined, timeZone = 
   const hit = last.get(key);
   if (hit && hit.start <= now && hit.end !== undefined && now < hit.end) return hit;
   const w = windowAt(now, per, timeZone);
-  if (w.start <= now && w.end !== undefined && now < w.end) last.set(key, w);
+  last.set(key, w);
   return w;
 }

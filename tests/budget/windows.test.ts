@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { selectionFor } from "../../src/budget/counting.ts";
 import type { EffectiveBudget } from "../../src/budget/precedence.ts";
 import { windowAt } from "../../src/budget/windows.ts";
-import { instantOfWall, isoInZone, isValidTimeZone } from "../../src/budget/zoned-time.ts";
+import { instantOfWall, isoInZone, isValidTimeZone, offsetAt } from "../../src/budget/zoned-time.ts";
 import type { BudgetWindow } from "../../src/manifest/types.ts";
 
 const iso = (ms: number | undefined) => (ms === undefined ? undefined : new Date(ms).toISOString());
@@ -141,5 +141,93 @@ describe("window bounds written in the configured zone", () => {
     expect(isoInZone(at("2026-11-18T12:00:00Z"), "America/New_York")).toBe("2026-11-18T07:00:00-05:00");
     expect(isoInZone(at("2026-11-18T12:00:00Z"), "UTC")).toBe("2026-11-18T12:00:00Z");
     expect(Date.parse(isoInZone(w.start, "Europe/Berlin"))).toBe(w.start);
+  });
+});
+
+/**
+ * Windows over real tz data where clocks change at or across local midnight. Windows tile time: every
+ * instant is in exactly one window, every instant inside a window maps to that window's start, a window
+ * ends where the next begins, and a window starts at the first instant of its local day (when clocks jump
+ * over midnight, at the jump; when midnight repeats, at its first occurrence).
+ */
+describe("windows where clocks change at midnight", () => {
+  const H = 3_600_000;
+  /** Wall date in the zone as a sortable number (20091101). */
+  const dateKey = (ms: number, tz: string) => Number(isoInZone(ms, tz).slice(0, 10).replaceAll("-", ""));
+  // [zone, an instant near the change, what happens there]
+  const CHANGES: [string, string, string][] = [
+    ["America/St_Johns", "2009-11-01T02:31:00Z", "00:01 NDT back to 23:01 NST on Oct 31: Nov 1 starts, then the wall reads Oct 31 again for an hour"],
+    ["America/St_Johns", "2010-11-07T02:31:00Z", "the same on a Sunday that is not the 1st"],
+    ["America/Goose_Bay", "2010-11-07T03:31:00Z", "00:01 ADT back to 23:01 AST"],
+    ["America/St_Johns", "2010-03-14T03:31:00Z", "spring forward at 00:01: 00:01 jumps to 01:01"],
+    ["Asia/Beirut", "2026-10-24T21:00:00Z", "00:00 back to 23:00: Saturday's last hour repeats, Sunday starts after it"],
+    ["Asia/Beirut", "2026-03-28T22:00:00Z", "00:00 jumps to 01:00: Sunday starts at the jump"],
+    ["America/Havana", "2026-11-01T05:00:00Z", "01:00 back to 00:00: midnight repeats, Sunday starts at the first"],
+    ["America/Havana", "2026-03-08T05:00:00Z", "00:00 jumps to 01:00"],
+    ["America/Santiago", "2026-09-06T04:00:00Z", "24:00 jumps to 01:00: midnight is skipped"],
+    ["America/Santiago", "2026-04-05T03:00:00Z", "24:00 back to 23:00: Saturday's last hour repeats"],
+    ["America/Asuncion", "2023-10-01T04:00:00Z", "00:00 jumps to 01:00 (Paraguay until 2024)"],
+    ["America/Asuncion", "2024-03-24T03:00:00Z", "00:00 back to 23:00"],
+    ["Pacific/Apia", "2011-12-30T10:00:00Z", "a whole day (Dec 30) skipped"],
+  ];
+  const PERS: BudgetWindow[] = ["day", "week", "month"];
+
+  for (const [tz, near, what] of CHANGES) {
+    test(`${tz} ${near.slice(0, 10)}: ${what}`, () => {
+      const around = Date.parse(near);
+      // The span really holds a change of the zone's offset in the runtime's tz data.
+      expect(offsetAt(around - 30 * H, tz)).not.toBe(offsetAt(around + 30 * H, tz));
+      for (const per of PERS) {
+        let prev: { start: number; end?: number } | undefined;
+        for (let t = around - 30 * H; t <= around + 30 * H; t += 60_000) {
+          const w = windowAt(t, per, tz);
+          // The window holds the instant, and windows tile time: a new one begins exactly where the last ended.
+          expect(w.start <= t && t < w.end!).toBe(true);
+          if (prev && w.start !== prev.start) expect(w.start).toBe(prev.end!);
+          // Every instant of the window maps to the same window, its first and its last among them.
+          if (!prev || w.start !== prev.start) {
+            expect(windowAt(w.start, per, tz)).toEqual(w);
+            expect(windowAt(w.end! - 1, per, tz)).toEqual(w);
+            // It starts at the first instant of a local day: the instant before reads an earlier date.
+            expect(dateKey(w.start - 1000, tz)).toBeLessThan(dateKey(w.start, tz));
+            expect(dateKey(w.end! - 1000, tz)).toBeLessThan(dateKey(w.end!, tz));
+          }
+          // A day window is the day the wall clock shows, or (in an hour that repeats after midnight) the
+          // day that has already begun; its last instant reads its own date.
+          if (per === "day") {
+            expect(dateKey(t, tz)).toBeLessThanOrEqual(dateKey(w.start, tz));
+            expect(dateKey(w.end! - 1000, tz)).toBe(dateKey(w.start, tz));
+          }
+          prev = w;
+        }
+      }
+    });
+  }
+
+  test("St John's, 1 Nov 2009: the hour that reads Oct 31 again after Nov 1 began counts in November", () => {
+    const tz = "America/St_Johns";
+    // 02:30Z is 00:00 NDT on Nov 1; at 02:31Z clocks went back to 23:01 NST on Oct 31.
+    const repeated = at("2009-11-01T03:00:00Z");
+    expect(isoInZone(repeated, tz)).toBe("2009-10-31T23:30:00-03:30");
+    expect(iso(windowAt(repeated, "day", tz).start)).toBe("2009-11-01T02:30:00.000Z");
+    expect(iso(windowAt(repeated, "day", tz).end)).toBe("2009-11-02T03:30:00.000Z");
+    expect(iso(windowAt(repeated, "month", tz).start)).toBe("2009-11-01T02:30:00.000Z");
+    expect(iso(windowAt(at("2009-11-01T02:29:59Z"), "month", tz).end)).toBe("2009-11-01T02:30:00.000Z");
+  });
+
+  test("Beirut, 25 Oct 2026: Saturday's repeated last hour is Saturday's; Sunday begins at 22:00Z", () => {
+    const tz = "Asia/Beirut";
+    expect(isoInZone(at("2026-10-24T21:30:00Z"), tz)).toBe("2026-10-24T23:30:00+02:00");
+    const sat = windowAt(at("2026-10-24T21:30:00Z"), "day", tz);
+    expect(iso(sat.start)).toBe("2026-10-23T21:00:00.000Z");
+    expect(iso(sat.end)).toBe("2026-10-24T22:00:00.000Z");
+    expect(sat.end! - sat.start).toBe(25 * H);
+  });
+
+  test("Havana, 1 Nov 2026: midnight happens twice; Sunday starts at the first", () => {
+    const tz = "America/Havana";
+    expect(isoInZone(at("2026-11-01T05:30:00Z"), tz)).toBe("2026-11-01T00:30:00-05:00");
+    expect(iso(windowAt(at("2026-11-01T05:30:00Z"), "day", tz).start)).toBe("2026-11-01T04:00:00.000Z");
+    expect(iso(windowAt(at("2026-11-01T05:30:00Z"), "month", tz).start)).toBe("2026-11-01T04:00:00.000Z");
   });
 });
