@@ -3,7 +3,9 @@
  * `pty` gives the bottle a pseudo-terminal of its own and relays it to ours: the agent gets a real TTY
  * (colours, raw mode, resize) but never our terminal's file descriptor, so it cannot inject keystrokes into
  * the host shell; its terminal-title sequences are not relayed (the title is the run's label, see
- * title-filter.ts). `inherit` hands over our stdio (headless runs, CI). `capture` collects the output.
+ * title-filter.ts). `output` hands over our stdout and stderr with /dev/null as stdin (headless runs, CI:
+ * an agent CLI that finds a pipe on stdin waits for its end, and a CI runner's pipe never ends);
+ * `inherit` hands over all our stdio (`--stdin`). `capture` collects the output.
  */
 import { titleFilter } from "./title-filter.ts";
 import type { Attach, ExecResult, RunningProcess } from "./types.ts";
@@ -67,8 +69,9 @@ function extra(spec: SpawnSpec): number[] {
 
 export function spawnBottleProcess(spec: SpawnSpec): RunningProcess {
   if (spec.attach === "pty") return spawnPty(spec);
-  if (spec.attach === "inherit") {
-    const proc = Bun.spawn(spec.argv, { env: spec.env, cwd: spec.cwd, stdio: ["inherit", "inherit", "inherit", ...extra(spec)] });
+  if (spec.attach === "inherit" || spec.attach === "output") {
+    const stdin = spec.attach === "inherit" ? "inherit" : "ignore";
+    const proc = Bun.spawn(spec.argv, { env: spec.env, cwd: spec.cwd, stdio: [stdin, "inherit", "inherit", ...extra(spec)] });
     return { pid: proc.pid, exited: proc.exited.then((c) => result(c, proc.signalCode, "", "")), kill: (s) => proc.kill(s) };
   }
   const proc = Bun.spawn(spec.argv, {

@@ -70,9 +70,11 @@ export interface BottleHandle {
 
 /**
  * How a process is connected: `pty` gives it a fresh pseudo-terminal relayed to ours (interactive);
- * `inherit` hands it our stdio (headless); `capture` collects stdout/stderr (provisioning, tests).
+ * `output` hands it our stdout and stderr with /dev/null as stdin (headless: the prompt is in argv, and an
+ * agent CLI that reads piped stdin would wait forever on a pipe nobody closes); `inherit` hands it all our
+ * stdio (headless with `--stdin`); `capture` collects stdout/stderr (provisioning, tests).
  */
-export type Attach = "pty" | "inherit" | "capture";
+export type Attach = "pty" | "output" | "inherit" | "capture";
 
 export interface ExecOptions {
   attach?: Attach;

@@ -38,6 +38,8 @@ export interface ResumeRequest {
   /** Headless: the next prompt. Without one the agent is attached to the terminal. */
   prompt?: string;
   headless: boolean;
+  /** `--stdin`: the agent reads bottle's stdin (never carried over from the run being resumed). */
+  stdin?: boolean;
   budget?: number;
   shutdown?: ShutdownPolicy;
 }
@@ -67,11 +69,12 @@ async function markCrashed(runId: string, home: string): Promise<void> {
 
 /** The saved request with what this resume changes: mode, prompt, and budget or policy given anew. */
 function nextRequest(saved: LaunchRequest, r: ResumeRequest): LaunchRequest {
-  const { prompt: _old, ...rest } = saved;
+  const { prompt: _old, stdin: _oldStdin, ...rest } = saved;
   return {
     ...rest,
     headless: r.headless,
     ...(r.prompt !== undefined ? { prompt: r.prompt } : {}),
+    ...(r.stdin ? { stdin: true } : {}),
     ...(r.budget !== undefined ? { budget: r.budget } : {}),
     ...(r.shutdown ? { shutdown: r.shutdown } : {}),
   };

@@ -142,7 +142,8 @@ export async function runAgent(s: RunServices, plan: LaunchPlan, handle: BottleH
     ...(resume ? { resume: true } : {}),
   });
   log.info(`bottle: run ${plan.runId} (${plan.label}): ${plan.agent.name} in ${plan.bottle.requested.join(", ")} on ${plan.backend.name}${plan.headless ? ", headless" : ""}`);
-  const attach = o.attach ?? (plan.headless ? "inherit" : "pty");
+  // Headless, the prompt is in argv: the agent gets bottle's stdin only when the user asked (--stdin).
+  const attach = o.attach ?? (plan.headless ? (plan.request.stdin ? "inherit" : "output") : "pty");
   // On a PTY the agent draws its own screen: hold bottle's log lines (denials, metering) until it exits.
   const held = attach === "pty" ? holdLogs() : undefined;
   // …and the terminal's title names the run, so several attached runs can be told apart by their tabs.

@@ -43,6 +43,11 @@ export interface LaunchRequest {
   /** Headless: the prompt handed to the agent through its provider's headless arguments. */
   prompt?: string;
   headless: boolean;
+  /**
+   * `--stdin`: a headless agent reads bottle's own stdin (`git diff | bottle run … --stdin`). Without it a
+   * headless agent's stdin is /dev/null, so a pipe that never closes cannot hold the run.
+   */
+  stdin?: boolean;
   /** `--budget N`: tokens for this run, per provider. */
   budget?: number;
   shutdown?: ShutdownPolicy;
@@ -152,8 +157,8 @@ export interface RunOutcome {
 }
 
 export interface LaunchOptions {
-  /** Where the agent's terminal goes: inherited stdio (headless) or a PTY (interactive). */
-  attach?: "inherit" | "pty";
+  /** Where the agent's terminal goes: our output (headless), all our stdio (headless with --stdin) or a PTY. */
+  attach?: "output" | "inherit" | "pty";
   home?: string;
   /** Host env for `"?message"` answers and `auth:` secrets; default process.env. */
   env?: Record<string, string | undefined>;

@@ -22,6 +22,9 @@ export function checkRequest(req: LaunchRequest): void {
   if (req.headless && (req.prompt === undefined || req.prompt.trim() === "")) {
     throw new UsageError("a headless run needs --prompt: nobody is there to type one", { key: "--prompt", fix: invocation(req.agent) });
   }
+  if (req.stdin && !req.headless) {
+    throw new UsageError("--stdin goes with --headless: an attached agent already has the terminal", { key: "--stdin", fix: `${invocation(req.agent)} --stdin` });
+  }
   if (req.color !== undefined && !(ANSI_COLORS as readonly string[]).includes(req.color)) {
     throw new UsageError(`unknown color ${JSON.stringify(req.color)}`, { key: "--color", fix: `use one of: ${ANSI_COLORS.join(", ")}` });
   }

@@ -21,8 +21,8 @@ export interface CliOptions {
   cwd?: string;
   env?: Record<string, string>;
   timeoutMs?: number;
-  /** "closed" (default): stdin is /dev/null; "silent": an open pipe nobody ever writes to or closes. */
-  stdin?: "closed" | "silent";
+  /** "closed" (default): stdin is /dev/null; "silent": an open pipe nobody ever writes to or closes; `{ text }`: these bytes, then end of input. */
+  stdin?: "closed" | "silent" | { text: string };
 }
 
 /** A fresh BOTTLE_HOME under the test's TMPDIR. */
@@ -36,8 +36,14 @@ export function cliEnv(o: CliOptions = {}): Record<string, string> {
   return { ...env, NO_COLOR: "1", TZ: "UTC", COLUMNS: "120", BOTTLE_HOME: o.home ?? process.env.BOTTLE_HOME!, ...(o.env ?? {}) };
 }
 
+function stdinOf(s: CliOptions["stdin"]): "pipe" | "ignore" | Uint8Array {
+  if (s === "silent") return "pipe";
+  if (typeof s === "object") return new TextEncoder().encode(s.text);
+  return "ignore";
+}
+
 export async function runCli(args: string[], o: CliOptions = {}): Promise<CliResult> {
-  const proc = Bun.spawn(["bun", MAIN, ...args], { cwd: o.cwd ?? process.env.TMPDIR!, env: cliEnv(o), stdin: o.stdin === "silent" ? "pipe" : "ignore", stdout: "pipe", stderr: "pipe" });
+  const proc = Bun.spawn(["bun", MAIN, ...args], { cwd: o.cwd ?? process.env.TMPDIR!, env: cliEnv(o), stdin: stdinOf(o.stdin), stdout: "pipe", stderr: "pipe" });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;

@@ -8,6 +8,7 @@ import { UsageError } from "../../errors.ts";
 import { resumeRun } from "../../launch/index.ts";
 import type { ShutdownPolicy } from "../../manifest/types.ts";
 import { interactiveSession } from "../interactive.ts";
+import { promptFromFlags } from "../prompt-flag.ts";
 import { publishAfterRun } from "../publish-record.ts";
 import { reportOutcome } from "../report-outcome.ts";
 import { parseBudget } from "../budget-flag.ts";
@@ -17,7 +18,8 @@ export default defineCommand({
   args: {
     run: { type: "positional", required: false, description: "The run id, or its label (the latest run that had it when none live does)." },
     headless: { type: "boolean", description: "Ask nothing; needs --prompt." },
-    prompt: { type: "string", description: "The next instruction for the agent (headless)." },
+    prompt: { type: "string", description: "The next instruction for the agent (headless); `-` reads it from stdin." },
+    stdin: { type: "boolean", description: "Headless: hand bottle's stdin to the agent; otherwise its stdin is /dev/null." },
     budget: { type: "string", description: "A new token budget for the run (a frozen run's budget counts what it already used)." },
     shutdown: { type: "string", description: "What a crossed budget does now: cutoff, freeze or kill." },
     report: { type: "string", description: "Also write the run's signed provenance record here (a CI artifact)." },
@@ -30,10 +32,12 @@ export default defineCommand({
       throw new UsageError("resuming attached to a terminal needs one, and this session has none", { key: "--headless", fix: `bottle resume ${runId} --headless --prompt "…"` });
     }
     const budget = parseBudget(args.budget);
+    const prompt = await promptFromFlags({ prompt: args.prompt, stdin: args.stdin, headless });
     const outcome = await resumeRun({
       runId,
       headless,
-      ...(args.prompt !== undefined ? { prompt: args.prompt } : {}),
+      ...(prompt !== undefined ? { prompt } : {}),
+      ...(args.stdin ? { stdin: true } : {}),
       ...(budget !== undefined ? { budget } : {}),
       ...(args.shutdown !== undefined ? { shutdown: args.shutdown as ShutdownPolicy } : {}),
     });

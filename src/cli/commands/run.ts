@@ -11,6 +11,7 @@ import { UsageError } from "../../errors.ts";
 import { describePlan, launch, resolveLaunch, type LaunchRequest } from "../../launch/index.ts";
 import { invocation } from "../../launch/validate.ts";
 import { interactiveSession } from "../interactive.ts";
+import { promptFromFlags } from "../prompt-flag.ts";
 import { publishAfterRun } from "../publish-record.ts";
 import { reportOutcome } from "../report-outcome.ts";
 import { repeatedFlag } from "../repeated-flag.ts";
@@ -32,7 +33,8 @@ export default defineCommand({
   args: {
     agent: { type: "positional", required: false, description: "The agent to run (agents/<name>.md, or a built-in: claude, codex, pi)." },
     headless: { type: "boolean", description: "Ask nothing; needs --prompt. For CI and scripts." },
-    prompt: { type: "string", description: "The task, handed to the agent through its own headless arguments." },
+    prompt: { type: "string", description: "The task, handed to the agent through its own headless arguments; `-` reads it from stdin." },
+    stdin: { type: "boolean", description: "Headless: hand bottle's stdin to the agent (`git diff | bottle run … --stdin`); otherwise its stdin is /dev/null." },
     bottle: { type: "string", description: "A bottle to compose; repeat for several, in order (default: the agent's bottle:)." },
     label: { type: "string", description: "The run's label (default: the agent name; -2, -3, … when taken)." },
     color: { type: "string", description: "One of the 16 ANSI color names (red, bright-cyan, …)." },
@@ -50,10 +52,12 @@ export default defineCommand({
   async run({ args, rawArgs }) {
     const budget = parseBudget(args.budget);
     const bottles = repeatedFlag(rawArgs, "bottle");
+    const prompt = await promptFromFlags({ prompt: args.prompt, stdin: args.stdin, headless: !!args.headless });
     const req: LaunchRequest = {
       agent: args.agent ?? "",
       headless: !!args.headless,
-      ...(args.prompt !== undefined ? { prompt: args.prompt } : {}),
+      ...(prompt !== undefined ? { prompt } : {}),
+      ...(args.stdin ? { stdin: true } : {}),
       ...(bottles.length > 0 ? { bottles } : {}),
       ...(args.label !== undefined ? { label: args.label } : {}),
       ...(args.color !== undefined ? { color: args.color as LaunchRequest["color"] } : {}),
