@@ -117,3 +117,24 @@ describe("--stdin hands bottle's stdin to the agent", () => {
     }
   });
 });
+
+describe("bottle resume", () => {
+  test("--prompt - reads the next prompt from stdin, and a run's --stdin is not carried into the run that continues it", async () => {
+    const o = opts({ text: "Some text for pi to read.\n" });
+    const first = await runCli(headless("pi", "Summarise the input.", "--stdin"), o);
+    expect(first.timedOut).toBe(false);
+    expect(first.code).toBe(0);
+    const runId = /bottle resume (\S+)/.exec(first.stderr)![1]!;
+
+    const next = await runCli(["resume", runId, "--headless", "--prompt", "-"], { ...o, stdin: { text: "Continue. MARKER-RESUME-PROMPT-77e3\n" } });
+    expect(next.timedOut).toBe(false);
+    expect(next.code).toBe(0);
+    expect(recordedPrompt(next.stderr)).toBe("Continue. MARKER-RESUME-PROMPT-77e3");
+
+    // The run being continued had --stdin; this resume does not, so a pipe nobody closes cannot hold pi.
+    const again = await runCli(["resume", runId, "--headless", "--prompt", "Once more."], { ...o, stdin: "silent" });
+    expect(again.timedOut).toBe(false);
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain(SIMULATED_REPLY);
+  });
+});
