@@ -6,7 +6,7 @@
  * SIGTERM still ends it with 0. The opt-outs leave the process as started, and a short command starts once
  * (counted with strace's execve trace).
  */
-import { afterEach, describe, expect, test } from "bun:test";
+import { afterEach, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Subprocess } from "bun";
@@ -14,6 +14,8 @@ import { GC_TIMER_VAR, gcTimerReexec, hostsProxy, type SelfImage } from "../../s
 import { compiledBottle } from "../helpers/compiled-cli.ts";
 import { freshHome } from "../support/cli.ts";
 
+// Real processes, and one release build of the binary.
+setDefaultTimeout(120_000);
 const MAIN = join(import.meta.dir, "../../src/cli/main.ts");
 const procs: Subprocess[] = [];
 
