@@ -17,7 +17,8 @@
  * round, of `bottle --version`, `bottle proxy` from spawn to its ready line, and the wall time of a
  * headless `bottle run claude --simulate --backend sandbox` (the real Claude Code CLI from the agents
  * cache, $BOTTLE_AGENTS_DIR), for "before", "after" and "after" with `BOTTLE_NO_REEXEC=1`; medians, and the
- * median of per-round ratios to "before".
+ * median of per-round ratios to "before". Wall times on a shared machine swing with its load, so the CPU of
+ * `--version` and of a proxy's whole life (from the child's rusage) is reported beside them.
  *
  * Run: bun bench/proxy/idle.ts [--strace] [--rounds N] [--before <rev>]
  *   → bench/results/idle.json and the idle section of docs/benchmarks.md
@@ -49,17 +50,30 @@ const procs: ReturnType<typeof Bun.spawn>[] = [];
  * being 0.033 %, too coarse for a goal of 0.05 % (schedstat reads 0 on this kernel). Threads come and go (Bun's
  * pool threads exit when idle), so a window's CPU is the sum of each thread's growth (a thread born in the
  * window counts from zero); what a thread ran between the first reading and its exit is lost, so this
- * undercounts by that much, while the ticks figure beside it does not.
+ * undercounts by that much, while the ticks figure beside it does not. Keys are "<tid> <thread name>", so the
+ * growth can also be told by thread (the name is the first line of sched: "bun (123, #threads: 9)").
  */
 function threadCpuMs(pid: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
-      const m = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(readFileSync(`/proc/${pid}/task/${tid}/sched`, "utf8"));
-      if (m) out.set(tid, Number(m[1]));
+      const text = readFileSync(`/proc/${pid}/task/${tid}/sched`, "utf8");
+      const m = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(text);
+      const name = /^(.*?) \(\d+, #threads/.exec(text)?.[1] ?? "?";
+      if (m) out.set(`${tid} ${name}`, Number(m[1]));
     } catch {
       // the thread exited between the listing and the read
     }
+  }
+  return out;
+}
+
+/** A window's CPU by thread name (threads of one name summed; digits dropped, so a pool is one line), ms. */
+function grownByName(from: Map<string, number>, to: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, v] of to) {
+    const name = key.slice(key.indexOf(" ") + 1).replace(/\d+$/, "").trim() || "?";
+    out[name] = (out[name] ?? 0) + v - (from.get(key) ?? 0);
   }
   return out;
 }
@@ -98,6 +112,8 @@ interface VariantResult {
   longIdleTicksPct: number;
   rssLoadedMb: number;
   rssIdleMb: number;
+  /** each window's CPU by thread name, ms */
+  threads: { afterLoad: Record<string, number>; longIdle: Record<string, number> };
 }
 
 interface StartResult {
@@ -106,10 +122,15 @@ interface StartResult {
   versionMs: number;
   proxyReadyMs: number;
   runMs: number;
+  /** CPU (user + system) of the process, ms: `--version`, and `proxy` from start through ready to its exit on SIGTERM */
+  versionCpuMs: number;
+  proxyCpuMs: number;
   /** medians of per-round ratios to "before" */
   versionX: number;
   proxyReadyX: number;
   runX: number;
+  versionCpuX: number;
+  proxyCpuX: number;
 }
 
 /** syscall name → calls, from `strace -c` output. */
@@ -202,11 +223,13 @@ try {
       longIdleTicksPct: ((c2 - c1) / LONG_IDLE_MS) * 100,
       rssLoadedMb,
       rssIdleMb: rssMb(px.pid),
+      threads: { afterLoad: grownByName(n0, n1), longIdle: grownByName(n1, n2) },
     };
     px.proc.kill("SIGTERM");
     await px.proc.exited;
     results.push(r);
     loads.push(loadavg()[0]!);
+    console.error(JSON.stringify(r.threads));
     console.error(`${r.variant.padEnd(48)} timer off ${r.gcTimerOff}  after load ${r.afterLoadPct.toFixed(3)} % (ticks ${r.afterLoadTicksPct.toFixed(3)} %)  long idle ${r.longIdlePct.toFixed(3)} % (ticks ${r.longIdleTicksPct.toFixed(3)} %)  RSS ${r.rssLoadedMb.toFixed(0)} → ${r.rssIdleMb.toFixed(0)} MB`);
   }
 
@@ -238,17 +261,18 @@ try {
     { setup: "after", bin: bins.after, env: {} as Record<string, string> },
     { setup: "after, BOTTLE_NO_REEXEC=1", bin: bins.after, env: { BOTTLE_NO_REEXEC: "1" } },
   ];
-  const samples = setups.map(() => ({ version: [] as number[], proxyReady: [] as number[], run: [] as number[] }));
+  const samples = setups.map(() => ({ version: [] as number[], proxyReady: [] as number[], run: [] as number[], versionCpu: [] as number[], proxyCpu: [] as number[] }));
+  const cpuOf = (p: ReturnType<typeof Bun.spawn>) => Number(p.resourceUsage()?.cpuTime.total ?? NaN) / 1000;
   const setupEnv = (i: number, extra: Record<string, string>) => ({ ...env, HOME: join(work, "home"), BOTTLE_HOME: join(work, `start-home-${i}`), NO_COLOR: "1", TZ: "UTC", PATH: `${agentsBin}:${env.PATH ?? "/usr/bin:/bin"}`, ...extra });
-  const timed = async (cmd: string[], e: Record<string, string>, cwd: string = work): Promise<number> => {
+  const timed = async (cmd: string[], e: Record<string, string>, cwd: string = work): Promise<{ ms: number; cpuMs: number }> => {
     const t0 = performance.now();
     const p = Bun.spawn(cmd, { cwd, env: e, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
     procs.push(p);
     const [, err, code] = await Promise.all([new Response(p.stdout).text(), new Response(p.stderr).text(), p.exited]);
     if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}: ${err}`);
-    return performance.now() - t0;
+    return { ms: performance.now() - t0, cpuMs: cpuOf(p) };
   };
-  const untilReady = async (bin: string, e: Record<string, string>): Promise<number> => {
+  const untilReady = async (bin: string, e: Record<string, string>): Promise<{ ms: number; cpuMs: number }> => {
     const t0 = performance.now();
     const p = Bun.spawn([bin, "proxy", "--simulate", "--provider", "claude", "--json"], { env: e, stdin: "ignore", stdout: "pipe", stderr: "ignore" });
     procs.push(p);
@@ -262,7 +286,7 @@ try {
     const ms = performance.now() - t0;
     p.kill("SIGTERM");
     await p.exited;
-    return ms;
+    return { ms, cpuMs: cpuOf(p) };
   };
   for (const [i] of setups.entries()) mkdirSync(join(work, `start-home-${i}`));
   for (let round = 0; round < ROUNDS; round++) {
@@ -270,10 +294,17 @@ try {
       const i = (round + k) % setups.length;
       const s = setups[i]!;
       const e = setupEnv(i, s.env);
-      for (let n = 0; n < 3; n++) samples[i]!.version.push(await timed([s.bin, "--version"], e));
-      samples[i]!.proxyReady.push(await untilReady(s.bin, e));
+      const x = samples[i]!;
+      for (let n = 0; n < 3; n++) {
+        const v = await timed([s.bin, "--version"], e);
+        x.version.push(v.ms);
+        x.versionCpu.push(v.cpuMs);
+      }
+      const px = await untilReady(s.bin, e);
+      x.proxyReady.push(px.ms);
+      x.proxyCpu.push(px.cpuMs);
       const ws = mkdtempSync(join(work, "ws-"));
-      samples[i]!.run.push(await timed([s.bin, "run", "claude", "--headless", "--prompt", "Say hello.", "--simulate", "--backend", "sandbox"], e, ws));
+      x.run.push((await timed([s.bin, "run", "claude", "--headless", "--prompt", "Say hello.", "--simulate", "--backend", "sandbox"], e, ws)).ms);
     }
     loads.push(loadavg()[0]!);
     console.error(`start round ${round + 1}/${ROUNDS}`);
@@ -285,9 +316,13 @@ try {
     versionMs: median(samples[i]!.version),
     proxyReadyMs: median(samples[i]!.proxyReady),
     runMs: median(samples[i]!.run),
+    versionCpuMs: median(samples[i]!.versionCpu),
+    proxyCpuMs: median(samples[i]!.proxyCpu),
     versionX: median(perRound(i, (x) => x.version, 3)),
     proxyReadyX: median(perRound(i, (x) => x.proxyReady, 1)),
     runX: median(perRound(i, (x) => x.run, 1)),
+    versionCpuX: median(perRound(i, (x) => x.versionCpu, 3)),
+    proxyCpuX: median(perRound(i, (x) => x.proxyCpu, 1)),
   }));
   for (const r of starts) console.error(JSON.stringify(r));
 
@@ -317,11 +352,18 @@ function render(
     "|---|---|---:|---:|---:|",
     ...rs.map((r) => `| ${r.variant} | ${r.gcTimerOff ? "yes" : "no"} | ${f(r.afterLoadPct, 3)} (${f(r.afterLoadTicksPct, 3)}) | ${f(r.longIdlePct, 3)} (${f(r.longIdleTicksPct, 3)}) | ${f(r.rssLoadedMb)} → ${f(r.rssIdleMb)} |`),
     "",
-    `What the restart costs at start, ${meta.rounds} rounds, the setups interleaved (order rotating); medians, and in brackets the median of per-round ratios to before: \`bottle --version\` (3 per round), \`bottle proxy --simulate\` from spawn to its ready line, and the wall time of \`bottle run claude --headless --prompt … --simulate --backend sandbox\` (the real Claude Code CLI in a sandbox bottle, four metered requests).`,
+    "The same windows' CPU by thread (ms; threads of one name summed, those under 0.5 ms left out):",
     "",
-    "| setup | `--version` (ms) | `proxy` to ready (ms) | `run --headless --simulate` (ms) |",
-    "|---|---:|---:|---:|",
-    ...starts.map((s) => `| ${s.setup} | ${f(s.versionMs, 1)} (${f(s.versionX, 2)}×) | ${f(s.proxyReadyMs)} (${f(s.proxyReadyX, 2)}×) | ${f(s.runMs)} (${f(s.runX, 2)}×) |`),
+    ...rs.flatMap((r) => (["afterLoad", "longIdle"] as const).map((w) => {
+      const top = Object.entries(r.threads[w]).filter(([, ms]) => ms >= 0.5).sort((a, b) => b[1] - a[1]);
+      return `- ${r.variant}, ${w === "afterLoad" ? "after load" : "long idle"}: ${top.map(([n, ms]) => `${n} ${f(ms, 1)}`).join(", ") || "none"}`;
+    })),
+    "",
+    `What the restart costs at start, ${meta.rounds} rounds, the setups interleaved (order rotating); medians, and in brackets the median of per-round ratios to before: \`bottle --version\` (3 per round; wall time, and the process's CPU from its rusage, which a busy machine disturbs less), \`bottle proxy --simulate\` from spawn to its ready line (wall) and its CPU from start through ready to its exit on SIGTERM, and the wall time of \`bottle run claude --headless --prompt … --simulate --backend sandbox\` (the real Claude Code CLI in a sandbox bottle, four metered requests).`,
+    "",
+    "| setup | `--version` wall (ms) | `--version` CPU (ms) | `proxy` to ready, wall (ms) | `proxy` start to exit, CPU (ms) | `run --headless --simulate` wall (ms) |",
+    "|---|---:|---:|---:|---:|---:|",
+    ...starts.map((s) => `| ${s.setup} | ${f(s.versionMs, 1)} (${f(s.versionX, 2)}×) | ${f(s.versionCpuMs, 1)} (${f(s.versionCpuX, 2)}×) | ${f(s.proxyReadyMs)} (${f(s.proxyReadyX, 2)}×) | ${f(s.proxyCpuMs)} (${f(s.proxyCpuX, 2)}×) | ${f(s.runMs)} (${f(s.runX, 2)}×) |`),
   ];
   if (syscalls) {
     const names = [...new Set([...Object.keys(syscalls.afterLoad), ...Object.keys(syscalls.longIdle)])].sort((x, y) => (syscalls.afterLoad[y] ?? 0) - (syscalls.afterLoad[x] ?? 0));
