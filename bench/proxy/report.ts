@@ -134,9 +134,23 @@ export function goalRows(samples: Sample[], setups = ["bottle", "proxy only"]): 
   });
 }
 
+/** bottle against the baseline revision's build, same run: the change's own effect, per-round ratios. */
+function baselineLine(meta: Record<string, unknown>, samples: Sample[]): string {
+  const base = "bottle (baseline)";
+  const r = (cell: string, m: Metric) => x(ratio(samples, "bottle", cell, m, base));
+  return [
+    `bottle against **bottle (baseline)**, the release build of \`${String(meta.baseline)}\` run beside it (median of per-round ratios):`,
+    `CPU per JSON request at c=50 ${r("json c=50 ka", (y) => y.cpuMsPerRequest)},`,
+    `requests/s at c=50 ${r("json c=50 ka", (y) => y.rps)},`,
+    `JSON c=1 keep-alive p50 ${r("json c=1 ka", (y) => y.total.p50)},`,
+    `SSE c=100 time to first byte ${r("sse c=100 ka", (y) => y.ttfb.p50)},`,
+    `CPU per SSE stream ${r("sse c=100 ka", (y) => y.cpuMsPerRequest)}.`,
+  ].join(" ");
+}
+
 export function renderMarkdown(meta: Record<string, unknown>, samples: Sample[]): string {
   const load = meta.load as { min: number; max: number };
-  const order = ["direct", "tcp relay", "tls relay", "proxy only", "bottle"];
+  const order = ["direct", "tcp relay", "tls relay", "proxy only", "bottle", "bottle (baseline)"];
   const setups = [...new Set(samples.map((s) => s.setup))].sort((a, b) => order.indexOf(a) - order.indexOf(b));
   const lines = [
     "<!-- proxy-bench:start -->",
@@ -172,6 +186,7 @@ export function renderMarkdown(meta: Record<string, unknown>, samples: Sample[])
   lines.push(
     "",
     `Memory: peak RSS while serving 100 concurrent streams — ${setups.filter((s) => s !== "direct").map((s) => `${s} ${f(med(samples, s, rssCell, (y) => y.peakRssMb), 0)} MB (idle ${f(idle[s] ?? NaN, 0)} MB)`).join(", ")}.`,
+    ...(setups.includes("bottle (baseline)") ? [baselineLine(meta, samples)] : []),
     `CPU per JSON request at c=50 — ${setups.filter((s) => s !== "direct").map((s) => `${s} ${f(med(samples, s, "json c=50 ka", (y) => y.cpuMsPerRequest), 3)} ms`).join(", ")}.`,
     "",
     "### Every cell",

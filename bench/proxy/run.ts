@@ -12,11 +12,14 @@
  * (their order rotates every round), a warm-up round is discarded, and the report gives, per metric, the
  * median over rounds of the ratio to the TLS relay measured in the same round, plus the load average.
  *
- * Run: bun bench/proxy/run.ts [--rounds N] [--quick] [--compiled | --bottle <command>]
+ * Run: bun bench/proxy/run.ts [--rounds N] [--quick] [--compiled | --bottle <command>] [--baseline <git revision>]
  *   → bench/results/proxy.json and the proxy section of docs/benchmarks.md (not with --quick)
  * `--compiled` builds and measures the release binary; `--bottle <command>` any other; default `bun src/cli/main.ts`.
+ * `--baseline <rev>` also builds the release binary of that revision (from `git archive`) and runs it as one
+ * more setup, "bottle (baseline)", with its own BOTTLE_HOME and the same settings: what a change did,
+ * measured interleaved in the same run instead of against an earlier run on a differently loaded machine.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
@@ -39,6 +42,21 @@ const compiled = args.includes("--compiled");
 if (compiled) {
   const b = Bun.spawnSync(["bun", join(root, "scripts/build.ts"), "--outdir", join(work, "dist")], { cwd: root, stderr: "pipe" });
   if (b.exitCode !== 0) throw new Error(`scripts/build.ts failed: ${b.stderr.toString()}`);
+}
+// --baseline <rev>: that revision's release binary, built from its own tree, measured as one more setup.
+const baselineRev = opt("--baseline");
+let baselineCmd: string[] | undefined;
+if (baselineRev) {
+  const tree = join(work, "baseline");
+  mkdirSync(tree);
+  const run = (cmd: string[], cwd: string) => {
+    const r = Bun.spawnSync(cmd, { cwd, stderr: "pipe", stdout: "pipe" });
+    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr.toString()}`);
+  };
+  run(["sh", "-c", `git -C '${root}' archive '${baselineRev}' | tar -x -C '${tree}'`], root);
+  run(["bun", "install", "--frozen-lockfile"], tree);
+  run(["bun", join(tree, "scripts/build.ts"), "--outdir", join(tree, "dist")], tree);
+  baselineCmd = [join(tree, "dist/bottle")];
 }
 const bottleCmd = compiled ? [join(work, "dist/bottle")] : (opt("--bottle") ?? `bun ${join(root, "src/cli/main.ts")}`).split(" ");
 const bottleHome = join(work, "bottle-home");
@@ -82,6 +100,19 @@ try {
     [...bottleCmd, "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${upPort}`, "--json", "--log", "blocks"],
     { BOTTLE_HOME: bottleHome, HOME: join(work, "home"), NODE_EXTRA_CA_CERTS: files.ca },
   );
+  // The baseline gets its own home (its own ledger) with the same settings and the same CA the client trusts.
+  const baselineHome = join(work, "baseline-home");
+  if (baselineCmd) {
+    cpSync(join(bottleHome, "ca"), join(baselineHome, "ca"), { recursive: true });
+    cpSync(join(bottleHome, "settings.yml"), join(baselineHome, "settings.yml"));
+  }
+  const baseline = baselineCmd
+    ? await start([...baselineCmd, "proxy", "--provider", "claude", "--upstream", `https://127.0.0.1:${upPort}`, "--json", "--log", "blocks"], {
+        BOTTLE_HOME: baselineHome,
+        HOME: join(work, "home"),
+        NODE_EXTRA_CA_CERTS: files.ca,
+      })
+    : undefined;
   const metered = await start(["bun", join(import.meta.dir, "metered-only.ts"), String(upPort), join(bottleHome, "ca")], { NODE_EXTRA_CA_CERTS: files.ca });
   const direct = `https://127.0.0.1:${upPort}/v1/messages`;
   const api = "https://api.anthropic.com/v1/messages";
@@ -91,6 +122,7 @@ try {
     { name: "tls relay", url: api, proxy: tls.info.url as string, pid: tls.pid },
     { name: "bottle", url: api, proxy: (bottle.info.env as Record<string, string>).HTTPS_PROXY!, pid: bottle.pid },
     { name: "proxy only", url: api, proxy: metered.info.url as string, pid: metered.pid },
+    ...(baseline ? [{ name: "bottle (baseline)", url: api, proxy: (baseline.info.env as Record<string, string>).HTTPS_PROXY!, pid: baseline.pid }] : []),
   ];
   const idleRss = Object.fromEntries(setups.filter((s) => s.pid).map((s) => [s.name, rssMb(s.pid!)]));
   const samples: Sample[] = [];
@@ -129,6 +161,7 @@ try {
     bun: Bun.version,
     floorRuntime: tls.info.runtime,
     bottle: compiled ? "bottle (the compiled release build)" : bottleCmd.join(" ").replace(root, "."),
+    ...(baselineRev ? { baseline: baselineRev } : {}),
     cpus: navigator.hardwareConcurrency,
     rounds,
     quick,
