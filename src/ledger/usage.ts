@@ -6,7 +6,9 @@
 import type { ApiFormat, MeterResult } from "../metering/types.ts";
 import type { LedgerDb } from "./database.ts";
 import type { UsageEventsTable } from "./tables/usage-events.ts";
-import { sql, type Insertable } from "kysely";
+import { CompiledQuery, type Insertable } from "kysely";
+import { isPostgres } from "./dialect.ts";
+import { chargeUpdate, onPostgres, releaseUpdate, usageInsertOnce, type RowStatement } from "./writer-statements.ts";
 import type { SpooledCharge } from "./spool.ts";
 import { addToTotals, scopesOfRun, type TotalsCharge } from "./totals.ts";
 import { immediate } from "./tx.ts";
@@ -162,23 +164,20 @@ export async function insertUsage(db: LedgerDb, events: readonly UsageEvent[]): 
  * releases the reservations of the rows that were new. Runs on the caller's transaction.
  */
 export async function insertUsageOnce(db: LedgerDb, rows: readonly SpooledCharge[]): Promise<number> {
+  // Fixed statement texts (writer-statements.ts), nothing built by the query builder per batch.
+  const run = (st: RowStatement) => {
+    const q = isPostgres(db) ? onPostgres(st) : st;
+    return db.executeQuery<{ uid: string }>(CompiledQuery.raw(q.sql, q.params));
+  };
   let added = 0;
   for (let i = 0; i < rows.length; i += CHUNK) {
     const chunk = rows.slice(i, i + CHUNK);
-    const inserted = await db
-      .insertInto("usage_events")
-      .values(chunk.map((r) => ({ ...usageRow(r.event), uid: r.uid }) as never))
-      .onConflict((oc) => oc.column("uid" as never).doNothing())
-      .returning(sql<string>`uid`.as("uid"))
-      .execute();
-    const fresh = new Set(inserted.map((r) => (r as { uid: string }).uid));
+    const inserted = await run(usageInsertOnce(chunk));
+    const fresh = new Set(inserted.rows.map((r) => r.uid));
     const news = chunk.filter((r) => fresh.has(r.uid));
     added += news.length;
-    await addToTotals(db, await totalsChargesOf(db, news.map((r) => r.event)));
-    for (const r of news) {
-      if (!r.reservationId) continue;
-      await db.updateTable("reservations").set({ released_at: r.event.at, settled_tokens: usageRow(r.event).total_tokens }).where("id", "=", r.reservationId).where("released_at", "is", null).execute();
-    }
+    for (const c of await totalsChargesOf(db, news.map((r) => r.event))) if (c.scopes.length > 0) await run(chargeUpdate(c));
+    for (const r of news) if (r.reservationId) await run(releaseUpdate({ id: r.reservationId, at: r.event.at, tokens: usageRow(r.event).total_tokens }));
   }
   return added;
 }

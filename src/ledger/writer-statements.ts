@@ -17,13 +17,17 @@ export interface RowStatement {
   params: Array<string | number | null>;
 }
 
-const USAGE_COLUMNS = Object.keys(usageRow({ runId: "", provider: "", at: 0, totalTokens: 0 })) as Array<keyof ReturnType<typeof usageRow>>;
-const USAGE_INSERT = `insert into usage_events (${USAGE_COLUMNS.join(", ")}) values (${USAGE_COLUMNS.map(() => "?").join(", ")})`;
-
-const AUDIT_COLUMNS = Object.keys(auditRow({ time: 0, runId: "", host: "", method: "", path: "", status: 0, decision: "mitm", bytesUp: 0, bytesDown: 0, durationMs: 0 })) as Array<
-  keyof ReturnType<typeof auditRow>
->;
-const AUDIT_INSERT = `insert into egress_audit (${AUDIT_COLUMNS.join(", ")}) values (${AUDIT_COLUMNS.map(() => "?").join(", ")})`;
+// Column lists are taken from usageRow/auditRow on first use (usage.ts also imports this module).
+let usageColumns: Array<keyof ReturnType<typeof usageRow>> | undefined;
+let usageInsertText: string | undefined;
+const usageCols = () => (usageColumns ??= Object.keys(usageRow({ runId: "", provider: "", at: 0, totalTokens: 0 })) as Array<keyof ReturnType<typeof usageRow>>);
+let auditColumns: Array<keyof ReturnType<typeof auditRow>> | undefined;
+let auditInsertText: string | undefined;
+const auditCols = () =>
+  (auditColumns ??= Object.keys(auditRow({ time: 0, runId: "", host: "", method: "", path: "", status: 0, decision: "mitm", bytesUp: 0, bytesDown: 0, durationMs: 0 })) as Array<
+    keyof ReturnType<typeof auditRow>
+  >);
+const row = (n: number) => `(${Array.from({ length: n }, () => "?").join(", ")})`;
 
 const RELEASE = "update reservations set released_at = ?, settled_tokens = ? where id = ? and released_at is null";
 
@@ -36,13 +40,48 @@ function chargeText(n: number): string {
 const cell = (v: unknown): string | number | null => (v === undefined ? null : (v as string | number | null));
 
 export function usageInsert(e: UsageEvent): RowStatement {
-  const row = usageRow(e);
-  return { sql: USAGE_INSERT, params: USAGE_COLUMNS.map((c) => cell(row[c])) };
+  const cols = usageCols();
+  const r = usageRow(e);
+  return { sql: (usageInsertText ??= `insert into usage_events (${cols.join(", ")}) values ${row(cols.length)}`), params: cols.map((c) => cell(r[c])) };
 }
 
-export function auditInsert(r: AuditRecord): RowStatement {
-  const row = auditRow(r);
-  return { sql: AUDIT_INSERT, params: AUDIT_COLUMNS.map((c) => cell(row[c])) };
+export function auditInsert(a: AuditRecord): RowStatement {
+  const cols = auditCols();
+  const r = auditRow(a);
+  return { sql: (auditInsertText ??= `insert into egress_audit (${cols.join(", ")}) values ${row(cols.length)}`), params: cols.map((c) => cell(r[c])) };
+}
+
+const onceTexts = new Map<number, string>();
+/**
+ * Fleet ledger: rows with writer-assigned uids, each inserted at most once, as one multi-row INSERT that
+ * returns the uids it inserted (a replayed row finds its uid taken). One text per number of rows.
+ */
+export function usageInsertOnce(rows: ReadonlyArray<{ event: UsageEvent; uid: string }>): RowStatement {
+  const cols = usageCols();
+  let text = onceTexts.get(rows.length);
+  if (!text) {
+    text = `insert into usage_events (${cols.join(", ")}, uid) values ${rows.map(() => row(cols.length + 1)).join(", ")} on conflict (uid) do nothing returning uid`;
+    onceTexts.set(rows.length, text);
+  }
+  const params: RowStatement["params"] = [];
+  for (const x of rows) {
+    const r = usageRow(x.event);
+    for (const c of cols) params.push(cell(r[c]));
+    params.push(x.uid);
+  }
+  return { sql: text, params };
+}
+
+const pgTexts = new Map<string, string>();
+/** The same statement with Postgres's numbered placeholders ($1, $2, …), converted once per text. */
+export function onPostgres(st: RowStatement): RowStatement {
+  let text = pgTexts.get(st.sql);
+  if (!text) {
+    let i = 0;
+    text = st.sql.replace(/\?/g, () => `$${++i}`);
+    pgTexts.set(st.sql, text);
+  }
+  return { sql: text, params: st.params };
 }
 
 export function chargeUpdate(c: TotalsCharge): RowStatement {
