@@ -24,7 +24,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "nod
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
-import { cpuMs } from "../proxy/proc.ts";
+import { cpuMs, startReady } from "../proxy/proc.ts";
 import { summarize } from "../proxy/report.ts";
 import { publishBench } from "../publish.ts";
 
@@ -47,19 +47,7 @@ const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k) && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
 const procs: ReturnType<typeof Bun.spawn>[] = [];
 
-async function start(cmd: string[], extraEnv: Record<string, string> = {}): Promise<{ pid: number; proc: ReturnType<typeof Bun.spawn>; info: Record<string, unknown> }> {
-  const p = Bun.spawn(cmd, { env: { ...env, ...extraEnv }, stdout: "pipe", stderr: "inherit" });
-  procs.push(p);
-  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`${cmd.join(" ")} exited before it was ready`);
-    line += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { pid: p.pid, proc: p, info: JSON.parse(line.slice(0, line.indexOf("\n"))) as Record<string, unknown> };
-}
+const start = (cmd: string[], extraEnv: Record<string, string> = {}) => startReady(cmd, { ...env, ...extraEnv }, { track: procs });
 
 async function json<T>(cmd: string[]): Promise<T> {
   const p = Bun.spawn(cmd, { env, stdout: "pipe", stderr: "inherit" });

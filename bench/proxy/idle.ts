@@ -27,7 +27,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync,
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
-import { cpuMs, rssMb } from "./proc.ts";
+import { cpuMs, rssMb, startReady } from "./proc.ts";
 import { median } from "./report.ts";
 import { publishBench } from "../publish.ts";
 
@@ -87,19 +87,7 @@ function grown(from: Map<string, number>, to: Map<string, number>): number {
 const AFTER_LOAD_MS = 30_000;
 const LONG_IDLE_MS = 60_000;
 
-async function start(cmd: string[], extraEnv: Record<string, string> = {}): Promise<{ pid: number; proc: ReturnType<typeof Bun.spawn>; info: Record<string, unknown> }> {
-  const p = Bun.spawn(cmd, { env: { ...env, ...extraEnv }, stdout: "pipe", stderr: "ignore" });
-  procs.push(p);
-  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`${cmd.join(" ")} exited before it was ready`);
-    line += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { pid: p.pid, proc: p, info: JSON.parse(line.slice(0, line.indexOf("\n"))) as Record<string, unknown> };
-}
+const start = (cmd: string[], extraEnv: Record<string, string> = {}) => startReady(cmd, { ...env, ...extraEnv }, { stderr: "ignore", track: procs });
 
 interface VariantResult {
   variant: string;

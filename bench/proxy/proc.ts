@@ -49,3 +49,29 @@ export function rssSampler(pid: number, everyMs = 25): { stop(): number } {
     },
   };
 }
+
+/** A process started by a benchmark, with the JSON line it printed when it was ready. */
+export interface ReadyProcess {
+  pid: number;
+  proc: ReturnType<typeof Bun.spawn>;
+  info: Record<string, unknown>;
+}
+
+/**
+ * Starts a process that prints one JSON line on stdout when it is ready (`bottle proxy --json`, the
+ * benchmark's upstream and floors) and waits for that line. `track` collects the process so the caller
+ * can kill everything it started, by PID, however the benchmark ends.
+ */
+export async function startReady(cmd: string[], env: Record<string, string>, opts: { stderr?: "inherit" | "ignore"; track?: ReturnType<typeof Bun.spawn>[] } = {}): Promise<ReadyProcess> {
+  const proc = Bun.spawn(cmd, { env, stdout: "pipe", stderr: opts.stderr ?? "inherit" });
+  opts.track?.push(proc);
+  const reader = (proc.stdout as ReadableStream<Uint8Array>).getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { done, value } = await reader.read();
+    if (done) throw new Error(`${cmd.join(" ")} exited before it was ready`);
+    line += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return { pid: proc.pid, proc, info: JSON.parse(line.slice(0, line.indexOf("\n"))) as Record<string, unknown> };
+}

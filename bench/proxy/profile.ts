@@ -13,6 +13,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
+import { startReady } from "./proc.ts";
 
 const root = join(import.meta.dir, "../..");
 const n = Number(process.argv[2] ?? 3000);
@@ -26,18 +27,7 @@ writeFileSync(join(bottleHome, "settings.yml"), "budget:\n  claude: { tokens: 10
 const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k) && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
 
-async function start(cmd: string[], extra: Record<string, string> = {}) {
-  const p = Bun.spawn(cmd, { env: { ...env, ...extra }, stdout: "pipe", stderr: "inherit" });
-  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`${cmd.join(" ")} exited before it was ready`);
-    line += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { p, info: JSON.parse(line.slice(0, line.indexOf("\n"))) as Record<string, unknown> };
-}
+const start = (cmd: string[], extra: Record<string, string> = {}) => startReady(cmd, { ...env, ...extra });
 
 const up = await start(["bun", join(import.meta.dir, "upstream.ts"), join(work, "upstream-ca")]);
 // BUN_GC_TIMER_DISABLE set here: the proxy runs as it would after its own re-exec, in one process to profile.
@@ -55,9 +45,9 @@ for (const concurrency of [1, 50]) {
   await new Response(c.stdout).text();
   if ((await c.exited) !== 0) throw new Error(`client failed at c=${concurrency}`);
 }
-bottle.p.kill("SIGINT");
-await bottle.p.exited;
-up.p.kill();
+bottle.proc.kill("SIGINT");
+await bottle.proc.exited;
+up.proc.kill();
 const file = readdirSync(profDir).find((f) => f.endsWith(".cpuprofile"));
 if (!file) throw new Error(`no profile written in ${profDir}`);
 

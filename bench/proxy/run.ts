@@ -24,7 +24,7 @@ import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { LeafIssuer } from "../../src/ca/leaf.ts";
-import { cpuMs, rssMb, rssSampler } from "./proc.ts";
+import { cpuMs, rssMb, rssSampler, startReady } from "./proc.ts";
 import { CELLS, renderMarkdown, summarize, type Sample, type Setup } from "./report.ts";
 import { publishBench } from "../publish.ts";
 
@@ -74,19 +74,7 @@ const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k) && k !== "NODE_EXTRA_CA_CERTS") env[k] = v;
 
 const procs: ReturnType<typeof Bun.spawn>[] = [];
-async function start(cmd: string[], extraEnv: Record<string, string> = {}): Promise<{ pid: number; info: Record<string, unknown> }> {
-  const p = Bun.spawn(cmd, { env: { ...env, ...extraEnv }, stdout: "pipe", stderr: "ignore" });
-  procs.push(p);
-  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { done, value } = await reader.read();
-    if (done) throw new Error(`${cmd.join(" ")} exited before it was ready`);
-    line += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  return { pid: p.pid, info: JSON.parse(line.slice(0, line.indexOf("\n"))) as Record<string, unknown> };
-}
+const start = (cmd: string[], extraEnv: Record<string, string> = {}) => startReady(cmd, { ...env, ...extraEnv }, { stderr: "ignore", track: procs });
 
 const nodeBin = Bun.which("node");
 const floorCmd = nodeBin ? [nodeBin] : ["bun"];
