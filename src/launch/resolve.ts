@@ -22,7 +22,7 @@ import { skillSource } from "../providers/skills.ts";
 import { validateRoutes } from "../proxy/validate-routes.ts";
 import { didYouMean } from "../util/did-you-mean.ts";
 import { newRunId } from "./ids.ts";
-import { providerHosts, repositoryDefaultBeyond, repositoryDefaultProblem } from "./repo-default.ts";
+import { repositoryDefaultFix, repositoryDefaultProblem, repositoryDefaultRisk } from "./repo-default.ts";
 import { uniqueLabel } from "./label.ts";
 import { runRoutes } from "./routes.ts";
 import { routesToSimulator } from "./simulated.ts";
@@ -69,15 +69,18 @@ function findBottles(catalog: Catalog, req: LaunchRequest, agent: AgentManifest)
   });
 }
 
-/** A repository-only agent's default bottle may not reach beyond its provider's API (repo-default.ts). */
+/**
+ * A repository-only agent's default bottle may not reach beyond its provider's API, nor hand it the host's
+ * env values (repo-default.ts); headless, nobody is asked for a `?` value, so the host's is taken unasked.
+ */
 function checkRepositoryDefault(req: LaunchRequest, agent: AgentManifest, composed: ComposedBottle, provider: Provider): void {
   if (req.bottles && req.bottles.length > 0) return;
-  const beyond = repositoryDefaultBeyond(agent, composed.routes, provider);
-  if (beyond.length === 0) return;
-  throw new UsageError(repositoryDefaultProblem(agent, beyond), {
+  const risk = repositoryDefaultRisk(agent, composed, provider, { asked: !req.headless });
+  if (!risk) return;
+  throw new UsageError(repositoryDefaultProblem(agent, risk, composed.envOrigin), {
     key: "bottle",
     file: agent.file,
-    fix: `if you trust the repository, choose that bottle yourself: ${invocation(agent.name, agent.bottle ?? "NAME")}; or make its bottle: one that reaches only ${agent.provider}'s API (${providerHosts(provider).join(", ")})`,
+    fix: repositoryDefaultFix(agent, risk, provider, invocation(agent.name, agent.bottle ?? "NAME")),
   });
 }
 

@@ -9,7 +9,7 @@ import { cancel, intro, log, outro } from "@clack/prompts";
 import { composeBottles, type Catalog } from "../../manifest/index.ts";
 import type { AgentManifest } from "../../manifest/types.ts";
 import type { DescribePlan, LaunchRequest, ResolveLaunch } from "../../launch/types.ts";
-import { repositoryDefaultBeyond, repositoryDefaultProblem } from "../../launch/repo-default.ts";
+import { repositoryDefaultProblem, repositoryDefaultRisk } from "../../launch/repo-default.ts";
 import { providerFor } from "../../providers/index.ts";
 import { WizardCancelled } from "./cancel.ts";
 import { askAgent } from "./steps/agent.ts";
@@ -40,13 +40,15 @@ async function chooseAgent(partial: Partial<LaunchRequest>, catalog: Catalog, de
 
 /**
  * The bottles ticked at first: the agent's default, unless a repository-only agent's default reaches beyond
- * its provider's API (then nothing is ticked, with a warning; ticking it is the person's own choice).
+ * its provider's API or hands it env values written in a host bottle (then nothing is ticked, with a
+ * warning; ticking it is the person's own choice). A `?` value is fine: the wizard asks for it.
  */
 function defaultBottles(catalog: Catalog, agent: AgentManifest): string[] {
   if (!agent.bottle || !catalog.bottles.has(agent.bottle)) return [];
-  const beyond = repositoryDefaultBeyond(agent, composeBottles(catalog, [agent.bottle]).routes, providerFor(agent.provider));
-  if (beyond.length === 0) return [agent.bottle];
-  log.warn(`${repositoryDefaultProblem(agent, beyond)}, so it is not ticked: tick it yourself if you trust ${agent.file}`);
+  const composed = composeBottles(catalog, [agent.bottle]);
+  const risk = repositoryDefaultRisk(agent, composed, providerFor(agent.provider), { asked: true });
+  if (!risk) return [agent.bottle];
+  log.warn(`${repositoryDefaultProblem(agent, risk, composed.envOrigin)}, so it is not ticked: tick it yourself if you trust ${agent.file}`);
   return [];
 }
 
