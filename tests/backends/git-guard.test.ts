@@ -7,7 +7,8 @@
 import { describe, expect, test } from "bun:test";
 import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { namedPaths } from "../../src/backends/git-guard/config-paths.ts";
+import { insideWorkspace, namedPaths } from "../../src/backends/git-guard/config-paths.ts";
+import { hostConfigFiles, parseScopedList } from "../../src/backends/git-guard/host-config.ts";
 import { guardMounts } from "../../src/backends/git-guard/mounts.ts";
 import { scanWorkspace } from "../../src/backends/git-guard/scan.ts";
 import { configText, keptInNewGitDir, looksLikeGitDir, parseConfigList, safeConfigEntries } from "../../src/backends/git-guard/surface.ts";
@@ -70,11 +71,13 @@ describe("the surface rules", () => {
 });
 
 describe("paths a repository's config names", () => {
-  test("hooksPath, includes and the words of driver and alias commands that are paths; ~ and plain words are not", () => {
+  test("hooksPath, includes and the words of driver and alias commands that are paths, ~/ as the home; ~user, $VAR and plain words are not", () => {
     const entries = parseConfigList(
-      ["core.hookspath\n.husky/_", "include.path\n../team.gitconfig", "includeif.gitdir:~/w/.path\n/abs/inc", "diff.conv.textconv\nsh scripts/conv.sh --flag", "filter.x.clean\ntr a b", "alias.up\n!./tools/up.sh", "alias.st\nstatus ./x/y", "core.fsmonitor\ntrue", "core.pager\n~/bin/pager", "user.name\na/b"].join("\0") + "\0",
+      ["core.hookspath\n.husky/_", "include.path\n../team.gitconfig", "includeif.gitdir:~/w/.path\n/abs/inc", "diff.conv.textconv\nsh scripts/conv.sh --flag", "filter.x.clean\ntr a b", "alias.up\n!./tools/up.sh", "alias.st\nstatus ./x/y", "core.fsmonitor\ntrue", "core.pager\n~/bin/pager", "core.editor\n~other/bin/ed", "gpg.program\n$HOME/bin/gpg", "user.name\na/b"].join("\0") + "\0",
     );
-    expect(namedPaths(entries, { configDir: "/ws/.git", worktree: "/ws" }).sort()).toEqual(["/abs/inc", "/ws/.husky/_", "/ws/scripts/conv.sh", "/ws/team.gitconfig", "/ws/tools/up.sh"].sort());
+    // A workspace under the home is reached through ~/ as well (a repository's or the user's include.path).
+    const home = process.env.HOME!;
+    expect(namedPaths(entries, { configDir: "/ws/.git", worktree: "/ws" }).sort()).toEqual(["/abs/inc", join(home, "bin/pager"), "/ws/.husky/_", "/ws/scripts/conv.sh", "/ws/team.gitconfig", "/ws/tools/up.sh"].sort());
   });
 });
 
@@ -104,5 +107,28 @@ describe("scanning a workspace", () => {
     expect(s.entries.get(".git/worktrees/w1/commondir")?.type).toBe("file");
     expect(s.entries.get("linkdir/.git")).toEqual({ type: "symlink", mode: expect.any(Number), target: "/tmp" });
     expect([...s.entries.keys()].some((k) => k.startsWith("via-link"))).toBe(false);
+  });
+});
+
+describe("the host's own git config", () => {
+  test("the files git reads follow GIT_CONFIG_GLOBAL, GIT_CONFIG_SYSTEM, GIT_CONFIG_NOSYSTEM and XDG_CONFIG_HOME", () => {
+    expect(hostConfigFiles({ HOME: "/h" })).toEqual(["/etc/gitconfig", "/h/.gitconfig", "/h/.config/git/config"]);
+    expect(hostConfigFiles({ HOME: "/h", XDG_CONFIG_HOME: "/x", GIT_CONFIG_NOSYSTEM: "1" })).toEqual(["/h/.gitconfig", "/x/git/config"]);
+    expect(hostConfigFiles({ HOME: "/h", GIT_CONFIG_GLOBAL: "/g", GIT_CONFIG_SYSTEM: "/s", GIT_CONFIG_NOSYSTEM: "false" })).toEqual(["/s", "/g"]);
+    expect(hostConfigFiles({ HOME: "/h", GIT_CONFIG_GLOBAL: "/dev/null", GIT_CONFIG_NOSYSTEM: "true" })).toEqual([]);
+  });
+
+  test("scoped records keep their scope and file; a path is inside the workspace after following links", () => {
+    expect(parseScopedList("global\0file:/h/.gitconfig\0core.hookspath\n.githooks\0command\0command line:\0a.b\0")).toEqual([
+      { scope: "global", file: "/h/.gitconfig", key: "core.hookspath", value: ".githooks" },
+      { scope: "command", key: "a.b", value: "true" },
+    ]);
+    const ws = freshWorkspace({ "gitconfig": "[user]\n" });
+    const home = freshWorkspace();
+    symlinkSync(join(ws, "gitconfig"), join(home, ".gitconfig"));
+    symlinkSync(ws, join(home, "dots"));
+    expect(insideWorkspace(ws, join(home, ".gitconfig"))).toBe("gitconfig");
+    expect(insideWorkspace(ws, join(home, "dots", "not-yet", "inc"))).toBe("not-yet/inc");
+    expect(insideWorkspace(ws, home)).toBeUndefined();
   });
 });

@@ -7,7 +7,9 @@
  * are read-only in the bottle and restored after it. The config is read with the host's git
  * (`--file`, which reads no other config), the paths are picked out here.
  */
-import { isAbsolute, relative, resolve } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
 import { parseConfigList, type ConfigEntry } from "./surface.ts";
 
 /** Keys whose value is a path git reads or runs. */
@@ -23,11 +25,16 @@ export interface PathContext {
   worktree: string;
 }
 
-/** Absolute paths the entries name. `~` paths are the user's own, outside any workspace, and skipped. */
+/**
+ * Absolute paths the entries name. `~/` is the home git and the shell expand it to (a workspace under the
+ * home is reached that way too); `~user` and `$VAR` paths are left out.
+ */
 export function namedPaths(entries: readonly ConfigEntry[], c: PathContext): string[] {
   const out = new Set<string>();
+  const home = process.env.HOME ?? homedir();
   const add = (p: string, base: string) => {
-    const v = p.replace(/^["']|["']$/g, "");
+    let v = p.replace(/^["']|["']$/g, "");
+    if (v === "~" || v.startsWith("~/")) v = join(home, v.slice(1));
     if (v === "" || v.startsWith("~") || v.startsWith("$")) return;
     out.add(isAbsolute(v) ? resolve(v) : resolve(base, v));
   };
@@ -42,6 +49,35 @@ export function namedPaths(entries: readonly ConfigEntry[], c: PathContext): str
   return [...out];
 }
 
+/** `p` relative to the workspace when it (after following links outside the workspace) lies inside it. */
+export function insideWorkspace(ws: string, p: string): string | undefined {
+  const roots = new Set([resolve(ws)]);
+  try {
+    roots.add(realpathSync(ws));
+  } catch {}
+  let real = resolve(p);
+  // Follow links as git will: the nearest existing ancestor, resolved, plus the rest of the path.
+  for (let head = real, tail = ""; ; ) {
+    if (existsSync(head)) {
+      try {
+        real = join(realpathSync(head), tail);
+      } catch {}
+      break;
+    }
+    const up = dirname(head);
+    if (up === head) break;
+    tail = tail === "" ? basename(head) : join(basename(head), tail);
+    head = up;
+  }
+  for (const root of roots) {
+    for (const cand of [real, resolve(p)]) {
+      const rel = relative(root, cand);
+      if (rel !== "" && !rel.startsWith("..") && !isAbsolute(rel)) return rel;
+    }
+  }
+  return undefined;
+}
+
 /** The workspace-relative paths inside `ws` that a git directory's config names. */
 export function configPathsInside(ws: string, configFile: string, c: PathContext): string[] {
   const git = Bun.which("git");
@@ -49,10 +85,8 @@ export function configPathsInside(ws: string, configFile: string, c: PathContext
   const r = Bun.spawnSync([git, "config", "--file", configFile, "--includes", "--null", "--list"], {
     stdout: "pipe",
     stderr: "pipe",
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", GIT_CONFIG_NOSYSTEM: "1" },
+    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: process.env.HOME ?? homedir(), GIT_CONFIG_NOSYSTEM: "1" },
   });
   if (r.exitCode !== 0) return [];
-  return namedPaths(parseConfigList(r.stdout.toString()), c)
-    .map((p) => relative(ws, p))
-    .filter((rel) => rel !== "" && !rel.startsWith("..") && !isAbsolute(rel));
+  return namedPaths(parseConfigList(r.stdout.toString()), c).flatMap((p) => insideWorkspace(ws, p) ?? []);
 }

@@ -6,6 +6,8 @@
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { configPathsInside } from "./config-paths.ts";
+import { hostConfigPathsInside } from "./host-config.ts";
+import { MAX_GUARDED_GIT_DIRS } from "./mounts.ts";
 import { runDir } from "../../paths.ts";
 import { scanWorkspace, type GitDirFound, type Scan, type SurfaceEntry } from "./scan.ts";
 
@@ -18,14 +20,18 @@ export interface GuardRecord {
   entries: [string, SurfaceEntry][];
 }
 
-/** What each repository's own config names inside the workspace. */
+/**
+ * What each repository's own config names inside the workspace, and what the host's system and global
+ * config (host-config.ts) are or name there, for each repository and outside any.
+ */
 function namedByConfigs(ws: string, scan: Scan): string[] {
-  const out = new Set<string>();
-  for (const d of scan.gitDirs) {
+  const out = new Set<string>(hostConfigPathsInside(ws));
+  for (const d of scan.gitDirs.slice(0, MAX_GUARDED_GIT_DIRS)) {
     if (d.kind !== "dotgit-dir" && d.kind !== "bare") continue;
-    if (scan.entries.get(d.rel === "" ? "config" : `${d.rel}/config`)?.type !== "file") continue;
     const dir = join(ws, d.rel);
     const worktree = d.kind === "dotgit-dir" ? dirname(dir) : ws;
+    for (const rel of hostConfigPathsInside(ws, { gitDir: dir, worktree })) out.add(rel);
+    if (scan.entries.get(d.rel === "" ? "config" : `${d.rel}/config`)?.type !== "file") continue;
     for (const rel of configPathsInside(ws, join(dir, "config"), { configDir: dir, worktree })) out.add(rel);
   }
   return [...out].sort();

@@ -9,6 +9,7 @@
  */
 import { constants, copyFileSync, chmodSync, cpSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, isAbsolute, join, normalize, relative } from "node:path";
+import { hostConfigPathsInside } from "./host-config.ts";
 import { guardDir, readGuardRecord, storePath } from "./record.ts";
 import { scanWorkspace, type GitDirFound, type Scan, type SurfaceEntry } from "./scan.ts";
 import { configText, keptInNewGitDir, parseConfigList, safeConfigEntries } from "./surface.ts";
@@ -109,6 +110,13 @@ export function restoreSurface(runId: string, home: string, ws: string): { findi
     findings.push({ path: g.rel, what: `had been moved to ${moved.rel}; moved back` });
     scan = scanWorkspace(ws, extra);
   }
+
+  // A repository the agent made gets the host's own config too (a global `core.hooksPath = .githooks` is
+  // relative to its work tree): what that names there is surface, and anything in it was the agent's.
+  const made = scan.gitDirs.filter((d) => (d.kind === "dotgit-dir" || d.kind === "bare") && !rec.gitDirs.some((g) => g.rel === d.rel) && !/(^|\/)\.git\//.test(d.rel));
+  const madeRoots = made.flatMap((d) => hostConfigPathsInside(ws, { worktree: d.kind === "dotgit-dir" ? dirname(join(ws, d.rel)) : ws }));
+  const newRoots = [...new Set(madeRoots)].filter((r) => !extra.includes(r));
+  if (newRoots.length > 0) scan = scanWorkspace(ws, [...extra, ...newRoots]);
 
   // 2. Changed or added surface entries are moved aside.
   const recorded = new Map(rec.entries);
