@@ -3,9 +3,11 @@
  * change state on a path bottle cannot meter is refused with a 403 before anything is sent, shaped like the
  * provider's own permission error and never retried; its audit record names the path and the route key
  * that would allow it. A path the route opts out with `unmetered:` goes through and is audited as
- * `unmetered`. Reads and metered endpoints pass untouched. Compose it before the budget hooks.
+ * `unmetered`. A metered endpoint whose body asks for what the meter cannot see (a Responses `background`
+ * run, billed later; a body that is not readable JSON) is refused the same way. Reads pass untouched.
+ * Compose it before the budget hooks.
  */
-import { pathVerdict } from "../metering/path-policy.ts";
+import { bodyProblem, pathVerdict } from "../metering/path-policy.ts";
 import type { Admission, ProxyHooks } from "../proxy/hooks.ts";
 import { providerForHost } from "../proxy/routes.ts";
 import { errorStyleFor } from "./refusal.ts";
@@ -20,15 +22,16 @@ function forbidden(style: "anthropic" | "openai", message: string): Response {
 
 export function pathPolicyHooks(): ProxyHooks {
   return {
-    admit(ctx): Admission {
+    admit(ctx, body): Admission {
       if (!ctx.provider || !ctx.route) return { allow: true };
       const v = pathVerdict({ method: ctx.method, path: ctx.path, headers: ctx.requestHeaders, host: ctx.host, routeHost: ctx.route.host, ...(ctx.route.unmetered ? { unmetered: ctx.route.unmetered } : {}) });
       if (v.kind === "unmetered") ctx.audit = { decision: "unmetered", reason: `not metered: the route for ${ctx.route.host} opts in unmetered: ["${v.rule}"]` };
-      if (v.kind !== "refuse") return { allow: true };
-      const message = `bottle: ${v.reason}.`;
+      const reason = v.kind === "refuse" ? v.reason : v.kind === "metered" ? bodyProblem(v.route, ctx.method, ctx.path, ctx.host, body) : undefined;
+      if (reason === undefined) return { allow: true };
+      const message = `bottle: ${reason}.`;
       // Shaped like the host's own errors (a pi run's usage counts as pi, but api.openai.com speaks OpenAI's).
       const style = errorStyleFor(ctx.method, ctx.path, providerForHost(ctx.host) ?? ctx.provider);
-      return { allow: false, response: forbidden(style, message), reason: v.reason };
+      return { allow: false, response: forbidden(style, message), reason };
     },
   };
 }

@@ -8,6 +8,11 @@
  * Paths are judged the way the upstream will see them: dot segments are resolved as a URL parser resolves
  * them (so `/v1/batches/../messages` is `/v1/messages`), and a state-changing request whose path hides a
  * separator (`%2f`, `%5c`, a backslash) is refused rather than guessed at.
+ *
+ * A metered path is judged by its body too (bodyVerdict): a Responses request with `background` set is
+ * answered `queued` with no usage and billed later, when the work is fetched with a plain GET the meter
+ * never charges, so it is refused; and a generation body that is not a JSON object bottle can read (NaN,
+ * trailing garbage) is refused rather than sent up unread.
  */
 import { barePath, classifyRoute, isWebSocketUpgrade, METERED_ENDPOINTS, type MeteredRoute } from "./route.ts";
 
@@ -66,4 +71,27 @@ export function pathVerdict(r: PathRequest): PathVerdict {
     kind: "refuse",
     reason: `${method} ${bare} on ${r.host} cannot be metered (bottle reads usage only from ${METERED_ENDPOINTS.map((e) => e.suffix).join(", ")}), so it is refused; to let it through unmetered, add unmetered: ["${bare}"] to the egress route for ${r.routeHost}`,
   };
+}
+
+/**
+ * Why a metered generation request's body cannot be metered, or undefined when it can. `body` is what the
+ * upstream will read (the proxy has decoded any Content-Encoding). Pure.
+ */
+export function bodyProblem(route: MeteredRoute, method: string, path: string, host: string, body: Uint8Array): string | undefined {
+  if (route.kind !== "usage" || route.transport !== "http" || body.byteLength === 0) return undefined;
+  const where = `${method.toUpperCase()} ${barePath(resolvedPath(path))} on ${host}`;
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch {
+    json = undefined;
+  }
+  if (typeof json !== "object" || json === null || Array.isArray(json)) {
+    return `${where} has a body that is not a JSON object bottle can read, so its usage could not be metered; send plain JSON`;
+  }
+  const background = (json as Record<string, unknown>).background;
+  if (route.format === "openai-responses" && background !== undefined && background !== null && background !== false) {
+    return `${where} asks for background: ${JSON.stringify(background)}; a background response is billed after the request returns, when its result is fetched, where bottle cannot meter it, so it is refused; send it without background (stream: true streams the same work)`;
+  }
+  return undefined;
 }

@@ -11,6 +11,7 @@ import { BodyTooLarge, readBounded } from "./body.ts";
 import { clientResponseHeaders, upstreamRequestHeaders } from "./headers.ts";
 import type { ProxyRequestContext } from "./hooks.ts";
 import { passthrough } from "./passthrough.ts";
+import { contentCodings, decodeRequestBody } from "./request-encoding.ts";
 import { upstreamUrl } from "./routes.ts";
 import { auditFor, emitAudit, exchangeId, guard, textResponse, type RunContext } from "./run-context.ts";
 
@@ -78,6 +79,17 @@ export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Re
     if (e instanceof BodyTooLarge) return fail(413, "refuse", e.message);
     return fail(400, "error", `could not read the request body: ${String(e)}`);
   }
+  // A metered exchange's hooks read the body the upstream will read, so a compressed one is decoded here and
+  // sent up plain (see request-encoding.ts).
+  let sent = req.headers;
+  if (t.provider && contentCodings(req.headers.get("content-encoding")).length > 0) {
+    const decoded = decodeRequestBody(body, req.headers.get("content-encoding"), run.limits.maxBodyBytes);
+    if (!decoded.ok) return fail(decoded.status, "refuse", decoded.reason, body.byteLength);
+    body = decoded.body;
+    sent = new Headers(req.headers);
+    sent.delete("content-encoding");
+    ctx.requestHeaders = sent;
+  }
   const hooks = run.hooks;
   try {
     if (hooks.onRequest) {
@@ -105,7 +117,7 @@ export async function handleExchange(run: RunContext, t: ExchangeTarget, req: Re
     const tls = tlsOptions(run);
     upstream = await fetch(ctx.upstreamUrl, {
       method: req.method,
-      headers: upstreamRequestHeaders(req.headers, auth),
+      headers: upstreamRequestHeaders(sent, auth),
       ...(hasBody ? { body } : {}),
       redirect: "manual",
       signal: abort.signal,

@@ -3,7 +3,9 @@
  * events (response.created, response.in_progress, output_item/content_part added, output_text deltas, the
  * matching done events, response.completed with usage including input_tokens_details.cached_tokens and
  * output_tokens_details.reasoning_tokens), each with an increasing sequence_number and no `[DONE]`; plus
- * `POST /v1/responses/input_tokens`.
+ * `POST /v1/responses/input_tokens`. A non-streamed request with `background: true` is answered the way the API
+ * answers it: a `queued` response with `usage: null` at once, the model's work (and its usage) only later,
+ * from `GET /v1/responses/{id}`.
  */
 import { simId, textPieces, type SimulatorOptions } from "./options.ts";
 import { jsonResponse, sseFrame, sseResponse } from "./respond.ts";
@@ -27,6 +29,14 @@ export function responsesInputTokens(o: SimulatorOptions): Response {
   return jsonResponse(o, { object: "response.input_tokens", input_tokens: o.countTokens ?? o.usage.inputTokens });
 }
 
+/** Background responses, finished, by id: what `GET /v1/responses/{id}` returns (bounded, oldest dropped). */
+const finished = new Map<string, Json>();
+
+export function retrieveResponse(id: string): Response | undefined {
+  const r = finished.get(id);
+  return r ? Response.json(r) : undefined;
+}
+
 export function responses(o: SimulatorOptions, body: Json): Response {
   if (o.error) return openaiError(o);
   const id = simId("resp_sim");
@@ -46,6 +56,11 @@ export function responses(o: SimulatorOptions, body: Json): Response {
     tool_choice: "auto", tools: [], top_p: 1, truncation: "disabled", usage: u, user: null, metadata: {},
   });
   const extra = { "x-request-id": simId("req_sim") };
+  if (body.background === true && body.stream !== true) {
+    if (finished.size >= 100) finished.delete(finished.keys().next().value!);
+    finished.set(id, { ...base("completed", output, usage(o)), background: true });
+    return jsonResponse(o, { ...base("queued", [], null), background: true }, 200, extra);
+  }
   if (body.stream !== true) return jsonResponse(o, base("completed", output, usage(o)), 200, extra);
 
   const frames: string[] = [];

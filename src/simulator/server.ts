@@ -13,7 +13,8 @@ import { anthropicCountTokens, anthropicMessages } from "./anthropic.ts";
 import { chatCompletions } from "./openai-chat.ts";
 import { completions, embeddings } from "./openai-legacy.ts";
 import { codexModels } from "./codex-backend.ts";
-import { responses, responsesInputTokens } from "./openai-responses.ts";
+import { responses, responsesInputTokens, retrieveResponse } from "./openai-responses.ts";
+import { decodeBody } from "./request-encoding.ts";
 import { DEFAULT_SIM_OPTIONS, type SimUsage, type SimulatorOptions } from "./options.ts";
 
 export interface RecordedRequest {
@@ -66,6 +67,8 @@ function forTurn(o: SimulatorOptions, n: number): SimulatorOptions {
 export function simulate(o: SimulatorOptions, method: string, path: string, body: Record<string, unknown>): Response {
   const p = path.split("?")[0]!.replace(/\/+$/, "");
   if (method === "GET" && p.endsWith("/backend-api/codex/models")) return codexModels(o);
+  const stored = method === "GET" ? /\/v1\/responses\/(resp_[^/]+)$/.exec(p) : null;
+  if (stored) return retrieveResponse(stored[1]!) ?? notFound(p);
   if (method !== "POST") return notFound(p);
   if (p.endsWith("/v1/messages")) return anthropicMessages(o, body);
   if (p.endsWith("/v1/messages/count_tokens")) return anthropicCountTokens(o);
@@ -99,9 +102,9 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Simulator {
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url);
-      const text = await req.text();
       let body: Record<string, unknown> = {};
       try {
+        const text = decodeBody(new Uint8Array(await req.arrayBuffer()), req.headers.get("content-encoding"));
         body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       } catch {
         return Response.json({ type: "error", error: { type: "invalid_request_error", message: "body is not JSON" } }, { status: 400 });

@@ -6,7 +6,7 @@
  * resolves them, and hidden separators are refused.
  */
 import { describe, expect, test } from "bun:test";
-import { optedIn, pathVerdict, resolvedPath } from "../../src/metering/path-policy.ts";
+import { bodyProblem, optedIn, pathVerdict, resolvedPath } from "../../src/metering/path-policy.ts";
 
 const v = (method: string, path: string, unmetered?: string[], headers?: Headers) =>
   pathVerdict({ method, path, host: "api.example.com", routeHost: "api.example.com", ...(unmetered ? { unmetered } : {}), ...(headers ? { headers } : {}) });
@@ -64,5 +64,32 @@ describe("pathVerdict", () => {
     expect(v("POST", "/v1/files/..%5cmessages").kind).toBe("refuse");
     // An opt-in cannot be stretched with dot segments either.
     expect(v("POST", "/v1/files/../batches", ["/v1/files"]).kind).toBe("refuse");
+  });
+});
+
+describe("bodyProblem", () => {
+  const enc = (o: unknown) => new TextEncoder().encode(typeof o === "string" ? o : JSON.stringify(o));
+  const responses = { format: "openai-responses", kind: "usage", transport: "http" } as const;
+  const chat = { format: "openai-chat", kind: "usage", transport: "http" } as const;
+  const count = { format: "openai-responses", kind: "count", transport: "http" } as const;
+
+  test("a Responses request with background set is refused, naming the option and the way out", () => {
+    const why = bodyProblem(responses, "POST", "/v1/responses", "api.openai.com", enc({ model: "gpt-5", input: "x", background: true }));
+    expect(why).toContain("POST /v1/responses on api.openai.com asks for background: true");
+    expect(why).toContain("send it without background");
+    // Anything but false or null is a request for it (the meter must not guess what the API accepts).
+    expect(bodyProblem(responses, "POST", "/v1/responses", "h", enc({ background: "true" }))).toContain("background");
+    expect(bodyProblem(responses, "POST", "/v1/responses", "h", enc({ model: "m", background: false }))).toBeUndefined();
+    expect(bodyProblem(responses, "POST", "/v1/responses", "h", enc({ model: "m", stream: true }))).toBeUndefined();
+  });
+
+  test("a generation body bottle cannot read as a JSON object is refused; counting calls and empty bodies are not judged", () => {
+    for (const bad of ['{"model":"m","temperature":NaN}', "[1]", "not json", '{"a":1} trailing']) {
+      expect(bodyProblem(chat, "POST", "/v1/chat/completions", "h", enc(bad))).toContain("not a JSON object bottle can read");
+    }
+    expect(bodyProblem(chat, "POST", "/v1/chat/completions", "h", new Uint8Array([0x7b, 0xff, 0x7d]))).toContain("not a JSON object");
+    expect(bodyProblem(chat, "POST", "/v1/chat/completions", "h", enc({ model: "m" }))).toBeUndefined();
+    expect(bodyProblem(count, "POST", "/v1/responses/input_tokens", "h", enc("not json"))).toBeUndefined();
+    expect(bodyProblem(chat, "POST", "/v1/chat/completions", "h", new Uint8Array())).toBeUndefined();
   });
 });

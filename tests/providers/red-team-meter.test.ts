@@ -1,0 +1,148 @@
+/**
+ * The meter red-teamed from inside a real sandbox bottle and a real docker bottle, the way an agent following
+ * a prompt injection would: a shell in the bottle sends, with curl through the bottle's proxy, every request
+ * that might spend tokens the meter does not see. The routes inject a real key (the built-in bottles'
+ * custody) and the fake upstream speaks the providers' wire formats on loopback.
+ *
+ * Two got through before, and are closed:
+ * - a request body compressed with `Content-Encoding` (gzip here, zstd as Codex sends it): the meter could
+ *   not read it, so a Chat stream went up without `include_usage` and was only estimated, and a Responses
+ *   request could carry anything unseen. The proxy now decodes it before the hooks see it and sends it up
+ *   plain, so the stream is metered exactly;
+ * - a Responses request with `background: true`: the API answers `queued` with `usage: null` at once and
+ *   bills the model's work later, fetched with a plain GET that the meter never charges. It is refused now,
+ *   compressed or not.
+ * The rest fail and stay failing (asserted as refusals): a second request on the same TLS connection to an
+ * unmeterable path, dot segments and an encoded slash in the path, a Host header naming another host,
+ * HTTP/2 with prior knowledge, a WebSocket upgrade to the Responses endpoint, and an upstream by IP.
+ */
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync, zstdCompressSync } from "node:zlib";
+import { IMAGE_PATH } from "../../src/backends/docker/args.ts";
+import { composeHooks } from "../../src/enforce/compose-hooks.ts";
+import { pathPolicyHooks } from "../../src/enforce/path-hooks.ts";
+import { auditOf, ledgerHooks, openLedger, registerRun, type LedgerDb, type LedgerHooks } from "../../src/ledger/index.ts";
+import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
+import { buildPlan } from "../../src/providers/plan.ts";
+import type { Simulator } from "../../src/simulator/server.ts";
+import { AGENTS_BIN } from "../helpers/agent-suite.ts";
+import { freshRunId, freshWorkspace } from "../helpers/bottles.ts";
+import { BACKENDS, bottles } from "../isolation/bottles.ts";
+import { bottleCa, startTlsSimulator, testProxy } from "../support/proxy-fixture.ts";
+
+setDefaultTimeout(180_000);
+
+const KEY = "sk-real-key-red-team";
+const CHAT = { model: "gpt-4o", stream: true, messages: [{ role: "user", content: "hi" }] };
+const BACKGROUND = { model: "gpt-5", input: "think for a long time", background: true };
+
+/** The agent's shell: one line per attempt, `name status` (curl's code for the request, or the CONNECT's). */
+function script(simPort: number): string {
+  const c = `curl -s --cacert "$NODE_EXTRA_CA_CERTS" -H 'content-type: application/json'`;
+  const code = (name: string) => `-w '${name} %{http_code}\\n'`;
+  return [
+    `${c} -o chat.out ${code("gzip-chat")} -H 'content-encoding: gzip' --data-binary @chat.json.gz https://api.openai.com/v1/chat/completions`,
+    `${c} -o bg.out ${code("background")} -d '${JSON.stringify(BACKGROUND)}' https://api.openai.com/v1/responses`,
+    // What an agent would do next: fetch the finished work with a plain read.
+    `r=$(cat bg.out); id=\${r#*'"id":"'}; id=\${id%%'"'*}; case "$id" in resp_*) ${c} -o /dev/null ${code("background-fetch")} "https://api.openai.com/v1/responses/$id" ;; *) echo 'background-fetch none' ;; esac`,
+    `${c} -o /dev/null ${code("zstd-background")} -H 'content-encoding: zstd' --data-binary @bg.json.zst https://api.openai.com/v1/responses`,
+    // Two requests on one TLS connection: the second is judged on its own.
+    `${c} -o /dev/null ${code("same-conn-1")} -d '{"model":"claude-x","max_tokens":5,"messages":[{"role":"user","content":"hi"}]}' https://api.anthropic.com/v1/messages --next -s --cacert "$NODE_EXTRA_CA_CERTS" -o /dev/null ${code("same-conn-2")} -d '{"requests":[]}' https://api.anthropic.com/v1/messages/batches`,
+    `${c} -o /dev/null ${code("dot-segments")} --path-as-is -d '{"requests":[]}' 'https://api.anthropic.com/v1/messages/%2e%2e/messages/batches'`,
+    `${c} -o /dev/null ${code("encoded-slash")} -d '{"requests":[]}' 'https://api.anthropic.com/v1/messages%2fbatches'`,
+    `${c} -o /dev/null ${code("host-mismatch")} -H 'Host: api.openai.com' -d '{"input_file_id":"f","endpoint":"/v1/chat/completions","completion_window":"24h"}' https://api.anthropic.com/v1/batches`,
+    `${c} -o /dev/null ${code("h2-prior-knowledge")} --http2-prior-knowledge -d '{"requests":[]}' https://api.anthropic.com/v1/messages/batches`,
+    `${c} -o /dev/null ${code("websocket")} -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://api.openai.com/v1/responses`,
+    `${c} -o /dev/null --noproxy '' -x "$HTTPS_PROXY" -w 'by-ip %{http_connect}\\n' -d '{"requests":[]}' https://127.0.0.1:${simPort}/v1/messages/batches`,
+  ].map((l) => `${l} >> attempts.txt`).join("; ");
+}
+
+let sim: Simulator;
+let proxy: EgressProxy;
+const box = bottles();
+
+beforeAll(() => {
+  sim = startTlsSimulator({ text: "Done." });
+  proxy = testProxy({ env: { REAL_KEY: KEY } });
+});
+afterAll(async () => {
+  await box.closeAll();
+  await proxy.close();
+  await sim.close();
+});
+
+for (const kind of BACKENDS) {
+  describe(`${kind} bottle`, () => {
+    let db: LedgerDb;
+    let ledger: LedgerHooks;
+    let run: RunHandle;
+    afterAll(async () => {
+      await run?.close();
+      await ledger?.close();
+      await db?.destroy();
+    });
+
+    test("compressed bodies are metered exactly, background responses refused, the rest refused as before", async () => {
+      sim.requests.length = 0;
+      const runId = freshRunId(`red-${kind}`);
+      const ws = freshWorkspace();
+      writeFileSync(join(ws, "chat.json.gz"), gzipSync(JSON.stringify(CHAT)));
+      writeFileSync(join(ws, "bg.json.zst"), zstdCompressSync(JSON.stringify(BACKGROUND)));
+      db = await openLedger({ path: join(freshWorkspace(), "bottle.db") });
+      await registerRun(db, { id: runId, label: "red", agent: "claude", provider: "claude" });
+      ledger = ledgerHooks(db, { id: runId, agent: "claude", provider: "claude" });
+      run = await proxy.openRun({
+        runId,
+        provider: "claude",
+        log: "blocks",
+        hooks: composeHooks(ledger, pathPolicyHooks()),
+        routes: [
+          { host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } },
+          { host: "api.openai.com", upstream: sim.url, auth: { header: "authorization", env: "REAL_KEY", prefix: "Bearer " } },
+        ],
+      });
+      let plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: kind, cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
+      if (kind === "docker") plan = { ...plan, env: { ...plan.env, PATH: IMAGE_PATH } };
+      const h = await box.open(kind, plan);
+      const r = await box.run(h, ["sh", "-c", script(sim.port)]);
+      await box.closeAll();
+      await ledger.flush();
+      const attempts = Object.fromEntries(readFileSync(join(ws, "attempts.txt"), "utf8").trim().split("\n").map((l) => l.split(" ")));
+      expect(attempts, r.stderr).toEqual({
+        "gzip-chat": "200",
+        background: "403",
+        "background-fetch": "none", // nothing was queued, so there is nothing to fetch
+        "zstd-background": "403",
+        "same-conn-1": "200",
+        "same-conn-2": "403",
+        "dot-segments": "403",
+        "encoded-slash": "403",
+        "host-mismatch": "421",
+        "h2-prior-knowledge": "000", // no HTTP/2 inside the tunnel: the exchange fails
+        websocket: "426",
+        "by-ip": "403",
+      });
+
+      // The compressed stream went up plain, with include_usage added, and was metered from its usage; the
+      // agent saw the stream it asked for (no usage chunk it did not request).
+      const chat = sim.requests.filter((q) => q.path === "/v1/chat/completions");
+      expect(chat.map((q) => [q.headers["content-encoding"], (q.body as { stream_options?: unknown }).stream_options])).toEqual([[undefined, { include_usage: true }]]);
+      expect(readFileSync(join(ws, "chat.out"), "utf8")).not.toContain('"usage"');
+      const rows = await db.selectFrom("usage_events").select(["path", "total_tokens", "estimated"]).where("run_id", "=", runId).execute();
+      expect(rows.filter((u) => u.path === "/v1/chat/completions")).toEqual([{ path: "/v1/chat/completions", total_tokens: 37, estimated: 0 }]);
+
+      // Nothing else reached the upstream: no background request, no batch, nothing by IP.
+      const reached = sim.requests.map((q) => `${q.method} ${q.path}`);
+      expect(reached.filter((p) => !p.startsWith("GET /v1/responses/"))).toEqual(["POST /v1/chat/completions", "POST /v1/messages"]);
+      expect(sim.requests.some((q) => (q.body as { background?: unknown }).background !== undefined)).toBe(false);
+
+      // The refusals are audited with their cause.
+      const audit = await auditOf(db, runId);
+      const bg = audit.filter((a) => a.method === "POST" && a.path === "/v1/responses" && a.decision === "refuse");
+      expect(bg.map((a) => a.status)).toEqual([403, 403]);
+      expect(bg[0]!.reason).toContain("background");
+    });
+  });
+}
