@@ -13,6 +13,7 @@
  *   5. bottle's private dir: the proxy socket; the CA certificate, passwd and group made from data;
  *   6. last, tmpfs over $BOTTLE_HOME and the CA directory, so the CA key is never visible, whatever the
  *      workspace is.
+ * A seccomp filter (seccomp.ts) refuses the key syscalls and terminal input injection.
  * Who the agent is: launched by an ordinary user, uid 1000 in a user namespace mapped to that user. Launched
  * by root, a user namespace would map root's files onto the agent, so there is none: bwrap keeps only the
  * capabilities to switch user and setpriv drops to AGENT_HOST_ID, a uid/gid that owns nothing on the host,
@@ -20,6 +21,7 @@
  */
 import { dirname } from "node:path";
 import { POLICY_DIR } from "../policy-dir.ts";
+import { seccompFilter } from "./seccomp.ts";
 import { DEFAULT_BRIDGE_PORT, INSIDE, type Attach, type BottleHandle } from "../types.ts";
 
 export const SANDBOX_UID = 1000;
@@ -67,7 +69,7 @@ export interface SandboxLayout {
 export interface BwrapInvocation {
   options: string[];
   command: string[];
-  data: string[];
+  data: (string | Uint8Array)[];
 }
 
 /** The descriptor bwrap reads its options from; data files follow it. */
@@ -137,7 +139,10 @@ export function bwrapInvocation(l: SandboxLayout): BwrapInvocation {
   const files: [string, string][] = [["/etc/passwd", passwdText(l.identity.uid, l.identity.gid)], ["/etc/group", groupText(l.identity.gid)]];
   if (l.caCert !== undefined) files.push([INSIDE.caCert, l.caCert]);
   files.forEach(([dest], i) => a.push("--perms", "0644", "--ro-bind-data", String(ARGS_FD + 1 + i), dest));
-  const data = files.map(([, text]) => text);
+  const data: (string | Uint8Array)[] = files.map(([, text]) => text);
+  // No key syscalls (the launcher's session keyring would be readable) and no terminal input injection.
+  a.push("--seccomp", String(ARGS_FD + 1 + data.length));
+  data.push(seccompFilter());
   // Covered only where a mounted tree contains them: anywhere else they do not exist inside at all.
   const lastHides = [l.bottleHome, ...(plan.caCertPath ? [dirname(plan.caCertPath)] : [])];
   for (const h of unique(lastHides)) if (mounted.some((m) => h === m || strictlyInside(h, m))) a.push("--tmpfs", h);
