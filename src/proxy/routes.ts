@@ -39,8 +39,17 @@ export function matchRoute(routes: readonly Route[], host: string): Route | unde
   return routes.find((r) => hostMatches(r.host, host));
 }
 
+/**
+ * Whole domains of model API hosts: OpenAI serves the same API, billed to the same keys, from regional hosts
+ * (`eu.api.openai.com`, `us.`, `au.`, `in.`, `jp.`, `ae.` and whatever region comes next), so every subdomain
+ * of `api.openai.com` is one. A route such as `*.openai.com` (with or without `mitm: false`) would otherwise
+ * pass them unmetered.
+ */
+const KNOWN_API_DOMAINS: readonly (readonly [suffix: string, provider: ProviderName])[] = [[".api.openai.com", "codex"]];
+
 export function providerForHost(host: string): ProviderName | undefined {
-  return KNOWN_API_HOSTS[normalizeHost(host)];
+  const h = normalizeHost(host);
+  return KNOWN_API_HOSTS[h] ?? KNOWN_API_DOMAINS.find(([suffix]) => h.endsWith(suffix))?.[1];
 }
 
 /** True when a route would intercept (MITM) this host. */

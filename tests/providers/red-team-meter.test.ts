@@ -4,7 +4,7 @@
  * that might spend tokens the meter does not see. The routes inject a real key (the built-in bottles'
  * custody) and the fake upstream speaks the providers' wire formats on loopback.
  *
- * Two got through before, and are closed:
+ * Three got through before, and are closed:
  * - a request body compressed with `Content-Encoding` (gzip here, zstd as Codex sends it): the meter could
  *   not read it, so a Chat stream went up without `include_usage` and was only estimated, and a Responses
  *   request could carry anything unseen. The proxy now decodes it before the hooks see it and sends it up
@@ -12,6 +12,9 @@
  * - a Responses request with `background: true`: the API answers `queued` with `usage: null` at once and
  *   bills the model's work later, fetched with a plain GET that the meter never charges. It is refused now,
  *   compressed or not.
+ * - a request to OpenAI's regional API host (`eu.api.openai.com`) under a route that tunnels the vendor's
+ *   other hosts (`*.openai.com`, `mitm: false`) went through the tunnel unmetered. Every subdomain of
+ *   `api.openai.com` is a known API host now: always intercepted, metered under the run's provider.
  * The rest fail and stay failing (asserted as refusals): a second request on the same TLS connection to an
  * unmeterable path, dot segments and an encoded slash in the path, a Host header naming another host,
  * HTTP/2 with prior knowledge, a WebSocket upgrade to the Responses endpoint, and an upstream by IP.
@@ -55,6 +58,8 @@ function script(simPort: number): string {
     `${c} -o /dev/null ${code("host-mismatch")} -H 'Host: api.openai.com' -d '{"input_file_id":"f","endpoint":"/v1/chat/completions","completion_window":"24h"}' https://api.anthropic.com/v1/batches`,
     `${c} -o /dev/null ${code("h2-prior-knowledge")} --http2-prior-knowledge -d '{"requests":[]}' https://api.anthropic.com/v1/messages/batches`,
     `${c} -o /dev/null ${code("websocket")} -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://api.openai.com/v1/responses`,
+    // OpenAI's regional API host, which a route for the vendor's other hosts lets through untouched.
+    `curl -s -k -o /dev/null ${code("regional")} -H 'content-type: application/json' -d '{"model":"gpt-5","input":"hi"}' https://eu.api.openai.com/v1/responses`,
     `${c} -o /dev/null --noproxy '' -x "$HTTPS_PROXY" -w 'by-ip %{http_connect}\\n' -d '{"requests":[]}' https://127.0.0.1:${simPort}/v1/messages/batches`,
   ].map((l) => `${l} >> attempts.txt`).join("; ");
 }
@@ -101,6 +106,8 @@ for (const kind of BACKENDS) {
         routes: [
           { host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } },
           { host: "api.openai.com", upstream: sim.url, auth: { header: "authorization", env: "REAL_KEY", prefix: "Bearer " } },
+          // A bottle that lets the vendor's other hosts (its CDN, say) through untouched.
+          { host: "*.openai.com", mitm: false, upstream: sim.url },
         ],
       });
       let plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: kind, cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
@@ -122,6 +129,7 @@ for (const kind of BACKENDS) {
         "host-mismatch": "421",
         "h2-prior-knowledge": "000", // no HTTP/2 inside the tunnel: the exchange fails
         websocket: "426",
+        regional: "200",
         "by-ip": "403",
       });
 
@@ -132,10 +140,12 @@ for (const kind of BACKENDS) {
       expect(readFileSync(join(ws, "chat.out"), "utf8")).not.toContain('"usage"');
       const rows = await db.selectFrom("usage_events").select(["path", "total_tokens", "estimated"]).where("run_id", "=", runId).execute();
       expect(rows.filter((u) => u.path === "/v1/chat/completions")).toEqual([{ path: "/v1/chat/completions", total_tokens: 37, estimated: 0 }]);
+      // The regional host was intercepted and metered like api.openai.com (before, its tunnel was not).
+      expect(rows.filter((u) => u.path === "/v1/responses")).toEqual([{ path: "/v1/responses", total_tokens: 37, estimated: 0 }]);
 
       // Nothing else reached the upstream: no background request, no batch, nothing by IP.
       const reached = sim.requests.map((q) => `${q.method} ${q.path}`);
-      expect(reached.filter((p) => !p.startsWith("GET /v1/responses/"))).toEqual(["POST /v1/chat/completions", "POST /v1/messages"]);
+      expect(reached.filter((p) => !p.startsWith("GET /v1/responses/"))).toEqual(["POST /v1/chat/completions", "POST /v1/messages", "POST /v1/responses"]);
       expect(sim.requests.some((q) => (q.body as { background?: unknown }).background !== undefined)).toBe(false);
 
       // The refusals are audited with their cause.

@@ -14,6 +14,19 @@ describe("route decisions", () => {
     { host: "gateway.corp", upstream: "https://gw.corp/anthropic", auth: { header: "x-api-key", env: "K" } },
   ];
 
+  test("OpenAI's regional API hosts are known API hosts: a tunnel or a plain route for the vendor's domain meters them", () => {
+    const vendor = [{ host: "*.openai.com", mitm: false }];
+    for (const h of ["eu.api.openai.com", "JP.api.openai.com.", "ae.api.openai.com"]) {
+      expect(decide(vendor, h)).toEqual({ kind: "mitm", route: vendor[0]!, provider: "codex" });
+      expect(decide([{ host: h }], h, "pi")).toEqual({ kind: "mitm", route: { host: h }, provider: "pi" });
+    }
+    // The vendor's other hosts keep the route's choice, and a route may not tunnel the regional hosts.
+    expect(decide(vendor, "cdn.openai.com")).toEqual({ kind: "tunnel", route: vendor[0]! });
+    expect(decide(vendor, "api.openai.com.evil.example")).toEqual({ kind: "deny", reason: expect.any(String) });
+    expect(() => validateRoutes([{ host: "*.api.openai.com", mitm: false }], {})).toThrow(ProxyError);
+    expect(() => validateRoutes([{ host: "eu.api.openai.com", mitm: false }], {})).toThrow(ProxyError);
+  });
+
   test("a metered route is intercepted and the known API host names its provider", () => {
     expect(decide(routes, "API.Anthropic.com.")).toEqual({ kind: "mitm", route: routes[0]!, provider: "claude" });
   });
