@@ -13,7 +13,7 @@
  * not exist.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { setLogger, type Logger } from "../../src/log.ts";
 import { echoProxy, planFor, type EchoProxy } from "../helpers/bottles.ts";
@@ -151,5 +151,22 @@ for (const kind of BACKENDS) {
         expect(git(join(ws, attack.where ?? ""), "log", "-1", "--format=%s").out.trim()).toBe("host commit");
       });
     }
+
+    test("a symlink the agent puts on the way to a hooks directory the config names is moved aside; the host directory behind it is not touched", async () => {
+      const { ws, marker } = hostRepo();
+      git(ws, "config", "core.hooksPath", "tools/hooks");
+      // A directory outside the workspace with a hooks/ of its own (say, the run home the agent also writes).
+      const victim = join(dirname(ws), "victim");
+      mkdirSync(join(victim, "hooks"), { recursive: true });
+      writeFileSync(join(victim, "hooks", "pre-commit"), `#!/bin/sh\necho victim-hook >> ${marker}\n`, { mode: 0o755 });
+      const h = await b.open(kind, planFor({ proxySocket: proxy.socketPath, cwd: ws }));
+      const planted = await b.run(h, [process.execPath, "-e", `require("fs").symlinkSync(${JSON.stringify(victim)}, ${JSON.stringify(join(ws, "tools"))}); console.log("planted")`]);
+      expect(planted.stdout).toContain("planted");
+      await b.closeAll();
+      expect(readFileSync(join(victim, "hooks", "pre-commit"), "utf8")).toContain("victim-hook");
+      expect(existsSync(join(ws, "tools"))).toBe(false);
+      hostUses(ws);
+      expect(existsSync(marker) ? readFileSync(marker, "utf8") : "").toBe("");
+    });
   });
 }

@@ -119,6 +119,14 @@ export function scanWorkspace(ws: string, extraRoots: readonly string[] = []): S
     for (const d of items) if (d.isDirectory() && d.name !== ".git") walk(relJoin(rel, d.name));
   };
   walk("");
-  for (const rel of extraRoots) addTree(rel);
+  // A path a config names is surface only under real directories: where a directory on the way is a
+  // symlink (or not a directory), that entry is the surface, so a link the agent put there is what the
+  // check after the run sees and moves aside, and nothing behind it, outside the workspace, is touched.
+  for (const rel of extraRoots) {
+    const parts = rel.split("/");
+    const stop = parts.findIndex((_, i) => i < parts.length - 1 && entryAt(ws, parts.slice(0, i + 1).join("/"))?.type !== "dir");
+    if (stop < 0) addTree(rel);
+    else add(parts.slice(0, stop + 1).join("/"));
+  }
   return scan;
 }
