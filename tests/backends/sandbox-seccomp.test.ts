@@ -9,17 +9,20 @@ import { seccompFilter, seccompProgram } from "../../src/backends/sandbox/seccom
 const ALLOW = 0x7fff0000;
 const EPERM = 0x00050001;
 
-/** Runs the program on one struct seccomp_data (nr, arch, args[1]). */
-function verdict(nr: number, arch: number, arg1 = 0): number {
+/** Runs the program on one struct seccomp_data (nr, arch, args[1..3]). */
+function verdict(nr: number, arch: number, arg1 = 0, arg2 = 0, arg3 = 0): number {
   const prog = seccompProgram();
   const data = new DataView(new ArrayBuffer(64));
   data.setInt32(0, nr, true);
   data.setUint32(4, arch, true);
   data.setUint32(24, arg1, true);
+  data.setUint32(32, arg2, true);
+  data.setUint32(40, arg3, true);
   let acc = 0;
   for (let pc = 0; pc < prog.length; pc++) {
     const i = prog[pc]!;
     if (i.code === 0x20) acc = data.getUint32(i.k, true);
+    else if (i.code === 0x54) acc = (acc & i.k) >>> 0;
     else if (i.code === 0x15) pc += acc === i.k ? i.jt : i.jf;
     else if (i.code === 0x35) pc += acc >= i.k ? i.jt : i.jf;
     else if (i.code === 0x06) return i.k;
@@ -50,6 +53,32 @@ describe("the sandbox's seccomp filter", () => {
     expect(verdict(59, X86_64)).toBe(ALLOW); // execve
     expect(verdict(221, AARCH64)).toBe(ALLOW); // execve
     expect(verdict(250, AARCH64)).toBe(ALLOW); // not keyctl there
+  });
+
+  test("no call makes a file set-user-ID or set-group-ID; ordinary modes and opens that create nothing pass", () => {
+    const O_CREAT = 0o100;
+    const O_TMPFILE = 0o20000000 | 0o200000;
+    // x86_64: chmod(path, mode), fchmod(fd, mode), fchmodat(dfd, path, mode), fchmodat2, creat, mknod(at), open(at).
+    for (const [nr, modeArg] of [[90, 1], [91, 1], [268, 2], [452, 2], [85, 1], [133, 1], [259, 2]] as const) {
+      const args = (mode: number) => [0, 0, 0].map((_, i) => (i + 1 === modeArg ? mode : 0)) as [number, number, number];
+      expect(verdict(nr, X86_64, ...args(0o4755))).toBe(EPERM);
+      expect(verdict(nr, X86_64, ...args(0o2755))).toBe(EPERM);
+      expect(verdict(nr, X86_64, ...args(0o755))).toBe(ALLOW);
+      expect(verdict(nr, X86_64, ...args(0o1777))).toBe(ALLOW);
+    }
+    expect(verdict(2, X86_64, O_CREAT, 0o4755)).toBe(EPERM); // open
+    expect(verdict(257, X86_64, 0, O_CREAT | 1, 0o6755)).toBe(EPERM); // openat
+    expect(verdict(257, X86_64, 0, O_TMPFILE, 0o4700)).toBe(EPERM);
+    expect(verdict(257, X86_64, 0, O_CREAT, 0o644)).toBe(ALLOW);
+    expect(verdict(257, X86_64, 0, 0, 0o4755)).toBe(ALLOW); // no O_CREAT: the mode is not used
+    expect(verdict(2, X86_64, 0, 0o4755)).toBe(ALLOW);
+    expect(verdict(437, X86_64)).toBe(EPERM); // openat2: its mode is in a struct
+    expect(verdict(56, AARCH64, 0, O_CREAT, 0o4755)).toBe(EPERM);
+    expect(verdict(53, AARCH64, 0, 0o2755)).toBe(EPERM); // fchmodat(dfd, path, mode)
+    expect(verdict(52, AARCH64, 0o4755)).toBe(EPERM); // fchmod(fd, mode)
+    expect(verdict(56, AARCH64, 0, O_CREAT, 0o755)).toBe(ALLOW);
+    expect(verdict(295, I386, 0, O_CREAT, 0o4755)).toBe(EPERM);
+    expect(verdict(15, ARM, 0o4755)).toBe(EPERM); // chmod(path, mode)
   });
 
   test("x32 calls are refused whole; the bytes are 8 per instruction", () => {
