@@ -3,6 +3,13 @@
  * Completions, Embeddings and OpenAI Responses wire formats exactly, over plain HTTP or TLS with a given certificate. The README's quick
  * start runs a real agent against it, and tests use it as their fake upstream. Importing it starts nothing.
  *
+ * Every answer closes its connection (`connection: close`). The server has no idle timeout, because a test
+ * may hold a stream at a gate for as long as it likes; so a kept-alive connection would stay open for good,
+ * and while Bun's HTTP server has any connection open it wakes its thread every second (the Date header
+ * clock). A `--simulate` proxy keeps its simulator in-process: after one request it would wake every second
+ * for as long as it lives (docs/benchmarks.md, "Idle CPU of the proxy"). A fresh loopback connection per
+ * request costs far less than that.
+ *
  *   const sim = startSimulator({ text: "hi", usage: {...}, chunkDelayMs: 200 });
  *   sim.url            // http://127.0.0.1:<port>
  *   sim.requests       // every request seen: method, path, headers, parsed JSON body
@@ -80,6 +87,12 @@ export function simulate(o: SimulatorOptions, method: string, path: string, body
   return notFound(p);
 }
 
+/** The response, ending its connection once sent (the module's docblock says why). */
+function closing(res: Response): Response {
+  res.headers.set("connection", "close");
+  return res;
+}
+
 export function startSimulator(opts: StartSimulatorOptions = {}): Simulator {
   const { tls, hostname, port, ...behaviour } = opts;
   const sim: Simulator = {
@@ -107,12 +120,12 @@ export function startSimulator(opts: StartSimulatorOptions = {}): Simulator {
         const text = decodeBody(new Uint8Array(await req.arrayBuffer()), req.headers.get("content-encoding"));
         body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       } catch {
-        return Response.json({ type: "error", error: { type: "invalid_request_error", message: "body is not JSON" } }, { status: 400 });
+        return closing(Response.json({ type: "error", error: { type: "invalid_request_error", message: "body is not JSON" } }, { status: 400 }));
       }
       sim.requests.push({ method: req.method, path: `${url.pathname}${url.search}`, headers: Object.fromEntries(req.headers), body });
-      if (!isGeneration(req.method, url.pathname)) return simulate(sim.options, req.method, url.pathname, body);
+      if (!isGeneration(req.method, url.pathname)) return closing(simulate(sim.options, req.method, url.pathname, body));
       sim.generations += 1;
-      return simulate(forTurn(sim.options, sim.generations), req.method, url.pathname, body);
+      return closing(simulate(forTurn(sim.options, sim.generations), req.method, url.pathname, body));
     },
   });
   sim.port = server.port!;
