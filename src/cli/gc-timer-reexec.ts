@@ -24,8 +24,13 @@
 export const GC_TIMER_VAR = "BUN_GC_TIMER_DISABLE";
 export const NO_REEXEC_VAR = "BOTTLE_NO_REEXEC";
 
-/** Commands whose process hosts a proxy and lives as long as it does. */
-const HOSTS_PROXY = new Set(["run", "resume", "proxy"]);
+/**
+ * Commands whose process hosts a proxy and lives as long as it does, and the in-bottle bridge, which lives
+ * as long as its bottle. A sandbox bottle's bridge is started with the variable set (bwrap --setenv), so it
+ * restarts only in a docker container, whose configured environment every `docker exec` (the agent) would
+ * inherit: there the restart is the one way to set it for the bridge alone.
+ */
+const HOSTS_PROXY = new Set(["run", "resume", "proxy", "__bridge"]);
 /** Flags that make one of those commands print and exit. */
 const SHORT_FLAGS = new Set(["--help", "-h", "--dry-run"]);
 

@@ -117,6 +117,20 @@ if (!expected) {
     }, 120_000);
   });
 
+  describe("docker bottle bridge", () => {
+    test("the bridge (under the container's init) runs with Bun's GC timer off; a process exec'd in the container does not inherit it", async () => {
+      const h = await bottle();
+      const inspected = await docker(["inspect", "--format", "{{.State.Pid}}", h.container!]);
+      const init = inspected.stdout.trim();
+      const [bridge] = readFileSync(`/proc/${init}/task/${init}/children`, "utf8").trim().split(/\s+/);
+      expect(readFileSync(`/proc/${bridge}/cmdline`, "utf8").split("\0")).toContain("__bridge");
+      expect(readFileSync(`/proc/${bridge}/environ`, "utf8").split("\0")).toContain("BUN_GC_TIMER_DISABLE=1");
+      const r = await backend.provision(h, ["env"]);
+      expect(r.stdout).toContain("HOME="); // positive control: the exec'd process's environment
+      expect(r.stdout).not.toContain("BUN_GC_");
+    }, 120_000);
+  });
+
   describe("docker bottle metering", () => {
     let sim: Simulator;
     let realProxy: EgressProxy;

@@ -64,9 +64,9 @@ describe("which starts re-execute", () => {
   const source: SelfImage = { execPath: "/usr/bin/bun", argv0: "bun", argv: ["/usr/bin/bun", "/repo/src/cli/main.ts", "proxy", "--json"], execArgv: ["--smol"], compiled: false };
   const compiled: SelfImage = { execPath: "/opt/bottle", argv0: "bottle", argv: ["bun", "/$bunfs/root/bottle", "proxy", "--json"], execArgv: ["--baked"], compiled: true };
 
-  test("the commands that host a proxy do; short ones, help and dry runs do not", () => {
-    for (const args of [["run"], ["run", "claude", "--headless"], ["resume", "r1"], ["proxy", "--json"], ["run", "claude", "--", "--help"]]) expect(hostsProxy(args, {})).toBe(true);
-    for (const args of [[], ["--version"], ["-v"], ["budget", "show"], ["ps"], ["dashboard"], ["ca", "path"], ["run", "--help"], ["proxy", "-h"], ["run", "claude", "--dry-run"], ["__bridge"]]) expect(hostsProxy(args, {})).toBe(false);
+  test("the commands that host a proxy do, and the in-bottle bridge; short ones, help and dry runs do not", () => {
+    for (const args of [["run"], ["run", "claude", "--headless"], ["resume", "r1"], ["proxy", "--json"], ["run", "claude", "--", "--help"], ["__bridge", "8080", "/s"], ["__bridge", "8080", "/s", "--", "claude", "--help"]]) expect(hostsProxy(args, {})).toBe(true);
+    for (const args of [[], ["--version"], ["-v"], ["budget", "show"], ["ps"], ["dashboard"], ["ca", "path"], ["run", "--help"], ["proxy", "-h"], ["run", "claude", "--dry-run"]]) expect(hostsProxy(args, {})).toBe(false);
     expect(hostsProxy(["run", "claude"], { BOTTLE_DRY_RUN: "1" })).toBe(false);
   });
 

@@ -20,6 +20,7 @@
  * with no capabilities and no_new_privs (Claude Code then needs no IS_SANDBOX either).
  */
 import { dirname } from "node:path";
+import { GC_TIMER_VAR } from "../../cli/gc-timer-reexec.ts";
 import { POLICY_DIR } from "../policy-dir.ts";
 import { seccompFilter } from "./seccomp.ts";
 import { DEFAULT_BRIDGE_PORT, INSIDE, type Attach, type BottleHandle } from "../types.ts";
@@ -147,6 +148,9 @@ export function bwrapInvocation(l: SandboxLayout): BwrapInvocation {
   const lastHides = [l.bottleHome, ...(plan.caCertPath ? [dirname(plan.caCertPath)] : [])];
   for (const h of unique(lastHides)) if (mounted.some((m) => h === m || strictlyInside(h, m))) a.push("--tmpfs", h);
   a.push("--chdir", l.cwd);
+  // The bridge, a long-lived Bun process, starts with Bun's GC timer off (src/cli/gc-timer-reexec.ts). Only
+  // its own runtime reads the variable: it deletes it before it starts the agent with its environment.
+  a.push("--setenv", GC_TIMER_VAR, "1");
   const port = String(plan.bridgePort ?? DEFAULT_BRIDGE_PORT);
   const drop = l.identity.kind === "drop"
     ? [l.identity.setpriv, `--reuid=${l.identity.uid}`, `--regid=${l.identity.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
