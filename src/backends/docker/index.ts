@@ -30,6 +30,7 @@ import { allRecords, readRecord, stateOf, toActive, trackInRecord, updateRecord,
 import type { ActiveBottle, Availability, Backend, BottleHandle, BottlePlan, ExecOptions, ExecResult, RunningProcess, Snapshot } from "../types.ts";
 import { guardPolicyDir } from "../policy-dir.ts";
 import { lendPath, lendRun, ROOT, takeBackRun } from "../ownership.ts";
+import { clearNewSetIdBits } from "../setid-sweep.ts";
 import { agentUser, containerName, execArgs, IMAGE_PATH, RUN_LABEL, runArgs, SNAPSHOT_LABEL } from "./args.ts";
 import { docker, dockerClientEnv, dockerFailure, dockerOk, engineStatus, type DockerResult } from "./cli.ts";
 import { missingBase } from "./build-failure.ts";
@@ -117,6 +118,7 @@ export class DockerBackend implements Backend {
       try {
         await this.remove(containerName(handle.runId));
       } finally {
+        this.clearSetId(handle);
         takeBackRun(handle, this.home);
         guardAfter(handle, this.home);
       }
@@ -299,6 +301,7 @@ export class DockerBackend implements Backend {
         await this.stop(handle);
       } finally {
         // Even when docker fails to remove the container, the workspace's git surface is restored.
+        this.clearSetId(handle);
         takeBackRun(handle, this.home);
         guardAfter(handle, this.home);
       }
@@ -324,11 +327,25 @@ export class DockerBackend implements Backend {
     return handle;
   }
 
+  /** Set-id bits the agent gave files during the run are cleared (setid-sweep.ts), each with a warning. */
+  private clearSetId(handle: BottleHandle): void {
+    // File times come from a coarse clock that can lag Date.now() by a tick: a second's margin.
+    const since = (readRecord(handle.runId, this.home)?.createdAt ?? 0) - 1000;
+    try {
+      for (const c of clearNewSetIdBits([handle.hostWorkspace, handle.hostHome], since)) {
+        log.warn(`run ${handle.runId}: ${c.path} was made set-user-ID or set-group-ID in the bottle (mode ${c.was}); those bits were cleared`);
+      }
+    } catch (e) {
+      log.error(`run ${handle.runId}: could not check ${handle.hostWorkspace} for set-id files the agent made (${(e as Error).message}); look for files with mode 4000 or 2000 before other users can reach it`);
+    }
+  }
+
   async teardown(handle: BottleHandle): Promise<void> {
     try {
       await this.stop(handle);
     } finally {
       // A docker failure is reported (it propagates), but never skips restoring the workspace's git surface.
+      this.clearSetId(handle);
       takeBackRun(handle, this.home);
       guardAfter(handle, this.home);
     }
