@@ -26,7 +26,7 @@ const SHELL_TOOL: Record<ProviderName, { name: string; input: Record<string, unk
 export const SIMULATED_REPLY = "This answer comes from bottle's built-in simulated provider, not from a real model.";
 
 export function startRunSimulator(provider: ProviderName): Simulator {
-  return startSimulator({ text: SIMULATED_REPLY, model: "bottle-simulated", toolUse: SHELL_TOOL[provider], toolTurns: SIMULATED_TOOL_TURNS });
+  return startSimulator({ text: SIMULATED_REPLY, model: "bottle-simulated", toolUse: SHELL_TOOL[provider], toolTurns: SIMULATED_TOOL_TURNS, closeConnections: true });
 }
 
 /** Every model API host bottle meters: all of them go to the simulator (it speaks every format). */

@@ -72,7 +72,7 @@ export async function runProxyCommand(o: ProxyCommandOptions): Promise<number> {
   const stop = o.until ?? signals();
   const runId = o.runId ?? `proxy-${new Date().toISOString().replace(/[-:T]/g, "").slice(0, 14)}-${process.pid}`;
   let sim: Simulator | undefined;
-  const target = o.simulate ? (sim = startSimulator()).url : o.upstream;
+  const target = o.simulate ? (sim = startSimulator({ closeConnections: true })).url : o.upstream;
   const metered = new Set(o.meteredHosts);
   const routes = target ? o.routes.map((r) => (metered.has(r.host) ? { ...r, upstream: target } : r)) : o.routes;
   let proxy: EgressProxy | undefined;

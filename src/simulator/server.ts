@@ -3,12 +3,13 @@
  * Completions, Embeddings and OpenAI Responses wire formats exactly, over plain HTTP or TLS with a given certificate. The README's quick
  * start runs a real agent against it, and tests use it as their fake upstream. Importing it starts nothing.
  *
- * Every answer closes its connection (`connection: close`). The server has no idle timeout, because a test
- * may hold a stream at a gate for as long as it likes; so a kept-alive connection would stay open for good,
- * and while Bun's HTTP server has any connection open it wakes its thread every second (the Date header
- * clock). A `--simulate` proxy keeps its simulator in-process: after one request it would wake every second
- * for as long as it lives (docs/benchmarks.md, "Idle CPU of the proxy"). A fresh loopback connection per
- * request costs far less than that.
+ * The server has no idle timeout, because a test may hold a stream at a gate for as long as it likes; so a
+ * kept-alive connection stays open for good, and while Bun's HTTP server has any connection open it wakes
+ * its thread every second (the Date header clock). A `--simulate` run or proxy hosts its simulator in its
+ * own process, which would then wake every second for as long as it lives after one request; those start it
+ * with `closeConnections`, so every answer ends its connection (`connection: close`): a fresh loopback
+ * connection per request costs far less than that. Tests and benchmarks that use it as an upstream keep
+ * their connections alive, as a real provider lets them.
  *
  *   const sim = startSimulator({ text: "hi", usage: {...}, chunkDelayMs: 200 });
  *   sim.url            // http://127.0.0.1:<port>
@@ -38,6 +39,8 @@ export interface StartSimulatorOptions extends Partial<Omit<SimulatorOptions, "u
   hostname?: string;
   /** 0 (default) picks a free port. */
   port?: number;
+  /** End every connection once its answer is sent (a long-lived host of the simulator: the docblock says why). */
+  closeConnections?: boolean;
 }
 
 export interface Simulator {
@@ -87,14 +90,13 @@ export function simulate(o: SimulatorOptions, method: string, path: string, body
   return notFound(p);
 }
 
-/** The response, ending its connection once sent (the module's docblock says why). */
-function closing(res: Response): Response {
-  res.headers.set("connection", "close");
-  return res;
-}
 
 export function startSimulator(opts: StartSimulatorOptions = {}): Simulator {
-  const { tls, hostname, port, ...behaviour } = opts;
+  const { tls, hostname, port, closeConnections, ...behaviour } = opts;
+  const closing = (res: Response): Response => {
+    if (closeConnections) res.headers.set("connection", "close");
+    return res;
+  };
   const sim: Simulator = {
     url: "",
     port: 0,

@@ -1,11 +1,12 @@
 /**
- * The simulated provider leaves no connection open once it has answered. Its server has no idle timeout (a
- * test may hold a stream at a gate), and Bun's HTTP server wakes every second while any connection is open,
- * so one kept-alive connection from a `--simulate` proxy's own client kept that proxy waking every second
- * for as long as it lived. Here a raw client sends a streamed and a plain request and waits for the server to
- * end the connection; then a real `bottle proxy --simulate` serves curl, and the test waits until no TCP
- * connection to its simulator's port is left (before the fix one stayed established for good, so both
- * waits ran into their bound).
+ * The simulated provider hosted by a `--simulate` run or proxy leaves no connection open once it has
+ * answered. Its server has no idle timeout (a test may hold a stream at a gate), and Bun's HTTP server wakes
+ * every second while any connection is open, so one kept-alive connection from a `--simulate` proxy's own
+ * client kept that proxy waking every second for as long as it lived. Here a raw client sends a streamed and
+ * a plain request to a simulator started as those hosts start it and waits for the server to end the
+ * connection (one started as tests start it keeps it open); then a real `bottle proxy --simulate` serves curl,
+ * and the test waits until no TCP connection to its simulator's port is left (before the fix one stayed
+ * established for good, so both waits ran into their bound).
  */
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync } from "node:fs";
@@ -42,8 +43,8 @@ function untilServerCloses(port: number, request: string, boundMs: number): Prom
   });
 }
 
-test("the simulator ends each connection after its answer, streamed or not", async () => {
-  sim = startSimulator({ text: "hello there" });
+test("a simulator started with closeConnections ends each connection after its answer, streamed or not", async () => {
+  sim = startSimulator({ text: "hello there", closeConnections: true });
   const body = JSON.stringify({ model: "m", max_tokens: 10, stream: true, messages: [{ role: "user", content: "hi" }] });
   const streamed = await untilServerCloses(sim.port, `POST /v1/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`, 15_000);
   expect(streamed.text).toContain("event: message_stop"); // the whole stream arrived first
@@ -51,6 +52,13 @@ test("the simulator ends each connection after its answer, streamed or not", asy
   const missing = await untilServerCloses(sim.port, "GET /nothing HTTP/1.1\r\nhost: x\r\n\r\n", 15_000);
   expect(missing.text).toStartWith("HTTP/1.1 404");
   expect(missing.closed).toBe(true);
+});
+
+test("one started without it keeps the connection alive for the next request", async () => {
+  sim = startSimulator({ text: "hello there" });
+  const kept = await untilServerCloses(sim.port, "GET /nothing HTTP/1.1\r\nhost: x\r\n\r\n", 1_000);
+  expect(kept.text).toStartWith("HTTP/1.1 404");
+  expect(kept.closed).toBe(false);
 });
 
 /** Established TCP connections (either end) on a loopback port, from the namespace's /proc/net/tcp. */
