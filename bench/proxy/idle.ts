@@ -23,11 +23,11 @@
  * Run: bun bench/proxy/idle.ts [--strace] [--rounds N] [--before <rev>]
  *   → bench/results/idle.json and the idle section of docs/benchmarks.md
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
-import { cpuMs, rssMb, startReady } from "./proc.ts";
+import { cpuMs, grown, rssMb, startReady, threadCpuMs } from "./proc.ts";
 import { median } from "./report.ts";
 import { publishBench } from "../publish.ts";
 
@@ -44,30 +44,6 @@ const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k) && k !== "NODE_EXTRA_CA_CERTS" && !k.startsWith("BUN_GC_") && k !== "BUN_IDLE_GC_SECONDS") env[k] = v;
 const procs: ReturnType<typeof Bun.spawn>[] = [];
 
-/**
- * CPU milliseconds, to the nanosecond, of each live thread of a process: `se.sum_exec_runtime` of
- * /proc/<pid>/task/<tid>/sched. The budget benchmark's /proc/<pid>/stat counts 10 ms ticks, one tick in 30 s
- * being 0.033 %, too coarse for a goal of 0.05 % (schedstat reads 0 on this kernel). Threads come and go (Bun's
- * pool threads exit when idle), so a window's CPU is the sum of each thread's growth (a thread born in the
- * window counts from zero); what a thread ran between the first reading and its exit is lost, so this
- * undercounts by that much, while the ticks figure beside it does not. Keys are "<tid> <thread name>", so the
- * growth can also be told by thread (the name is the first line of sched: "bun (123, #threads: 9)").
- */
-function threadCpuMs(pid: number): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const text = readFileSync(`/proc/${pid}/task/${tid}/sched`, "utf8");
-      const m = /se\.sum_exec_runtime\s*:\s*([\d.]+)/.exec(text);
-      const name = /^(.*?) \(\d+, #threads/.exec(text)?.[1] ?? "?";
-      if (m) out.set(`${tid} ${name}`, Number(m[1]));
-    } catch {
-      // the thread exited between the listing and the read
-    }
-  }
-  return out;
-}
-
 /** A window's CPU by thread name (threads of one name summed; digits dropped, so a pool is one line), ms. */
 function grownByName(from: Map<string, number>, to: Map<string, number>): Record<string, number> {
   const out: Record<string, number> = {};
@@ -76,12 +52,6 @@ function grownByName(from: Map<string, number>, to: Map<string, number>): Record
     out[name] = (out[name] ?? 0) + v - (from.get(key) ?? 0);
   }
   return out;
-}
-
-function grown(from: Map<string, number>, to: Map<string, number>): number {
-  let ms = 0;
-  for (const [tid, v] of to) ms += v - (from.get(tid) ?? 0);
-  return ms;
 }
 
 const AFTER_LOAD_MS = 30_000;
