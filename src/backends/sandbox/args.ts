@@ -20,6 +20,7 @@
  * with no capabilities and no_new_privs (Claude Code then needs no IS_SANDBOX either).
  */
 import { dirname } from "node:path";
+import { BackendError } from "../../errors.ts";
 import { GC_TIMER_VAR } from "../../cli/gc-timer-reexec.ts";
 import { POLICY_DIR } from "../policy-dir.ts";
 import { seccompFilter } from "./seccomp.ts";
@@ -114,6 +115,17 @@ export function bwrapInvocation(l: SandboxLayout): BwrapInvocation {
   for (const m of l.etcMasks) a.push(...(m.dir ? ["--tmpfs", m.path] : ["--ro-bind", "/dev/null", m.path]));
   a.push("--dev", "/dev", "--proc", "/proc", "--perms", "1777", "--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", "/var/tmp");
   const exposed = unique([...l.self.files, ...(plan.expose ?? [])]).filter((p) => l.exists(p));
+  // An exposed tree that IS a login home would show the whole home (homes strictly inside a mounted tree
+  // are covered below, but covering this one would hide what is exposed): an agent CLI found directly in
+  // the home, with the home on PATH, say. Refused, with the way out.
+  for (const p of exposed) {
+    const home = l.hostHomes.find((h) => h !== "/" && p === h);
+    if (home !== undefined) {
+      throw new BackendError(`the sandbox would expose ${p} to the agent, and that would show your home directory ${home}`, {
+        fix: "install the agent CLI (and bottle) in a directory of their own, such as ~/.local/bin or a global npm prefix, not in the home directory itself",
+      });
+    }
+  }
   for (const p of exposed) mount("--ro-bind", p, p);
   mount("--bind", handle.hostWorkspace, handle.workspace);
   // git's surface: each git directory bound onto itself (cannot be renamed), its config and hooks read-only.
