@@ -17,7 +17,9 @@
  *   `api.openai.com` is a known API host now: always intercepted, metered under the run's provider.
  * The rest fail and stay failing (asserted as refusals): a second request on the same TLS connection to an
  * unmeterable path, dot segments and an encoded slash in the path, a Host header naming another host,
- * HTTP/2 with prior knowledge, a WebSocket upgrade to the Responses endpoint, and an upstream by IP.
+ * HTTP/2 with prior knowledge, a WebSocket upgrade to the Responses endpoint, and an upstream by IP; and,
+ * written raw with openssl in the sandbox bottle, a pipelined batch submission behind a metered request and
+ * one smuggled inside a request that carries both Content-Length and Transfer-Encoding.
  */
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from "bun:test";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -156,3 +158,54 @@ for (const kind of BACKENDS) {
     });
   });
 }
+
+/** Requests written at once on one TLS connection: a metered one with batches pipelined behind it; a smuggle. */
+function rawRequests(): { pipelined: string; smuggled: string } {
+  const msg = JSON.stringify({ model: "claude-x", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+  const batch = '{"requests":[]}';
+  const head = (path: string, extra: string) => `POST ${path} HTTP/1.1\r\nHost: api.anthropic.com\r\ncontent-type: application/json\r\n${extra}\r\n`;
+  return {
+    pipelined: head("/v1/messages", `Content-Length: ${msg.length}\r\n`) + msg + head("/v1/messages/batches", `Content-Length: ${batch.length}\r\n`) + batch,
+    smuggled: head("/v1/messages", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n") + "0\r\n\r\n" + head("/v1/messages/batches", `Content-Length: ${batch.length}\r\n`) + batch,
+  };
+}
+
+describe("sandbox bottle, raw TLS", () => {
+  test("a batch submission pipelined behind a metered request, or smuggled with both Content-Length and Transfer-Encoding, never reaches the upstream", async () => {
+    sim.requests.length = 0;
+    const runId = freshRunId("red-raw");
+    const raw = rawRequests();
+    const ws = freshWorkspace({ "pipelined.txt": raw.pipelined, "smuggled.txt": raw.smuggled });
+    const db = await openLedger({ path: join(freshWorkspace(), "bottle.db") });
+    await registerRun(db, { id: runId, label: "red", agent: "claude", provider: "claude" });
+    const ledger = ledgerHooks(db, { id: runId, agent: "claude", provider: "claude" });
+    const run = await proxy.openRun({
+      runId,
+      provider: "claude",
+      log: "blocks",
+      hooks: composeHooks(ledger, pathPolicyHooks()),
+      routes: [{ host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } }],
+    });
+    try {
+      const plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: "sandbox", cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
+      const h = await box.open("sandbox", plan);
+      const ssl = `timeout 20 openssl s_client -quiet -no_ign_eof -proxy "\${HTTPS_PROXY#http://}" -connect api.anthropic.com:443 -servername api.anthropic.com -CAfile "$NODE_EXTRA_CA_CERTS" 2>/dev/null`;
+      const r = await box.run(h, ["sh", "-c", `(cat pipelined.txt; sleep 3) | ${ssl} > pipelined.out; (cat smuggled.txt; sleep 3) | ${ssl} > smuggled.out`]);
+      expect(r.exitCode, r.stderr).toBe(0);
+      await box.closeAll();
+      await ledger.flush();
+      const statuses = (f: string) => [...readFileSync(join(ws, f), "utf8").matchAll(/^HTTP\/1\.1 (\d{3})/gm)].map((m) => m[1]);
+      // The listener's parser answers the request with both framings 400 and closes, so nothing is split off
+      // it. (The pipelined pair gets no answer on this connection at all, though the first request is sent and
+      // metered; what matters here is that the batch behind it is never sent.)
+      expect(statuses("smuggled.out")).toEqual(["400"]);
+      expect(sim.requests.every((q) => q.path === "/v1/messages")).toBe(true);
+      const upstreamAudit = (await auditOf(db, runId)).filter((a) => a.path.startsWith("/v1/messages/batches") && a.decision !== "refuse");
+      expect(upstreamAudit).toEqual([]);
+    } finally {
+      await run.close();
+      await ledger.close();
+      await db.destroy();
+    }
+  });
+});
