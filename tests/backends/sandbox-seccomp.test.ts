@@ -73,6 +73,7 @@ describe("the sandbox's seccomp filter", () => {
     expect(verdict(257, X86_64, 0, 0, 0o4755)).toBe(ALLOW); // no O_CREAT: the mode is not used
     expect(verdict(2, X86_64, 0, 0o4755)).toBe(ALLOW);
     expect(verdict(437, X86_64)).toBe(EPERM); // openat2: its mode is in a struct
+    for (const nr of [425, 426, 427]) for (const arch of [X86_64, I386, AARCH64, ARM]) expect(verdict(nr, arch)).toBe(EPERM); // io_uring
     expect(verdict(56, AARCH64, 0, O_CREAT, 0o4755)).toBe(EPERM);
     expect(verdict(53, AARCH64, 0, 0o2755)).toBe(EPERM); // fchmodat(dfd, path, mode)
     expect(verdict(52, AARCH64, 0o4755)).toBe(EPERM); // fchmod(fd, mode)

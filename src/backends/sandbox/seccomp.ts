@@ -10,8 +10,8 @@
  * this only backs those up. And no file the agent makes can be set-user-ID or set-group-ID: such a file in
  * the workspace outlives the run with the launcher's uid (or, for root, the agent's until teardown), and
  * any other local user who runs it becomes that uid; chmod, the open family when it creates, and mknod are
- * refused when they ask for those bits (openat2, whose mode a filter cannot read, is refused whole, and
- * callers fall back to openat). Covers the x86_64 and aarch64 ABIs and the 32-bit ones a 64-bit process can
+ * refused when they ask for those bits (openat2 and io_uring, whose modes a filter cannot read, are refused
+ * whole; callers such as libuv fall back to openat and a thread pool, and docker's profile refuses io_uring too). Covers the x86_64 and aarch64 ABIs and the 32-bit ones a 64-bit process can
  * still enter (i386 via `int 0x80`, arm); x32 system calls are refused whole.
  */
 
@@ -30,7 +30,7 @@ interface ModeCall {
 
 interface ArchCalls {
   arch: number;
-  /** Refused whole: add_key, request_key, keyctl, and openat2 (its mode is in a struct a filter cannot read). */
+  /** Refused whole: add_key, request_key, keyctl; openat2 and io_uring (their modes are out of a filter's reach). */
   deny: number[];
   ioctl: number;
   modes: ModeCall[];
@@ -39,12 +39,14 @@ interface ArchCalls {
 }
 
 const OPENAT2 = 437;
+/** io_uring_setup, io_uring_enter, io_uring_register: its open operations take a mode no filter sees. */
+const IO_URING = [425, 426, 427];
 const FCHMODAT2 = 452;
 
 const ARCHES: ArchCalls[] = [
   {
     arch: AUDIT_ARCH.x86_64,
-    deny: [248, 249, 250, OPENAT2],
+    deny: [248, 249, 250, OPENAT2, ...IO_URING],
     ioctl: 16,
     x32: true,
     // open, creat, chmod, fchmod, mknod, openat, mknodat, fchmodat, fchmodat2
@@ -52,20 +54,20 @@ const ARCHES: ArchCalls[] = [
   },
   {
     arch: AUDIT_ARCH.i386,
-    deny: [286, 287, 288, OPENAT2],
+    deny: [286, 287, 288, OPENAT2, ...IO_URING],
     ioctl: 54,
     modes: [{ nr: 5, mode: 2, flags: 1 }, { nr: 8, mode: 1 }, { nr: 15, mode: 1 }, { nr: 94, mode: 1 }, { nr: 14, mode: 1 }, { nr: 295, mode: 3, flags: 2 }, { nr: 297, mode: 2 }, { nr: 306, mode: 2 }, { nr: FCHMODAT2, mode: 2 }],
   },
   {
     arch: AUDIT_ARCH.aarch64,
-    deny: [217, 218, 219, OPENAT2],
+    deny: [217, 218, 219, OPENAT2, ...IO_URING],
     ioctl: 29,
     // fchmod, fchmodat, mknodat, openat, fchmodat2 (no legacy open/creat/chmod/mknod)
     modes: [{ nr: 52, mode: 1 }, { nr: 53, mode: 2 }, { nr: 33, mode: 2 }, { nr: 56, mode: 3, flags: 2 }, { nr: FCHMODAT2, mode: 2 }],
   },
   {
     arch: AUDIT_ARCH.arm,
-    deny: [309, 310, 311, OPENAT2],
+    deny: [309, 310, 311, OPENAT2, ...IO_URING],
     ioctl: 54,
     modes: [{ nr: 5, mode: 2, flags: 1 }, { nr: 8, mode: 1 }, { nr: 15, mode: 1 }, { nr: 94, mode: 1 }, { nr: 14, mode: 1 }, { nr: 322, mode: 3, flags: 2 }, { nr: 324, mode: 2 }, { nr: 333, mode: 2 }, { nr: FCHMODAT2, mode: 2 }],
   },
