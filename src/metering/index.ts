@@ -59,7 +59,8 @@ export interface Meter {
   /** Usage known so far, while the response is still streaming. */
   snapshot(): MeterResult;
   end(): MeterResult;
-  abort(): MeterResult;
+  /** `sent`: the request reached the upstream, which bills its input whatever comes back. */
+  abort(sent?: boolean): MeterResult;
   /** A relayed WebSocket message; returns a result for each response that finished with it. */
   onWebSocketMessage(direction: "up" | "down", data: string | Uint8Array): MeterResult[];
   /** The WebSocket closed; returns the interrupted in-flight response, if any. */
@@ -138,7 +139,7 @@ export function selectMeter(req: MeterRequest): Meter | undefined {
     },
     snapshot: () => settled(() => response.snapshot()),
     end: () => settled(() => response.end()),
-    abort: () => settled(() => response.abort()),
+    abort: (sent) => settled(() => response.abort(sent)),
     onWebSocketMessage(direction, data) {
       if (!socket) return [];
       return guarded(() => socket.message(direction, data).map(withModel), () => []);

@@ -36,6 +36,8 @@ export class ResponseMeter {
   private headerRequestId: string | undefined;
   private done: MeterResult | undefined;
   private broken = false;
+  /** The request reached the upstream before the client abandoned it (see settle's `sent`). */
+  private sent = false;
 
   constructor(private readonly opts: MeterOptions) {
     this.tally = newTally(opts.parser.format);
@@ -69,7 +71,8 @@ export class ResponseMeter {
   }
 
   /** The exchange was cut: settle what was seen and estimate the rest. */
-  abort(): MeterResult {
+  abort(sent = false): MeterResult {
+    if (sent) this.sent = true;
     return (this.done ??= this.finish(true));
   }
 
@@ -94,7 +97,7 @@ export class ResponseMeter {
       r.errored = this.mode === "error" ? this.status >= 400 : t.errored;
       return r;
     }
-    return settle(t, { incomplete: interrupted || !t.final, requestBytes: this.requestBytes });
+    return settle(t, { incomplete: interrupted || !t.final, requestBytes: this.requestBytes, sent: this.sent });
   }
 
   private feed(events: { event: string; data: string }[]): void {

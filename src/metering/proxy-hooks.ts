@@ -56,10 +56,12 @@ export function meteringHooks(onResult: MeteredHandler): ProxyHooks {
       const m = meterOf(ctx);
       if (m && m.transport === "http") return settle(ctx, m.end());
     },
-    onAbort(ctx) {
+    onAbort(ctx, reason) {
       const m = meterOf(ctx);
       if (!m) return;
-      if (m.transport === "http") return settle(ctx, m.abort());
+      // A client that hangs up has already had its request sent (the proxy only aborts an upstream call it
+      // made); an upstream that could not be reached ("error") never received it.
+      if (m.transport === "http") return settle(ctx, m.abort(reason === "client"));
       return Promise.all(m.closeSocket().map((r) => settle(ctx, r))).then(() => undefined);
     },
     onWebSocketMessage(ctx, direction, data) {

@@ -5,7 +5,9 @@
  * - a stream that ended before its terminal usage (cut upstream, client abort, or no usage block at all)
  *   keeps what was reported and estimates the rest from what was delivered: output from the delivered text
  *   (about four characters per token) and input, if the provider never reported it, from the request size.
- * A stream that delivered nothing and reported nothing records zero, not an invented number.
+ * A stream that delivered nothing and reported nothing records zero, not an invented number, unless the
+ * client abandoned a request the upstream already had: the upstream bills its input whatever comes back, so
+ * hanging up before the first event (a long prompt's prefill) is charged the input estimate, not nothing.
  */
 import type { ApiFormat, MeterResult, Usage } from "./types.ts";
 
@@ -74,11 +76,13 @@ export interface SettleOptions {
   incomplete: boolean;
   /** Size of the request body in bytes, for the input estimate. */
   requestBytes: number;
+  /** The client abandoned a request the upstream had already received: its input is billed. */
+  sent?: boolean;
 }
 
 export function settle(t: Tally, opts: SettleOptions): MeterResult {
   const r = t.reported;
-  const estimating = opts.incomplete && !t.final && (t.deliveredChars > 0 || r.input !== undefined || r.output !== undefined);
+  const estimating = opts.incomplete && !t.final && (t.deliveredChars > 0 || r.input !== undefined || r.output !== undefined || opts.sent === true);
   let input = r.input ?? 0;
   let output = r.output ?? 0;
   let estimated = false;

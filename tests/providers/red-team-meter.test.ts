@@ -4,7 +4,7 @@
  * that might spend tokens the meter does not see. The routes inject a real key (the built-in bottles'
  * custody) and the fake upstream speaks the providers' wire formats on loopback.
  *
- * Three got through before, and are closed:
+ * Four got through before, and are closed:
  * - a request body compressed with `Content-Encoding` (gzip here, zstd as Codex sends it): the meter could
  *   not read it, so a Chat stream went up without `include_usage` and was only estimated, and a Responses
  *   request could carry anything unseen. The proxy now decodes it before the hooks see it and sends it up
@@ -15,6 +15,8 @@
  * - a request to OpenAI's regional API host (`eu.api.openai.com`) under a route that tunnels the vendor's
  *   other hosts (`*.openai.com`, `mitm: false`) went through the tunnel unmetered. Every subdomain of
  *   `api.openai.com` is a known API host now: always intercepted, metered under the run's provider.
+ * - a long prompt sent as a stream, abandoned by the client before the first event (while the upstream is
+ *   still reading the prompt, which it bills): recorded as zero tokens. It is charged the input estimate now.
  * The rest fail and stay failing (asserted as refusals): a second request on the same TLS connection to an
  * unmeterable path, dot segments and an encoded slash in the path, a Host header naming another host,
  * HTTP/2 with prior knowledge, a WebSocket upgrade to the Responses endpoint, and an upstream by IP; and,
@@ -30,6 +32,7 @@ import { composeHooks } from "../../src/enforce/compose-hooks.ts";
 import { pathPolicyHooks } from "../../src/enforce/path-hooks.ts";
 import { auditOf, ledgerHooks, openLedger, registerRun, type LedgerDb, type LedgerHooks } from "../../src/ledger/index.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
+import { estimateTokens } from "../../src/metering/tally.ts";
 import { buildPlan } from "../../src/providers/plan.ts";
 import type { Simulator } from "../../src/simulator/server.ts";
 import { AGENTS_BIN } from "../helpers/agent-suite.ts";
@@ -203,6 +206,47 @@ describe("sandbox bottle, raw TLS", () => {
       const upstreamAudit = (await auditOf(db, runId)).filter((a) => a.path.startsWith("/v1/messages/batches") && a.decision !== "refuse");
       expect(upstreamAudit).toEqual([]);
     } finally {
+      await run.close();
+      await ledger.close();
+      await db.destroy();
+    }
+  });
+});
+
+describe("sandbox bottle, abandoned request", () => {
+  test("a long prompt abandoned before the first event is charged its input estimate, not zero", async () => {
+    sim.requests.length = 0;
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    sim.set({ beforeEvent: (i) => (i === 0 ? held : undefined) });
+    const runId = freshRunId("red-abandon");
+    const prompt = "Summarise this. " + "lorem ipsum dolor sit amet ".repeat(1500);
+    const body = JSON.stringify({ model: "claude-x", max_tokens: 5, stream: true, messages: [{ role: "user", content: prompt }] });
+    const ws = freshWorkspace({ "long.json": body });
+    const db = await openLedger({ path: join(freshWorkspace(), "bottle.db") });
+    await registerRun(db, { id: runId, label: "red", agent: "claude", provider: "claude" });
+    const ledger = ledgerHooks(db, { id: runId, agent: "claude", provider: "claude" });
+    const run = await proxy.openRun({
+      runId,
+      provider: "claude",
+      log: "blocks",
+      hooks: composeHooks(ledger, pathPolicyHooks()),
+      routes: [{ host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } }],
+    });
+    try {
+      const plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: "sandbox", cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
+      const h = await box.open("sandbox", plan);
+      // The agent hangs up after 2 s, with the response headers in and no event yet.
+      const r = await box.run(h, ["sh", "-c", `curl -s -N -m 2 -o /dev/null --cacert "$NODE_EXTRA_CA_CERTS" -H 'content-type: application/json' --data-binary @long.json https://api.anthropic.com/v1/messages; echo "curl $?"`]);
+      expect(r.stdout.trim()).toBe("curl 28"); // timed out: the client abandoned the request
+      await box.closeAll();
+      expect(sim.requests.map((q) => q.path)).toEqual(["/v1/messages"]); // the upstream had the whole prompt
+      await ledger.flush();
+      const rows = await db.selectFrom("usage_events").select(["input_tokens", "output_tokens", "estimated"]).where("run_id", "=", runId).execute();
+      expect(rows).toEqual([{ input_tokens: estimateTokens(body.length), output_tokens: 0, estimated: 1 }]);
+    } finally {
+      release();
+      sim.set({ beforeEvent: undefined });
       await run.close();
       await ledger.close();
       await db.destroy();
