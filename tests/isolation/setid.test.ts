@@ -64,7 +64,8 @@ if (BACKENDS.includes("docker")) {
     const ws = freshWorkspace({ "README.md": "a project\n" });
     writeFileSync(join(ws, "users-own"), "#!/bin/sh\n", { mode: 0o755 });
     chmodSync(join(ws, "users-own"), 0o4755);
-    await Bun.sleep(20);
+    // Older than the sweep's one-second margin for the coarse file clock.
+    await Bun.sleep(1500);
     const h = await b.open("docker", planFor({ proxySocket: proxy.socketPath, cwd: ws }));
     const r = await b.run(h, [process.execPath, PLANT, ws]);
     warnings.length = 0;
