@@ -19,7 +19,8 @@
  *   still reading the prompt, which it bills): recorded as zero tokens. It is charged the input estimate now.
  * The rest fail and stay failing (asserted as refusals): a second request on the same TLS connection to an
  * unmeterable path, dot segments and an encoded slash in the path, a Host header naming another host,
- * HTTP/2 with prior knowledge, a WebSocket upgrade to the Responses endpoint, and an upstream by IP; and,
+ * HTTP/2 with prior knowledge, a WebSocket upgrade to the Responses or Realtime endpoint, a Realtime client
+ * secret, an Assistants run, and an upstream by IP; and,
  * written raw with openssl in the sandbox bottle, a pipelined batch submission behind a metered request and
  * one smuggled inside a request that carries both Content-Length and Transfer-Encoding.
  */
@@ -63,6 +64,10 @@ function script(simPort: number): string {
     `${c} -o /dev/null ${code("host-mismatch")} -H 'Host: api.openai.com' -d '{"input_file_id":"f","endpoint":"/v1/chat/completions","completion_window":"24h"}' https://api.anthropic.com/v1/batches`,
     `${c} -o /dev/null ${code("h2-prior-knowledge")} --http2-prior-knowledge -d '{"requests":[]}' https://api.anthropic.com/v1/messages/batches`,
     `${c} -o /dev/null ${code("websocket")} -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' https://api.openai.com/v1/responses`,
+    // The Realtime and Assistants APIs bill through sessions and runs the meter cannot read.
+    `${c} -o /dev/null ${code("realtime-secret")} -d '{"session":{"type":"realtime","model":"gpt-realtime"}}' https://api.openai.com/v1/realtime/client_secrets`,
+    `${c} -o /dev/null ${code("realtime-ws")} -H 'Connection: Upgrade' -H 'Upgrade: websocket' -H 'Sec-WebSocket-Version: 13' -H 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==' 'https://api.openai.com/v1/realtime?model=gpt-realtime'`,
+    `${c} -o /dev/null ${code("assistants-run")} -d '{"assistant_id":"asst_1","thread":{"messages":[{"role":"user","content":"hi"}]}}' https://api.openai.com/v1/threads/runs`,
     // OpenAI's regional API host, which a route for the vendor's other hosts lets through untouched.
     `curl -s -k -o /dev/null ${code("regional")} -H 'content-type: application/json' -d '{"model":"gpt-5","input":"hi"}' https://eu.api.openai.com/v1/responses`,
     `${c} -o /dev/null --noproxy '' -x "$HTTPS_PROXY" -w 'by-ip %{http_connect}\\n' -d '{"requests":[]}' https://127.0.0.1:${simPort}/v1/messages/batches`,
@@ -134,6 +139,9 @@ for (const kind of BACKENDS) {
         "host-mismatch": "421",
         "h2-prior-knowledge": "000", // no HTTP/2 inside the tunnel: the exchange fails
         websocket: "426",
+        "realtime-secret": "403",
+        "realtime-ws": "426",
+        "assistants-run": "403",
         regional: "200",
         "by-ip": "403",
       });
