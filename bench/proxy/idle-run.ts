@@ -142,7 +142,7 @@ try {
       const proxyPct = (grown(a.p, b.p) / WINDOW_MS) * 100;
       const bridgePct = (grown(a.b, b.b) / WINDOW_MS) * 100;
       const perMin = (n: number) => (n * 60_000) / WINDOW_MS;
-      samples[v.name]!.push({ proxyPct, bridgePct, totalPct: proxyPct + bridgePct, proxyWakes: perMin(b.pw - a.pw), bridgeWakes: perMin(b.bw - a.bw) });
+      samples[v.name]!.push({ proxyPct, bridgePct, totalPct: proxyPct + bridgePct, proxyWakes: perMin(grown(a.pw, b.pw)), bridgeWakes: perMin(grown(a.bw, b.bw)) });
     }
     for (const r of runs) writeFileSync(join(r.ws, ".go"), "");
     for (const [i, r] of runs.entries()) {

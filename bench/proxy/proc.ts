@@ -67,17 +67,22 @@ export function grown(from: Map<string, number>, to: Map<string, number>): numbe
 }
 
 
-/** Context switches (voluntary and not) of all the process's live threads so far: each wake of a thread is one. */
-export function contextSwitches(pid: number): number {
-  let n = 0;
+/**
+ * Context switches (voluntary and not) of each live thread so far, keyed like threadCpuMs: each wake of a
+ * thread is one. A window's count is `grown` of two readings (threads come and go, so a total would not do).
+ */
+export function contextSwitches(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
   for (const tid of readdirSync(`/proc/${pid}/task`)) {
     try {
+      let n = 0;
       for (const m of readFileSync(`/proc/${pid}/task/${tid}/status`, "utf8").matchAll(/ctxt_switches:\s+(\d+)/g)) n += Number(m[1]);
+      out.set(tid, n);
     } catch {
       // the thread exited between the listing and the read
     }
   }
-  return n;
+  return out;
 }
 
 /** Samples RSS every `everyMs` until stopped; returns the peak seen. */
