@@ -2,12 +2,16 @@
  * Starting the host-side process of a bottle (bwrap, or the docker client) in one of three attach modes.
  * `pty` gives the bottle a pseudo-terminal of its own and relays it to ours: the agent gets a real TTY
  * (colours, raw mode, resize) but never our terminal's file descriptor, so it cannot inject keystrokes into
- * the host shell; its terminal-title sequences are not relayed (the title is the run's label, see
- * title-filter.ts). `output` hands over our stdout and stderr with /dev/null as stdin (headless runs, CI:
- * an agent CLI that finds a pipe on stdin waits for its end, and a CI runner's pipe never ends);
- * `inherit` hands over all our stdio (`--stdin`). `capture` collects the output.
+ * the host shell; its output passes the interactive terminal filter (no titles, clipboard writes or title
+ * reports: terminal-filter.ts). `output` gives the bottle /dev/null as stdin (headless runs, CI: an agent
+ * CLI that finds a pipe on stdin waits for its end, and a CI runner's pipe never ends); `inherit` hands
+ * over our stdin too (`--stdin`). In both, an output stream that is not a terminal (a pipe, a CI log) is
+ * handed over as it is, byte for byte; one that is a terminal gets a pipe instead, relayed through the
+ * headless terminal filter, and when the bottle's output ends, colours are reset and the cursor shown, on a
+ * line of its own, so what bottle prints next cannot be hidden or run into by the agent's output.
+ * `capture` collects the output.
  */
-import { titleFilter } from "./title-filter.ts";
+import { terminalFilter } from "./terminal-filter.ts";
 import type { Attach, ExecResult, RunningProcess } from "./types.ts";
 
 export interface SpawnSpec {
@@ -28,7 +32,7 @@ function spawnPty(spec: SpawnSpec): RunningProcess {
   const stdin = process.stdin;
   const out = process.stdout;
   // The run's label is the terminal's title; the agent's own title sequences are not relayed.
-  const relay = titleFilter();
+  const relay = terminalFilter("interactive");
   const proc = Bun.spawn(spec.argv, {
     env: spec.env,
     cwd: spec.cwd,
@@ -67,12 +71,38 @@ function extra(spec: SpawnSpec): number[] {
   return spec.extraFds ?? [];
 }
 
+/** Everything the bottle writes to `from`, through the headless filter, onto the terminal `to`. */
+async function relayToTerminal(from: ReadableStream<Uint8Array>, to: NodeJS.WriteStream): Promise<void> {
+  const filter = terminalFilter("headless");
+  let last = 0x0a;
+  let wrote = false;
+  try {
+    for await (const chunk of from) {
+      const out = filter(chunk);
+      if (out.length === 0) continue;
+      last = out[out.length - 1]!;
+      wrote = true;
+      to.write(out);
+    }
+  } finally {
+    // SGR reset and cursor shown, then a fresh line: bottle's own lines come next, visible and whole.
+    if (wrote) await new Promise<void>((done) => to.write(`\x1b[0m\x1b[?25h${last === 0x0a ? "" : "\n"}`, () => done()));
+  }
+}
+
 export function spawnBottleProcess(spec: SpawnSpec): RunningProcess {
   if (spec.attach === "pty") return spawnPty(spec);
   if (spec.attach === "inherit" || spec.attach === "output") {
     const stdin = spec.attach === "inherit" ? "inherit" : "ignore";
-    const proc = Bun.spawn(spec.argv, { env: spec.env, cwd: spec.cwd, stdio: [stdin, "inherit", "inherit", ...extra(spec)] });
-    return { pid: proc.pid, exited: proc.exited.then((c) => result(c, proc.signalCode, "", "")), kill: (s) => proc.kill(s) };
+    const toOut = process.stdout.isTTY ? "pipe" : "inherit";
+    const toErr = process.stderr.isTTY ? "pipe" : "inherit";
+    const proc = Bun.spawn(spec.argv, { env: spec.env, cwd: spec.cwd, stdio: [stdin, toOut, toErr, ...extra(spec)] });
+    const relays = [
+      toOut === "pipe" ? relayToTerminal(proc.stdout as ReadableStream<Uint8Array>, process.stdout) : undefined,
+      toErr === "pipe" ? relayToTerminal(proc.stderr as ReadableStream<Uint8Array>, process.stderr) : undefined,
+    ];
+    const exited = Promise.all([proc.exited, ...relays]).then(([c]) => result(c, proc.signalCode, "", ""));
+    return { pid: proc.pid, exited, kill: (s) => proc.kill(s) };
   }
   const proc = Bun.spawn(spec.argv, {
     env: spec.env,

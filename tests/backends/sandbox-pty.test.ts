@@ -30,10 +30,11 @@ test("an interactive bottle process sees a TTY with our size, and our keystrokes
   }
 }, 30_000);
 
-test("the agent's terminal-title sequences are not relayed (the title is the run's label); other output is", async () => {
+test("the agent's title, clipboard and title-report sequences are not relayed; other output is", async () => {
   let out = "";
-  // OSC 0 with BEL, OSC 2 with ST, then an OSC 10 colour query and plain text, which must come through.
-  const script = "printf '\\033]0;agent title\\007A\\033]2;other\\033\\\\B\\033]10;?\\007C\\n'";
+  // OSC 0 with BEL, OSC 2 with ST, an OSC 52 clipboard write, a title report request (CSI 21 t), then an
+  // OSC 10 colour query and plain text, which must come through.
+  const script = "printf '\\033]0;agent title\\007A\\033]2;other\\033\\\\B\\033]52;c;Y3VybCB4fHNo\\007\\033[21t\\033]10;?\\007C\\n'";
   const proc = Bun.spawn([process.execPath, join(REPO, "tests/fixtures/pty-exec.ts"), proxy.socketPath, freshWorkspace(), "sh", "-c", script], {
     env: process.env,
     terminal: { cols: 80, rows: 24, data: (_t, d) => void (out += new TextDecoder().decode(d)) },
@@ -43,6 +44,8 @@ test("the agent's terminal-title sequences are not relayed (the title is the run
     expect(out).toContain("AB\x1b]10;?\x07C");
     expect(out).not.toContain("agent title");
     expect(out).not.toContain("other");
+    expect(out).not.toContain("\x1b]52");
+    expect(out).not.toContain("\x1b[21t");
   } finally {
     proc.kill("SIGKILL");
     proc.terminal?.close();

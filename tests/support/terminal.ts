@@ -26,6 +26,8 @@ export interface TerminalOptions {
   env: Record<string, string>;
   cols?: number;
   rows?: number;
+  /** Extra tmux.conf lines (e.g. `set -g set-clipboard on`, so OSC 52 writes land in tmux's buffer). */
+  conf?: string[];
 }
 
 export class Terminal {
@@ -40,7 +42,7 @@ export class Terminal {
     const dir = mkdtempSync(join(tmpdir(), "tmux-"));
     const conf = join(dir, "tmux.conf");
     const statusFile = join(dir, "status");
-    writeFileSync(conf, "set -g remain-on-exit on\nset -g history-limit 10000\nset -g status off\n");
+    writeFileSync(conf, ["set -g remain-on-exit on", "set -g history-limit 10000", "set -g status off", ...(opts.conf ?? [])].join("\n") + "\n");
     const name = `t${serial}`;
     const envArgs = Object.entries(opts.env).map(([k, v]) => `${k}=${v}`);
     const r = tmux(socket, ["-f", conf, "new-session", "-d", "-s", name, "-x", String(opts.cols ?? 120), "-y", String(opts.rows ?? 40), "-c", opts.cwd, "--", "sh", "-c", WRAPPER, "sh", statusFile, "env", "-i", ...envArgs, ...argv]);
@@ -77,6 +79,12 @@ export class Terminal {
   /** The pane's title, as the command last set it (OSC 0 or 2). */
   title(): string {
     return tmux(this.socket, ["display-message", "-p", "-t", this.name, "#{pane_title}"]).out.trimEnd();
+  }
+
+  /** tmux's newest paste buffer ("" when there is none): where an OSC 52 clipboard write lands. */
+  clipboard(): string {
+    const r = tmux(this.socket, ["show-buffer"]);
+    return r.code === 0 ? r.out : "";
   }
 
   /** Key names as tmux knows them: Enter, Escape, Down, Space, C-c, … */
