@@ -7,6 +7,8 @@
 import { engineStatus } from "../backends/docker/cli.ts";
 import { DEFAULT_NODE_IMAGE, imageExists, imageTag, providerDockerfile } from "../backends/docker/images.ts";
 import { SandboxBackend } from "../backends/sandbox/index.ts";
+import { describePidsLimit } from "../backends/sandbox/pids-limit.ts";
+import { DEFAULT_PIDS_LIMIT } from "../backends/process-limit.ts";
 import { PROVIDERS, type ProviderName } from "../manifest/types.ts";
 import { PROVIDER_TABLE } from "../providers/index.ts";
 import type { Check } from "./types.ts";
@@ -16,10 +18,11 @@ function firstVersion(text: string): string | undefined {
 }
 
 export async function sandboxCheck(home: string): Promise<Check> {
-  const a = await new SandboxBackend({ home }).available();
+  const backend = new SandboxBackend({ home });
+  const a = await backend.available();
   if (!a.ok) return { name: "backend sandbox", status: "warn", detail: a.reason, fix: a.fix };
   const v = Bun.spawnSync(["bwrap", "--version"], { env: process.env, stdout: "pipe", stderr: "pipe" }).stdout.toString().trim();
-  return { name: "backend sandbox", status: "ok", detail: `${v || "bubblewrap"}; it creates user and network namespaces here` };
+  return { name: "backend sandbox", status: "ok", detail: `${v || "bubblewrap"}; it creates user and network namespaces here; process limit: ${describePidsLimit(backend.pidsLimit())}` };
 }
 
 /** The docker engine, and which agent images it holds (or could build from a local base image). */
@@ -41,7 +44,7 @@ export async function dockerCheck(): Promise<DockerFindings> {
     const base = await imageExists(DEFAULT_NODE_IMAGE);
     const have = built.length > 0 ? `agent images: ${built.join(", ")}` : "no agent image built yet";
     if (built.length === PROVIDERS.length || base) {
-      return { check: { name: "backend docker", status: "ok", detail: `engine ${s.version} answers; ${have}${base && built.length < PROVIDERS.length ? `; the rest build from ${DEFAULT_NODE_IMAGE} on first use` : ""}` }, runnable: [...PROVIDERS] };
+      return { check: { name: "backend docker", status: "ok", detail: `engine ${s.version} answers; process limit: ${DEFAULT_PIDS_LIMIT} per container (--pids-limit); ${have}${base && built.length < PROVIDERS.length ? `; the rest build from ${DEFAULT_NODE_IMAGE} on first use` : ""}` }, runnable: [...PROVIDERS] };
     }
     return {
       check: {

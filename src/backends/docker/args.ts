@@ -3,7 +3,7 @@
  * (`--network none`: only its own loopback); the proxy's unix socket is bind-mounted in and bottle's own
  * `__bridge` (its binary mounted read-only) is the container's main process, listening on the container's
  * 127.0.0.1 and forwarding to the socket, exactly like the sandbox. No capabilities, no privilege
- * escalation, an init to reap zombies. The agent is never root inside (agentUser): launched by an ordinary
+ * escalation, an init to reap zombies, a process limit (../process-limit.ts). The agent is never root inside (agentUser): launched by an ordinary
  * user it runs as that user's uid/gid, so the files it writes in the workspace stay the user's; launched by
  * root it runs as AGENT_HOST_ID (the sandbox's unprivileged uid), which owns nothing in the image, and the
  * run's home and workspace are lent to it for the run (../ownership.ts). uid 0 would own every root-owned
@@ -12,6 +12,7 @@
  * chmod the host's socket through it.
  */
 import { AGENT_HOST_ID, PROTECTED_WORKSPACE_PATHS } from "../sandbox/args.ts";
+import { DEFAULT_PIDS_LIMIT } from "../process-limit.ts";
 import { DEFAULT_BRIDGE_PORT, INSIDE, type Attach, type BottleHandle } from "../types.ts";
 
 export const RUN_LABEL = "bottle.run";
@@ -52,6 +53,8 @@ export function runArgs(l: RunLayout): string[] {
   a.push("--label", `${RUN_LABEL}=${handle.runId}`);
   a.push("--network", "none", "--init", "--hostname", "bottle");
   a.push("--cap-drop", "ALL", "--security-opt", "no-new-privileges");
+  // A fork bomb stops at the container's pids cgroup instead of exhausting the host's pids.
+  a.push("--pids-limit", String(DEFAULT_PIDS_LIMIT));
   a.push("--user", `${l.user.uid}:${l.user.gid}`);
   const m = (src: string, dst: string, ro = false) => a.push("--mount", mountSpec(src, dst, ro));
   m(handle.hostHome, INSIDE.home);

@@ -57,6 +57,8 @@ export interface SandboxLayout {
   identity: AgentIdentity;
   /** The CA certificate's text (made from data inside, so its host path is not in the mount table). */
   caCert?: string;
+  /** argv prefix inside the bottle that limits its processes (pids-limit.ts rlimitPrefix), if any. */
+  limitPrefix?: string[];
   /** File-system probes, injected so this stays pure. */
   exists: (path: string) => boolean;
   /** The target of a symlink, or undefined when `path` is not one. */
@@ -167,7 +169,7 @@ export function bwrapInvocation(l: SandboxLayout): BwrapInvocation {
   const drop = l.identity.kind === "drop"
     ? [l.identity.setpriv, `--reuid=${l.identity.uid}`, `--regid=${l.identity.gid}`, "--clear-groups", "--inh-caps=-all", "--bounding-set=-all", "--no-new-privs", "--"]
     : [];
-  return { options: a, command: [...drop, ...l.self.argv, "__bridge", port, INSIDE.socket, "--", ...l.argv], data };
+  return { options: a, command: [...drop, ...(l.limitPrefix ?? []), ...l.self.argv, "__bridge", port, INSIDE.socket, "--", ...l.argv], data };
 }
 
 /** The whole command line in one array (for tests and diagnostics); exec passes `options` through a fd. */

@@ -33,6 +33,8 @@ import { agentIdentity, etcMasks, linkTarget, loginHomes } from "./host-view.ts"
 import { lendPath, lendRun, ROOT, takeBackRun } from "../ownership.ts";
 import { copyTree, insideToHost, validateRunId } from "../files.ts";
 import { guardAfter, guardBefore } from "../git-guard/index.ts";
+import { DEFAULT_PIDS_LIMIT } from "../process-limit.ts";
+import { ensureCgroup, joinArgv, pidsLimitFor, removeCgroup, rlimitPrefix, type PidsLimit } from "./pids-limit.ts";
 
 export interface SandboxOptions {
   /** bubblewrap executable; default `bwrap` from PATH. */
@@ -60,6 +62,13 @@ export class SandboxBackend implements Backend {
       identity = agentIdentity();
     } catch (e) {
       if (e instanceof BackendError) return { ok: false, reason: e.message, fix: e.context.fix ?? "run bottle as an ordinary user" };
+      throw e;
+    }
+    // A bottle never runs without its process limit: no way to enforce it means no sandbox here.
+    try {
+      pidsLimitFor(identity, DEFAULT_PIDS_LIMIT);
+    } catch (e) {
+      if (e instanceof BackendError) return { ok: false, reason: e.message, fix: e.context.fix ?? "install util-linux" };
       throw e;
     }
     const userns = identity.kind === "userns" ? ["--unshare-user"] : [];
@@ -96,10 +105,16 @@ export class SandboxBackend implements Backend {
     return handle;
   }
 
+  /** The process limit of this host's sandbox bottles and what enforces it (pids-limit.ts). */
+  pidsLimit(): PidsLimit {
+    return pidsLimitFor(agentIdentity(), DEFAULT_PIDS_LIMIT);
+  }
+
   /** The bwrap invocation of one exec (exposed for tests): its options go to bwrap through a descriptor. */
-  invocationFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { invocation: BwrapInvocation; env: Record<string, string> } {
+  invocationFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { invocation: BwrapInvocation; env: Record<string, string>; limit: PidsLimit } {
     if (argv.length === 0) throw new BackendError("nothing to run in the bottle", { fix: "pass the agent's argv" });
     const identity = agentIdentity();
+    const limit = pidsLimitFor(identity, DEFAULT_PIDS_LIMIT);
     // The agent's group may connect to its run's proxy socket; its directory stays root's and private.
     if (identity.kind === "drop") {
       lchownSync(handle.plan.proxySocket, 0, identity.gid);
@@ -118,9 +133,10 @@ export class SandboxBackend implements Backend {
       ...(handle.plan.caCertPath ? { caCert: readFileSync(handle.plan.caCertPath, "utf8") } : {}),
       exists: existsSync,
       linkTarget,
+      limitPrefix: rlimitPrefix(limit),
     });
     const env = bottleEnv({ plan: handle.plan, path: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin", extra: opts.env });
-    return { invocation, env };
+    return { invocation, env, limit };
   }
 
   /** The full host argv of one exec, options inline (for tests and diagnostics). */
@@ -135,7 +151,10 @@ export class SandboxBackend implements Backend {
    * run id, the proxy's socket directory).
    */
   exec(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): RunningProcess {
-    const { invocation, env } = this.invocationFor(handle, argv, opts);
+    const { invocation, env, limit } = this.invocationFor(handle, argv, opts);
+    // Under a pids cgroup, bwrap joins it before it starts, so the bottle's first process is already counted.
+    const bwrapArgv = [this.bwrap, "--args", String(ARGS_FD), "--", ...invocation.command];
+    const hostArgv = limit.kind === "cgroup" ? joinArgv(ensureCgroup(limit, handle.runId), bwrapArgv) : bwrapArgv;
     const dir = runDir(handle.runId, this.home);
     const fds = [invocation.options.map((o) => `${o}\0`).join(""), ...invocation.data].map((text) => {
       const file = join(dir, `.bwrap-${process.pid}-${++argsFiles}`);
@@ -145,7 +164,7 @@ export class SandboxBackend implements Backend {
       return fd;
     });
     try {
-      const proc = spawnBottleProcess({ argv: [this.bwrap, "--args", String(ARGS_FD), "--", ...invocation.command], env, attach: opts.attach ?? "inherit", stdin: opts.stdin, extraFds: fds });
+      const proc = spawnBottleProcess({ argv: hostArgv, env, attach: opts.attach ?? "inherit", stdin: opts.stdin, extraFds: fds });
       return trackInRecord(handle.runId, proc, this.home);
     } finally {
       for (const fd of fds) closeSync(fd);
@@ -200,6 +219,7 @@ export class SandboxBackend implements Backend {
         fix: `stop the run with \`bottle stop ${handle.runId}\`; if those processes remain, kill them by pid`,
       });
     }
+    await removeCgroup(this.pidsLimit(), handle.runId);
     const dir = join(runDir(handle.runId, this.home), "snapshot");
     rmSync(dir, { recursive: true, force: true });
     copySnapshotTree(handle.hostHome, join(dir, "home"));
@@ -232,6 +252,7 @@ export class SandboxBackend implements Backend {
     await this.stop(handle);
     takeBackRun(handle, this.home);
     guardAfter(handle, this.home);
+    await removeCgroup(this.pidsLimit(), handle.runId);
     // A snapshot nobody will resume (the run was resumed from it, or never frozen) is not kept.
     if (!readRecord(handle.runId, this.home)?.snapshot) rmSync(join(runDir(handle.runId, this.home), "snapshot"), { recursive: true, force: true });
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);

@@ -1,0 +1,66 @@
+/**
+ * A fork bomb in a bottle does not take down the host (issue 12). A stand-in agent inside a real bottle
+ * starts sleeping children until a fork fails, counting them, with a cap of its own (CAP, above the limit)
+ * so that an unlimited bottle stops too. Without a limit the count reaches CAP; with bottle's limit
+ * (DEFAULT_PIDS_LIMIT) the fork fails first, the count is below the limit, and the host can still start a
+ * process while the bomb's children are alive. Teardown kills them (the sandbox's pid namespace, the
+ * container) and removes the sandbox's pids cgroup when it made one.
+ */
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { DEFAULT_PIDS_LIMIT } from "../../src/backends/process-limit.ts";
+import { SandboxBackend } from "../../src/backends/sandbox/index.ts";
+import { cgroupDir } from "../../src/backends/sandbox/pids-limit.ts";
+import type { RunningProcess } from "../../src/backends/types.ts";
+import { echoProxy, freshWorkspace, planFor, type EchoProxy } from "../helpers/bottles.ts";
+import { BACKENDS, backendFor, bottles } from "./bottles.ts";
+
+setDefaultTimeout(180_000);
+
+const CAP = 3000;
+
+let proxy: EchoProxy;
+const b = bottles();
+const procs: RunningProcess[] = [];
+beforeAll(() => {
+  proxy = echoProxy();
+});
+afterAll(async () => {
+  for (const p of procs) p.kill("SIGKILL");
+  await b.closeAll();
+  proxy?.stop();
+});
+
+/** The bomb: children that hold a pid and nothing else; the count after each fork; `done` once it stops. */
+function bomb(ws: string): string[] {
+  const loop = `i=0; while [ $i -lt ${CAP} ]; do sleep 600 </dev/null >/dev/null 2>&1 & i=$((i+1)); echo $i > ${ws}/count; done`;
+  // The outer shell forks once, before the bomb; afterwards it needs no fork (builtins, then exec).
+  return ["sh", "-c", `sh -c '${loop}' 2>${ws}/err; echo $? > ${ws}/done; exec sleep 600`];
+}
+
+for (const kind of BACKENDS) {
+  test(`${kind} bottle: a fork bomb stops at the process limit and the host can still start processes`, async () => {
+    const ws = freshWorkspace();
+    const h = await b.open(kind, planFor({ proxySocket: proxy.socketPath, cwd: ws }));
+    const backend = await backendFor(kind);
+    const p = backend.exec(h, bomb(ws), { attach: "capture" });
+    procs.push(p);
+    for (let i = 0; i < 3000 && !existsSync(join(ws, "done")); i++) await Bun.sleep(50);
+    expect(existsSync(join(ws, "done"))).toBe(true);
+    const count = Number(readFileSync(join(ws, "count"), "utf8").trim());
+    // The host starts a process while every child the bomb could make is alive.
+    const host = Bun.spawnSync(["true"]);
+    expect(host.exitCode).toBe(0);
+    expect(count).toBeLessThan(DEFAULT_PIDS_LIMIT);
+    // The limit stopped it, not anything else: a fork failed close to the limit.
+    expect(count).toBeGreaterThan(DEFAULT_PIDS_LIMIT - 100);
+    expect(readFileSync(join(ws, "err"), "utf8")).toMatch(/fork/i);
+    p.kill("SIGKILL");
+    await b.closeAll();
+    if (kind === "sandbox") {
+      const limit = (backend as SandboxBackend).pidsLimit();
+      if (limit.kind === "cgroup") expect(existsSync(cgroupDir(limit, h.runId))).toBe(false);
+    }
+  });
+}
