@@ -117,6 +117,24 @@ export function terminalFilter(mode: FilterMode): (chunk: Uint8Array) => Uint8Ar
       state = keep ? S.StrPass : S.StrDrop;
     };
     for (let i = 0; i < chunk.length; i++) {
+      if (state === S.Text) {
+        // Fast path: a run of bytes that pass as they are (interactive: anything but ESC; headless:
+        // printable ASCII) is copied in one go.
+        let j = i;
+        if (!headless) {
+          j = chunk.indexOf(ESC, i);
+          if (j < 0) j = chunk.length;
+        } else {
+          while (j < chunk.length && chunk[j]! >= 0x20 && chunk[j]! < 0x7f) j++;
+          if (j > i) cont = 0;
+        }
+        if (j > i) {
+          out.set(chunk.subarray(i, j), n);
+          n += j - i;
+          i = j;
+          if (i === chunk.length) break;
+        }
+      }
       const b = chunk[i]!;
       switch (state) {
         case S.Text:
