@@ -47,6 +47,8 @@ export interface BottlePlan {
    * in docker, mounted at the same path.
    */
   expose?: string[];
+  /** Most processes (threads included) the bottle may have at once; default DEFAULT_PIDS_LIMIT. */
+  pidsLimit?: number;
 }
 
 /** A created bottle. Serializable: it is written to the run's state file so other processes can act on it. */

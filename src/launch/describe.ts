@@ -47,6 +47,7 @@ export function describePlan(plan: LaunchPlan): PlanDescription {
   row("preflight", sourced(plan.preflight));
   row("backend", `${plan.backend.name} (${plan.backend.via === "auto" ? "auto" : plan.backend.via === "flag" ? "--backend" : plan.backend.via})`);
   row("workspace", `${plan.cwd} (${plan.workspace === "bind" ? "bind: the agent edits it in place" : "copy: the agent edits a copy"})`);
+  row("processes", plan.processes.how);
   row("mode", plan.headless ? `headless, prompt ${JSON.stringify(plan.prompt ?? "")}` : "interactive");
   const answered = plan.request.envAnswers ?? {};
   for (const p of plan.pendingEnv) {
@@ -69,6 +70,7 @@ export function describePlan(plan: LaunchPlan): PlanDescription {
     preflight: { mode: plan.preflight.value, from: plan.preflight.from, file: plan.preflight.file ?? null },
     backend: plan.backend,
     workspace: { mode: plan.workspace, path: plan.cwd },
+    processes: plan.processes,
     headless: plan.headless,
     prompt: plan.prompt ?? null,
     simulated: plan.simulated,

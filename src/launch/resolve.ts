@@ -8,6 +8,9 @@
 import { listActive } from "../backends/listing.ts";
 import { pendingPrompts, promptMessage, resolveEnvPrompts } from "../backends/env-prompts.ts";
 import { DockerBackend } from "../backends/docker/index.ts";
+import { DEFAULT_PIDS_LIMIT } from "../backends/process-limit.ts";
+import { SandboxBackend } from "../backends/sandbox/index.ts";
+import { describePidsLimit } from "../backends/sandbox/pids-limit.ts";
 import { probeBackend, selectBackend, usableBackend } from "../backends/select.ts";
 import { log } from "../log.ts";
 import { budgetsFor } from "../enforce/admission.ts";
@@ -163,6 +166,7 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
     preflight: budget.preflight,
     backend,
     workspace: req.workspace ?? bottle.backend.workspace ?? "bind",
+    processes: processLimit(backend.name, bottle.backend.pids ?? DEFAULT_PIDS_LIMIT, home),
     cwd,
     label,
     requestedLabel,
@@ -179,4 +183,10 @@ export async function resolveLaunch(req: LaunchRequest, deps: ResolveDeps = {}):
     bottleManifests: manifests,
     budgetPlan: budget.plan,
   };
+}
+
+/** What will limit the bottle's processes (a sandbox with no way to enforce it fails here, with the cause). */
+function processLimit(backend: string, limit: number, home: string): LaunchPlan["processes"] {
+  if (backend === "sandbox") return { limit, how: describePidsLimit(new SandboxBackend({ home }).pidsLimit(limit)) };
+  return { limit, how: `${limit} processes per container (docker --pids-limit)` };
 }

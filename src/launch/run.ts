@@ -206,6 +206,7 @@ export async function launch(plan: LaunchPlan, o: LaunchOptions = {}, from?: Con
         proxy: { socketPath: s.run.socketPath, caCertPath: s.run.caCertPath },
         env: bottleEnv,
         ...(plan.bottle.backend.image ? { image: plan.bottle.backend.image } : {}),
+        ...(plan.bottle.backend.pids ? { pidsLimit: plan.bottle.backend.pids } : {}),
         ...(hostPath ? { hostPath } : {}),
       }),
     );

@@ -92,6 +92,8 @@ export interface LaunchPlan {
   preflight: Sourced<PreflightMode>;
   backend: { name: BackendName; via: "flag" | "env" | "bottle" | "settings" | "auto"; note?: string };
   workspace: WorkspaceMode;
+  /** The bottle's process limit and what enforces it on this host (backends/process-limit.ts). */
+  processes: { limit: number; how: string };
   cwd: string;
   /** Final label (uniquified) and the one asked for. */
   label: string;

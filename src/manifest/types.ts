@@ -95,6 +95,8 @@ export interface BottleBackendOptions {
   workspace?: "bind" | "copy";
   /** Extra docker image for the docker backend (built locally). */
   image?: string;
+  /** Most processes (threads included) one bottle may have at once; default DEFAULT_PIDS_LIMIT. */
+  pids?: number;
 }
 
 export interface BottleManifest extends SourceRef {

@@ -25,6 +25,8 @@ export interface PlanInput {
   image?: string;
   /** Host PATH to find the CLI in (sandbox); default $PATH. */
   hostPath?: string;
+  /** The bottle's process limit, when a bottle sets one. */
+  pidsLimit?: number;
 }
 
 export function buildPlan(i: PlanInput): BottlePlan {
@@ -41,6 +43,7 @@ export function buildPlan(i: PlanInput): BottlePlan {
     caCertPath: i.proxy.caCertPath,
     env,
     ...(i.image ? { image: i.image } : {}),
+    ...(i.pidsLimit ? { pidsLimit: i.pidsLimit } : {}),
   };
   if (i.backend === "sandbox") {
     const PATH = i.hostPath ?? process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin";

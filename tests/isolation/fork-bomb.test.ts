@@ -3,7 +3,7 @@
  * starts sleeping children until a fork fails, counting them, with a cap of its own (CAP, above the limit)
  * so that an unlimited bottle stops too. Without a limit the count reaches CAP; with bottle's limit
  * (DEFAULT_PIDS_LIMIT) the fork fails first, the count is below the limit, and the host can still start a
- * process while the bomb's children are alive. Teardown kills them (the sandbox's pid namespace, the
+ * process while the bomb's children are alive. A bottle's own limit (backend.pids, here 300) holds the same way. Teardown kills them (the sandbox's pid namespace, the
  * container) and removes the sandbox's pids cgroup when it made one.
  */
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from "bun:test";
@@ -39,10 +39,11 @@ function bomb(ws: string): string[] {
   return ["sh", "-c", `sh -c '${loop}' 2>${ws}/err; echo $? > ${ws}/done; exec sleep 600`];
 }
 
-for (const kind of BACKENDS) {
-  test(`${kind} bottle: a fork bomb stops at the process limit and the host can still start processes`, async () => {
+for (const [kind, configured] of BACKENDS.flatMap((k) => [[k, undefined], [k, 300]] as const)) {
+  const limit = configured ?? DEFAULT_PIDS_LIMIT;
+  test(`${kind} bottle: a fork bomb stops at the ${configured ? "configured" : "default"} process limit (${limit}) and the host can still start processes`, async () => {
     const ws = freshWorkspace();
-    const h = await b.open(kind, planFor({ proxySocket: proxy.socketPath, cwd: ws }));
+    const h = await b.open(kind, planFor({ proxySocket: proxy.socketPath, cwd: ws, ...(configured ? { pidsLimit: configured } : {}) }));
     const backend = await backendFor(kind);
     const p = backend.exec(h, bomb(ws), { attach: "capture" });
     procs.push(p);
@@ -52,15 +53,15 @@ for (const kind of BACKENDS) {
     // The host starts a process while every child the bomb could make is alive.
     const host = Bun.spawnSync(["true"]);
     expect(host.exitCode).toBe(0);
-    expect(count).toBeLessThan(DEFAULT_PIDS_LIMIT);
+    expect(count).toBeLessThan(limit);
     // The limit stopped it, not anything else: a fork failed close to the limit.
-    expect(count).toBeGreaterThan(DEFAULT_PIDS_LIMIT - 100);
+    expect(count).toBeGreaterThan(limit - 100);
     expect(readFileSync(join(ws, "err"), "utf8")).toMatch(/fork/i);
     p.kill("SIGKILL");
     await b.closeAll();
     if (kind === "sandbox") {
-      const limit = (backend as SandboxBackend).pidsLimit();
-      if (limit.kind === "cgroup") expect(existsSync(cgroupDir(limit, h.runId))).toBe(false);
+      const how = (backend as SandboxBackend).pidsLimit(limit);
+      if (how.kind === "cgroup") expect(existsSync(cgroupDir(how, h.runId))).toBe(false);
     }
   });
 }

@@ -127,4 +127,28 @@ describe("bottle run --dry-run", () => {
     expect(bad.stderr).toContain('BOTTLE_DRY_RUN="maybe" is neither on nor off');
     expect(existsSync(join(home, "bottle.db"))).toBe(false);
   });
+
+  test("the process limit: 1024 by default, a bottle's backend.pids otherwise, and what enforces it here", async () => {
+    const home = freshHome();
+    const r = await dryRun(home, ["claude", "--headless", "--prompt", "p", "--simulate", "--backend", "sandbox"], false);
+    expect(r.code).toBe(0);
+    const row = r.stdout.split("\n").find((l) => l.startsWith("processes"));
+    expect(row).toMatch(/^processes +1024 processes (per bottle|for all of root's sandbox bottles together) \((pids cgroup v[12]|RLIMIT_NPROC)/);
+    writeManifest(home, "bottles", "many", "---\nbackend:\n  pids: 2048\n---\n");
+    const j = await dryRun(home, ["claude", "--bottle", "many", "--headless", "--prompt", "p", "--simulate", "--backend", "sandbox"]);
+    expect(j.code).toBe(0);
+    expect(j.plan.processes.limit).toBe(2048);
+    expect(j.plan.processes.how).toStartWith("2048 processes");
+  });
+
+  test("a backend.pids that is not a whole number in range is an error naming the file, the field and the fix", async () => {
+    const home = freshHome();
+    writeManifest(home, "bottles", "tiny", "---\nbackend:\n  pids: 5\n---\n");
+    const r = await dryRun(home, ["claude", "--bottle", "tiny", "--headless", "--prompt", "p", "--simulate", "--backend", "sandbox"], false);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("tiny.md");
+    expect(r.stderr).toContain("backend.pids");
+    expect(r.stderr).toContain("from 128 to 4194304");
+    expect(r.stderr).toContain("pids: 2048");
+  });
 });

@@ -54,7 +54,7 @@ export function runArgs(l: RunLayout): string[] {
   a.push("--network", "none", "--init", "--hostname", "bottle");
   a.push("--cap-drop", "ALL", "--security-opt", "no-new-privileges");
   // A fork bomb stops at the container's pids cgroup instead of exhausting the host's pids.
-  a.push("--pids-limit", String(DEFAULT_PIDS_LIMIT));
+  a.push("--pids-limit", String(plan.pidsLimit ?? DEFAULT_PIDS_LIMIT));
   a.push("--user", `${l.user.uid}:${l.user.gid}`);
   const m = (src: string, dst: string, ro = false) => a.push("--mount", mountSpec(src, dst, ro));
   m(handle.hostHome, INSIDE.home);

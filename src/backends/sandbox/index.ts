@@ -106,15 +106,15 @@ export class SandboxBackend implements Backend {
   }
 
   /** The process limit of this host's sandbox bottles and what enforces it (pids-limit.ts). */
-  pidsLimit(): PidsLimit {
-    return pidsLimitFor(agentIdentity(), DEFAULT_PIDS_LIMIT);
+  pidsLimit(max = DEFAULT_PIDS_LIMIT): PidsLimit {
+    return pidsLimitFor(agentIdentity(), max);
   }
 
   /** The bwrap invocation of one exec (exposed for tests): its options go to bwrap through a descriptor. */
   invocationFor(handle: BottleHandle, argv: string[], opts: ExecOptions = {}): { invocation: BwrapInvocation; env: Record<string, string>; limit: PidsLimit } {
     if (argv.length === 0) throw new BackendError("nothing to run in the bottle", { fix: "pass the agent's argv" });
     const identity = agentIdentity();
-    const limit = pidsLimitFor(identity, DEFAULT_PIDS_LIMIT);
+    const limit = pidsLimitFor(identity, handle.plan.pidsLimit ?? DEFAULT_PIDS_LIMIT);
     // The agent's group may connect to its run's proxy socket; its directory stays root's and private.
     if (identity.kind === "drop") {
       lchownSync(handle.plan.proxySocket, 0, identity.gid);
