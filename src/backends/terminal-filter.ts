@@ -247,8 +247,11 @@ export function terminalFilter(mode: FilterMode): (chunk: Uint8Array) => Uint8Ar
           // DEL inside a CSI is ignored, by terminals and here
           break;
         case S.OscNum:
-          if (b >= 0x30 && b <= 0x39 && held.length < 12) held.push(b);
-          else {
+          if (b >= 0x30 && b <= 0x39) {
+            held.push(b);
+            // No OSC has a ten-digit number; judging a prefix of one could pass `ESC ] 00000000052`.
+            if (held.length > 12) startString(false, true);
+          } else {
             const num = held.length > 2 ? firstParam(held, 2, held.length) : -1;
             const drop = num === 0 || num === 1 || num === 2 || num === 52;
             startString(!drop, true);

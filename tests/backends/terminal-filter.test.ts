@@ -28,6 +28,8 @@ test("interactive: clipboard writes, tmux passthrough, title reports and window 
   const tui = "\x1b[?1049h\x1b[?2004h\x1b[?25l\x1b[2J\x1b[H\x1b[38;2;1;2;3mX\x1b[6n\x1b[c\x1b[14t\x1b[22;0t\x1b[>4;1m\x1bP$qm\x1b\\\x1b]8;;https://e.x\x1b\\L\x1b]8;;\x1b\\\x1b_Gi=1\x1b\\\x1b=\x1b(B";
   const attack = "\x1b]52;c;ZWNobyBoaQ==\x07\x1b]52;c;ZWNobyBoaQ==\x1b\\\x1b[21t\x1b[20t\x1b[8;1;1t\x1b[3;0;0t\x1b[1t\x1b[30t\x1bPtmux;\x1b\x1b]52;c;eA==\x07\x1b\\\x1bkname\x1b\\";
   for (const n of SPLITS) expect(relay("interactive", `${tui}${attack}Z`, n)).toBe(`${tui}Z`);
+  // The number is read whole, as terminals do: leading zeros do not hide OSC 52 or a title.
+  for (const n of SPLITS) expect(relay("interactive", "a\x1b]00000000052;c;eA==\x07b\x1b]052;c;eA==\x07c\x1b]0000000000002;t\x07d", n)).toBe("abcd");
 });
 
 test("headless: text, SGR colours and ordinary cursor and erase controls pass", () => {
