@@ -57,11 +57,30 @@ for (const [kind, configured] of BACKENDS.flatMap((k) => [[k, undefined], [k, 30
     // The limit stopped it, not anything else: a fork failed close to the limit.
     expect(count).toBeGreaterThan(limit - 100);
     expect(readFileSync(join(ws, "err"), "utf8")).toMatch(/fork/i);
+    // Under root with a pids controller, the bottle's cgroup holds every one of them, and goes at teardown.
+    const how = kind === "sandbox" ? (backend as SandboxBackend).pidsLimit(limit) : undefined;
+    if (how?.kind === "cgroup") expect(Number(readFileSync(join(cgroupDir(how, h.runId), "pids.current"), "utf8"))).toBeGreaterThan(count);
     p.kill("SIGKILL");
     await b.closeAll();
-    if (kind === "sandbox") {
-      const how = (backend as SandboxBackend).pidsLimit(limit);
-      if (how.kind === "cgroup") expect(existsSync(cgroupDir(how, h.runId))).toBe(false);
-    }
+    if (how?.kind === "cgroup") expect(existsSync(cgroupDir(how, h.runId))).toBe(false);
   });
 }
+
+test("sandbox bottle: freeze and teardown remove the bottle's pids cgroup (root with a pids controller), and a resumed bottle still runs", async () => {
+  const backend = (await backendFor("sandbox")) as SandboxBackend;
+  const how = backend.pidsLimit();
+  const h = await b.open("sandbox", planFor({ proxySocket: proxy.socketPath, cwd: freshWorkspace() }));
+  const p = backend.exec(h, ["sleep", "600"], { attach: "capture" });
+  procs.push(p);
+  if (how.kind === "cgroup") {
+    for (let i = 0; i < 200 && Number(readFileSync(join(cgroupDir(how, h.runId), "pids.current"), "utf8")) < 2; i++) await Bun.sleep(25);
+    expect(Number(readFileSync(join(cgroupDir(how, h.runId), "pids.current"), "utf8"))).toBeGreaterThanOrEqual(2);
+  }
+  const snap = await backend.freeze(h);
+  expect(existsSync(cgroupDir({ root: how.kind === "cgroup" ? how.root : "/nonexistent" }, h.runId))).toBe(false);
+  const resumed = await backend.resume(snap);
+  const r = await backend.provision(resumed, ["sh", "-c", "echo resumed"]);
+  expect(r.stdout).toBe("resumed\n");
+  await backend.teardown(resumed);
+  expect(existsSync(cgroupDir({ root: how.kind === "cgroup" ? how.root : "/nonexistent" }, h.runId))).toBe(false);
+});
