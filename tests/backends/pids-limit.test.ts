@@ -23,11 +23,13 @@ test("the pids controller is found in a v1 hierarchy, in v2 only when pids is am
 });
 
 test("root gets a cgroup where there is one, else a shared rlimit; an ordinary user an rlimit of its bottle", () => {
-  const cg = pidsLimitFor(root, 1024, files({ "/proc/self/mounts": V1 }));
+  const cg = pidsLimitFor(root, 1024, files({ "/proc/self/mounts": V1 }), () => true);
   expect(cg).toEqual({ kind: "cgroup", max: 1024, root: "/sys/fs/cgroup/pids", version: 1 });
   expect(rlimitPrefix(cg)).toEqual([]);
   const shared = pidsLimitFor(root, 1024, files({}));
   expect(shared).toMatchObject({ kind: "rlimit", max: 1024, shared: true });
+  // A pids hierarchy mounted read-only (a container's /sys/fs/cgroup) is no cgroup bottle can make.
+  expect(pidsLimitFor(root, 1024, files({ "/proc/self/mounts": V1 }), () => false)).toMatchObject({ kind: "rlimit", shared: true });
   expect(describePidsLimit(shared)).toContain("all of root's sandbox bottles together");
   const own = pidsLimitFor(user, 1024, files({ "/proc/self/mounts": V1 }));
   expect(own).toMatchObject({ kind: "rlimit", shared: false });

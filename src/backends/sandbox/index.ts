@@ -219,7 +219,7 @@ export class SandboxBackend implements Backend {
         fix: `stop the run with \`bottle stop ${handle.runId}\`; if those processes remain, kill them by pid`,
       });
     }
-    await removeCgroup(this.pidsLimit(), handle.runId);
+    await removeCgroup(handle.runId);
     const dir = join(runDir(handle.runId, this.home), "snapshot");
     rmSync(dir, { recursive: true, force: true });
     copySnapshotTree(handle.hostHome, join(dir, "home"));
@@ -252,7 +252,7 @@ export class SandboxBackend implements Backend {
     await this.stop(handle);
     takeBackRun(handle, this.home);
     guardAfter(handle, this.home);
-    await removeCgroup(this.pidsLimit(), handle.runId);
+    await removeCgroup(handle.runId);
     // A snapshot nobody will resume (the run was resumed from it, or never frozen) is not kept.
     if (!readRecord(handle.runId, this.home)?.snapshot) rmSync(join(runDir(handle.runId, this.home), "snapshot"), { recursive: true, force: true });
     updateRecord(handle.runId, (r) => ({ ...r, processes: [], tornDown: true }), this.home);

@@ -13,7 +13,7 @@
  * bwrap itself makes no cgroups, and the bottle never runs unlimited: if neither is possible the exec
  * fails with the cause.
  */
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { BackendError } from "../../errors.ts";
 import type { AgentIdentity } from "./args.ts";
@@ -44,11 +44,23 @@ function readOrUndefined(path: string): string | undefined {
   }
 }
 
-/** The mechanism that enforces `max` for an agent of this identity on this host. */
-export function pidsLimitFor(identity: AgentIdentity, max: number, read: (path: string) => string | undefined = readOrUndefined): PidsLimit {
+function writableDir(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The mechanism that enforces `max` for an agent of this identity on this host. A pids hierarchy root
+ * cannot write to (mounted read-only, as in many containers) means the rlimit.
+ */
+export function pidsLimitFor(identity: AgentIdentity, max: number, read: (path: string) => string | undefined = readOrUndefined, writable: (dir: string) => boolean = writableDir): PidsLimit {
   if (identity.kind === "drop") {
     const c = pidsControllerRoot(read);
-    if (c) return { kind: "cgroup", max, ...c };
+    if (c && writable(c.root)) return { kind: "cgroup", max, ...c };
   }
   const prlimit = Bun.which("prlimit", { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" });
   if (!prlimit) {
@@ -101,10 +113,15 @@ export function joinArgv(dir: string, argv: string[]): string[] {
   return ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', join(dir, "cgroup.procs"), ...argv];
 }
 
-/** Removes the bottle's cgroup once it is empty (the kernel reaps a killed namespace asynchronously). */
-export async function removeCgroup(l: PidsLimit, runId: string): Promise<void> {
-  if (l.kind !== "cgroup") return;
-  const dir = cgroupDir(l, runId);
+/**
+ * Removes the bottle's cgroup, if root made one, once it is empty (the kernel reaps a killed namespace
+ * asynchronously). Depends on nothing that could fail at teardown (the agent identity, prlimit).
+ */
+export async function removeCgroup(runId: string, read: (path: string) => string | undefined = readOrUndefined): Promise<void> {
+  if (process.getuid?.() !== 0) return;
+  const c = pidsControllerRoot(read);
+  if (!c) return;
+  const dir = cgroupDir(c, runId);
   for (let i = 0; existsSync(dir); i++) {
     try {
       rmdirSync(dir);
