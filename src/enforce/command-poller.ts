@@ -39,6 +39,14 @@ export async function pollOnce(store: EnforceStore, queue: CommandQueue, runId: 
 export const WATCHED_POLL_MS = 10_000;
 /** The least time between two polls set off by change events (a busy ledger changes constantly). */
 const MIN_GAP_MS = 50;
+/**
+ * Polls after the last change event, this long after it. The event comes from the commit's write to the
+ * WAL, and the commit becomes visible a moment later (when the writer updates the WAL index, which writes
+ * no file): a poll set off at once can read the old data_version, and no further event follows. These
+ * polls read the commit once it is visible, however the writer was delayed, without waiting for the
+ * WATCHED_POLL_MS fallback (seen: a `stop` not carried out within its 10 s on a loaded machine).
+ */
+export const SETTLE_MS = [100, 500, 2_000];
 
 /**
  * Polls until the returned stop function is called. Where the queue can watch the ledger for commits
@@ -80,13 +88,42 @@ export function startCommandPoller(store: EnforceStore, queue: CommandQueue, run
     }, wait);
     delayed.unref?.();
   };
-  const unwatch = queue.watch?.(soon);
+  // The settle polls after a burst of change events: one timer at a time, started again from the first
+  // step when events arrived while it ran, so an idle run has no timer at all.
+  let settle: ReturnType<typeof setTimeout> | undefined;
+  let settleStep = 0;
+  let eventSince = false;
+  const armSettle = (): void => {
+    settle = setTimeout(() => {
+      settle = undefined;
+      if (stopped) return;
+      poll();
+      if (eventSince) {
+        eventSince = false;
+        settleStep = 0;
+      } else settleStep++;
+      if (settleStep < SETTLE_MS.length) armSettle();
+    }, SETTLE_MS[settleStep]);
+    settle.unref?.();
+  };
+  const onChange = (): void => {
+    soon();
+    if (stopped) return;
+    if (settle) {
+      eventSince = true;
+      return;
+    }
+    settleStep = 0;
+    armSettle();
+  };
+  const unwatch = queue.watch?.(onChange);
   const timer = setInterval(poll, unwatch ? Math.max(intervalMs, WATCHED_POLL_MS) : intervalMs);
   timer.unref?.();
   return async () => {
     stopped = true;
     clearInterval(timer);
     if (delayed) clearTimeout(delayed);
+    if (settle) clearTimeout(settle);
     unwatch?.();
     await inFlight;
   };

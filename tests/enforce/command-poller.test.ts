@@ -8,6 +8,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { sql } from "kysely";
 import { admit, type RunBudgetPlan } from "../../src/enforce/admission.ts";
 import { startCommandPoller } from "../../src/enforce/command-poller.ts";
+import type { CommandQueue } from "../../src/enforce/store.ts";
 import { applyCommand } from "../../src/enforce/cutoff.ts";
 import { ProcessRunControl } from "../../src/enforce/run-control.ts";
 import { sqlCommandQueue, sqlCommandSender, sqlEnforceStore } from "../../src/enforce/sql-store.ts";
@@ -123,4 +124,41 @@ describe("sendControl", () => {
     await runSide.destroy();
     await cliSide.destroy();
   });
+});
+
+describe("a change event that comes before its commit is visible", () => {
+  test("the command is still carried out, without waiting for the fallback poll", async () => {
+    const file = ledgerFile();
+    const runSide = openTestLedger(file);
+    const cliSide = openTestLedger(file);
+    await addRun(runSide, { id: "late", agent: "a", pid: process.pid });
+    // The real queue on a real ledger file; only the change events are the test's: the event a commit's
+    // first WAL write raises can reach the run before the commit is visible, and none follows it.
+    const real = sqlCommandQueue(runSide);
+    let fire: (() => void) | undefined;
+    let polls = 0;
+    const queue: CommandQueue = {
+      ...real,
+      changed: async () => {
+        polls++;
+        return real.changed!();
+      },
+      watch: (onChange) => {
+        fire = onChange;
+        return () => (fire = undefined);
+      },
+    };
+    // An hour between fallback polls: only what the events set off can find the command.
+    const stop = startCommandPoller(sqlEnforceStore(runSide), queue, "late", undefined, 3_600_000);
+    stops.push(() => void stop());
+    fire!();
+    await until(() => (polls >= 1 ? true : undefined)); // the poll the event set off has looked, and found nothing
+    const r = await cliSide.insertInto("commands").values({ run_id: "late", command: "cutoff", created_at: Date.now(), done_at: null, result: null } as never).returning("id").executeTakeFirstOrThrow();
+    const result = await until(async () => {
+      const row = await cliSide.selectFrom("commands").select(["done_at", "result"]).where("id", "=", (r as { id: number }).id).executeTakeFirst();
+      return row?.done_at ? row.result : undefined;
+    });
+    expect(result).toBe("done");
+    expect(await cliSide.selectFrom("enforcement_actions").select(["kind", "trigger"]).where("run_id", "=", "late").execute()).toEqual([{ kind: "cutoff", trigger: "user" }]);
+  }, 60_000);
 });
