@@ -118,9 +118,7 @@ export class DockerBackend implements Backend {
       try {
         await this.remove(containerName(handle.runId));
       } finally {
-        this.clearSetId(handle);
-        takeBackRun(handle, this.home);
-        guardAfter(handle, this.home);
+        this.giveBack(handle);
       }
       throw e;
     }
@@ -301,9 +299,7 @@ export class DockerBackend implements Backend {
         await this.stop(handle);
       } finally {
         // Even when docker fails to remove the container, the workspace's git surface is restored.
-        this.clearSetId(handle);
-        takeBackRun(handle, this.home);
-        guardAfter(handle, this.home);
+        this.giveBack(handle);
       }
     }
     const snapshot: Snapshot = { runId: handle.runId, backend: "docker", takenAt: Date.now(), ref: tag, handle };
@@ -327,6 +323,16 @@ export class DockerBackend implements Backend {
     return handle;
   }
 
+  /**
+   * Once the container is gone (torn down, frozen, or failed to start): set-id bits the agent made are
+   * cleared, what was lent to the agent's uid is given back, and the workspace's git surface is restored.
+   */
+  private giveBack(handle: BottleHandle): void {
+    this.clearSetId(handle);
+    takeBackRun(handle, this.home);
+    guardAfter(handle, this.home);
+  }
+
   /** Set-id bits the agent gave files during the run are cleared (setid-sweep.ts), each with a warning. */
   private clearSetId(handle: BottleHandle): void {
     // File times come from a coarse clock that can lag Date.now() by a tick: a second's margin.
@@ -345,9 +351,7 @@ export class DockerBackend implements Backend {
       await this.stop(handle);
     } finally {
       // A docker failure is reported (it propagates), but never skips restoring the workspace's git surface.
-      this.clearSetId(handle);
-      takeBackRun(handle, this.home);
-      guardAfter(handle, this.home);
+      this.giveBack(handle);
     }
     const rec = readRecord(handle.runId, this.home);
     if (!rec?.snapshot) {
