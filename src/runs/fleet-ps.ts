@@ -4,19 +4,12 @@
  * that is running or frozen, with the host that owns it. Pure shaping plus one read.
  */
 import { listRuns, type LedgerDb, type RunInfo } from "../ledger/index.ts";
-import { formatAge } from "../backends/listing.ts";
+import { formatAge, type PsJson } from "../backends/listing.ts";
 import { renderTable } from "../util/table.ts";
 
-export interface FleetPsRow {
-  runId: string;
-  label: string;
-  agent: string;
-  provider: string;
-  backend: string;
-  state: string;
+/** `bottle ps --json`'s row, with the host that owns the run. */
+export interface FleetPsRow extends PsJson {
   host: string;
-  createdAt: string;
-  ageSeconds: number;
 }
 
 export async function fleetRuns(db: LedgerDb): Promise<RunInfo[]> {
