@@ -18,12 +18,13 @@
  * Run: bun bench/proxy/idle-run.ts [--rounds N] [--window S] [--before <rev>]
  *   → bench/results/idle-run.json and the idle-run section of docs/benchmarks.md
  */
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { contextSwitches, grown, threadCpuMs } from "./proc.ts";
 import { median } from "./report.ts";
 import { publishBench } from "../publish.ts";
+import { exportRevision, gitIn, releaseBuild } from "../release-build.ts";
 
 const root = join(import.meta.dir, "../..");
 const flag = (name: string) => {
@@ -51,18 +52,7 @@ echo ready > "$PWD/.loaded"
 while [ ! -e "$PWD/.go" ]; do sleep 1; done
 `;
 
-function git(args: string[]): string {
-  const r = Bun.spawnSync(["git", "-C", root, ...args], { env, stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
-  return r.stdout.toString().trim();
-}
 
-async function build(tree: string, outdir: string): Promise<string> {
-  const p = Bun.spawn(["bun", join(tree, "scripts/build.ts"), "--outdir", outdir], { cwd: tree, env, stdout: "pipe", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`build of ${tree} failed (${code}): ${err}`);
-  return join(outdir, "bottle");
-}
 
 /** The pid of the `__bridge` process descending from `ancestor` (bwrap's own processes carry its argv too). */
 function bridgeOf(ancestor: number): number | undefined {
@@ -114,16 +104,13 @@ async function startRun(bin: string, name: string, round: number): Promise<Start
 
 try {
   const started = performance.now();
-  const beforeRev = flag("--before") ?? `${git(["log", "--format=%H", "-1", "--grep=^simulator: every answer closes its connection"])}^`;
-  const beforeCommit = git(["rev-parse", "--short=12", beforeRev]);
+  const beforeRev = flag("--before") ?? `${gitIn(root, ["log", "--format=%H", "-1", "--grep=^simulator: every answer closes its connection"])}^`;
+  const beforeCommit = gitIn(root, ["rev-parse", "--short=12", beforeRev]);
   const beforeTree = join(work, "before-src");
-  mkdirSync(beforeTree);
-  const archive = Bun.spawnSync(["sh", "-c", `git -C '${root}' archive '${beforeCommit}' | tar -x -C '${beforeTree}'`], { env, stderr: "pipe" });
-  if (archive.exitCode !== 0) throw new Error(`git archive ${beforeCommit}: ${archive.stderr.toString()}`);
-  symlinkSync(join(root, "node_modules"), join(beforeTree, "node_modules"));
+  exportRevision(root, beforeCommit, beforeTree, "link", env);
   const variants = [
-    { name: "before", bin: await build(beforeTree, join(work, "dist-before")) },
-    { name: "after", bin: await build(root, join(work, "dist-after")) },
+    { name: "before", bin: await releaseBuild(beforeTree, join(work, "dist-before"), env) },
+    { name: "after", bin: await releaseBuild(root, join(work, "dist-after"), env) },
   ];
   mkdirSync(join(work, "bin"));
   writeFileSync(join(work, "bin/claude"), AGENT);

@@ -23,13 +23,14 @@
  * Run: bun bench/proxy/idle.ts [--strace] [--rounds N] [--before <rev>]
  *   → bench/results/idle.json and the idle section of docs/benchmarks.md
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { cpuMs, grown, rssMb, startReady, threadCpuMs } from "./proc.ts";
 import { median } from "./report.ts";
 import { publishBench } from "../publish.ts";
+import { exportRevision, gitIn, releaseBuild } from "../release-build.ts";
 
 const root = join(import.meta.dir, "../..");
 const withStrace = process.argv.includes("--strace");
@@ -101,19 +102,7 @@ function straceCounts(file: string): Record<string, number> {
   return out;
 }
 
-function git(args: string[]): string {
-  const r = Bun.spawnSync(["git", "-C", root, ...args], { env, stdout: "pipe", stderr: "pipe" });
-  if (r.exitCode !== 0) throw new Error(`git ${args.join(" ")}: ${r.stderr.toString()}`);
-  return r.stdout.toString().trim();
-}
 
-/** The release build of a source tree, into `outdir`. */
-async function build(tree: string, outdir: string): Promise<string> {
-  const p = Bun.spawn(["bun", join(tree, "scripts/build.ts"), "--outdir", outdir], { cwd: tree, env, stdout: "pipe", stderr: "pipe" });
-  const [err, code] = await Promise.all([new Response(p.stderr).text(), p.exited]);
-  if (code !== 0) throw new Error(`build of ${tree} failed (${code}): ${err}`);
-  return join(outdir, "bottle");
-}
 
 /** The environment the process image was started with (what Bun's runtime read). */
 function startedWith(pid: number): string[] {
@@ -122,14 +111,11 @@ function startedWith(pid: number): string[] {
 
 try {
   const started = performance.now();
-  const beforeRev = flag("--before") ?? `${git(["log", "--diff-filter=A", "--format=%H", "--", "src/cli/gc-timer-reexec.ts"]).split("\n").pop()}^`;
-  const beforeCommit = git(["rev-parse", "--short=12", beforeRev]);
+  const beforeRev = flag("--before") ?? `${gitIn(root, ["log", "--diff-filter=A", "--format=%H", "--", "src/cli/gc-timer-reexec.ts"]).split("\n").pop()}^`;
+  const beforeCommit = gitIn(root, ["rev-parse", "--short=12", beforeRev]);
   const beforeTree = join(work, "before-src");
-  mkdirSync(beforeTree);
-  const archive = Bun.spawnSync(["sh", "-c", `git -C '${root}' archive '${beforeCommit}' | tar -x -C '${beforeTree}'`], { env, stderr: "pipe" });
-  if (archive.exitCode !== 0) throw new Error(`git archive ${beforeCommit}: ${archive.stderr.toString()}`);
-  symlinkSync(join(root, "node_modules"), join(beforeTree, "node_modules"));
-  const bins = { before: await build(beforeTree, join(work, "dist-before")), after: await build(root, join(work, "dist-after")) };
+  exportRevision(root, beforeCommit, beforeTree, "link", env);
+  const bins = { before: await releaseBuild(beforeTree, join(work, "dist-before"), env), after: await releaseBuild(root, join(work, "dist-after"), env) };
 
   const upstreamCaDir = join(work, "upstream-ca");
   const upstreamCaFile = join(work, "upstream-ca.pem");

@@ -19,7 +19,7 @@
  * more setup, "bottle (baseline)", with its own BOTTLE_HOME and the same settings: what a change did,
  * measured interleaved in the same run instead of against an earlier run on a differently loaded machine.
  */
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateCa } from "../../src/ca/authority.ts";
@@ -27,6 +27,7 @@ import { LeafIssuer } from "../../src/ca/leaf.ts";
 import { cpuMs, rssMb, rssSampler, startReady } from "./proc.ts";
 import { CELLS, renderMarkdown, summarize, type Sample, type Setup } from "./report.ts";
 import { publishBench } from "../publish.ts";
+import { exportRevision, releaseBuild } from "../release-build.ts";
 
 const root = join(import.meta.dir, "../..");
 const args = process.argv.slice(2);
@@ -40,23 +41,15 @@ const work = mkdtempSync(join(tmpdir(), "bottle-bench-proxy-"));
 // --compiled: build the release binary (scripts/build.ts) into the work directory and measure that.
 const compiled = args.includes("--compiled");
 if (compiled) {
-  const b = Bun.spawnSync(["bun", join(root, "scripts/build.ts"), "--outdir", join(work, "dist")], { cwd: root, stderr: "pipe" });
-  if (b.exitCode !== 0) throw new Error(`scripts/build.ts failed: ${b.stderr.toString()}`);
+  await releaseBuild(root, join(work, "dist"));
 }
 // --baseline <rev>: that revision's release binary, built from its own tree, measured as one more setup.
 const baselineRev = opt("--baseline");
 let baselineCmd: string[] | undefined;
 if (baselineRev) {
   const tree = join(work, "baseline");
-  mkdirSync(tree);
-  const run = (cmd: string[], cwd: string) => {
-    const r = Bun.spawnSync(cmd, { cwd, stderr: "pipe", stdout: "pipe" });
-    if (r.exitCode !== 0) throw new Error(`${cmd.join(" ")} failed: ${r.stderr.toString()}`);
-  };
-  run(["sh", "-c", `git -C '${root}' archive '${baselineRev}' | tar -x -C '${tree}'`], root);
-  run(["bun", "install", "--frozen-lockfile"], tree);
-  run(["bun", join(tree, "scripts/build.ts"), "--outdir", join(tree, "dist")], tree);
-  baselineCmd = [join(tree, "dist/bottle")];
+  exportRevision(root, baselineRev, tree, "install");
+  baselineCmd = [await releaseBuild(tree, join(tree, "dist"))];
 }
 const bottleCmd = compiled ? [join(work, "dist/bottle")] : (opt("--bottle") ?? `bun ${join(root, "src/cli/main.ts")}`).split(" ");
 const bottleHome = join(work, "bottle-home");
