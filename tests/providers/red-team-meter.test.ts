@@ -32,6 +32,7 @@ import { IMAGE_PATH } from "../../src/backends/docker/args.ts";
 import { composeHooks } from "../../src/enforce/compose-hooks.ts";
 import { pathPolicyHooks } from "../../src/enforce/path-hooks.ts";
 import { auditOf, ledgerHooks, openLedger, registerRun, type LedgerDb, type LedgerHooks } from "../../src/ledger/index.ts";
+import type { Route } from "../../src/manifest/types.ts";
 import type { EgressProxy, RunHandle } from "../../src/proxy/proxy.ts";
 import { estimateTokens } from "../../src/metering/tally.ts";
 import { buildPlan } from "../../src/providers/plan.ts";
@@ -88,15 +89,35 @@ afterAll(async () => {
   await sim.close();
 });
 
+/** What each attack runs against: a real ledger file, the hooks `bottle run` installs, and the run's proxy. */
+async function meteredRun(runId: string, routes: Route[]): Promise<{ db: LedgerDb; ledger: LedgerHooks; run: RunHandle; close(): Promise<void> }> {
+  const db = await openLedger({ path: join(freshWorkspace(), "bottle.db") });
+  await registerRun(db, { id: runId, label: "red", agent: "claude", provider: "claude" });
+  const ledger = ledgerHooks(db, { id: runId, agent: "claude", provider: "claude" });
+  const run = await proxy.openRun({ runId, provider: "claude", log: "blocks", hooks: composeHooks(ledger, pathPolicyHooks()), routes });
+  return {
+    db,
+    ledger,
+    run,
+    async close() {
+      await run.close();
+      await ledger.close();
+      await db.destroy();
+    },
+  };
+}
+
+/** A sandbox or docker bottle's plan for the run, with the agent CLIs on its PATH. */
+function redPlan(kind: (typeof BACKENDS)[number], runId: string, ws: string, run: RunHandle) {
+  const plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: kind, cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
+  return kind === "docker" ? { ...plan, env: { ...plan.env, PATH: IMAGE_PATH } } : plan;
+}
+
 for (const kind of BACKENDS) {
   describe(`${kind} bottle`, () => {
-    let db: LedgerDb;
-    let ledger: LedgerHooks;
-    let run: RunHandle;
+    let red: Awaited<ReturnType<typeof meteredRun>> | undefined;
     afterAll(async () => {
-      await run?.close();
-      await ledger?.close();
-      await db?.destroy();
+      await red?.close();
     });
 
     test("compressed bodies are metered exactly, background responses refused, the rest refused as before", async () => {
@@ -105,24 +126,14 @@ for (const kind of BACKENDS) {
       const ws = freshWorkspace();
       writeFileSync(join(ws, "chat.json.gz"), gzipSync(JSON.stringify(CHAT)));
       writeFileSync(join(ws, "bg.json.zst"), zstdCompressSync(JSON.stringify(BACKGROUND)));
-      db = await openLedger({ path: join(freshWorkspace(), "bottle.db") });
-      await registerRun(db, { id: runId, label: "red", agent: "claude", provider: "claude" });
-      ledger = ledgerHooks(db, { id: runId, agent: "claude", provider: "claude" });
-      run = await proxy.openRun({
-        runId,
-        provider: "claude",
-        log: "blocks",
-        hooks: composeHooks(ledger, pathPolicyHooks()),
-        routes: [
-          { host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } },
-          { host: "api.openai.com", upstream: sim.url, auth: { header: "authorization", env: "REAL_KEY", prefix: "Bearer " } },
-          // A bottle that lets the vendor's other hosts (its CDN, say) through untouched.
-          { host: "*.openai.com", mitm: false, upstream: sim.url },
-        ],
-      });
-      let plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: kind, cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
-      if (kind === "docker") plan = { ...plan, env: { ...plan.env, PATH: IMAGE_PATH } };
-      const h = await box.open(kind, plan);
+      red = await meteredRun(runId, [
+        { host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } },
+        { host: "api.openai.com", upstream: sim.url, auth: { header: "authorization", env: "REAL_KEY", prefix: "Bearer " } },
+        // A bottle that lets the vendor's other hosts (its CDN, say) through untouched.
+        { host: "*.openai.com", mitm: false, upstream: sim.url },
+      ]);
+      const { db, ledger } = red;
+      const h = await box.open(kind, redPlan(kind, runId, ws, red.run));
       const r = await box.run(h, ["sh", "-c", script(sim.port)]);
       await box.closeAll();
       await ledger.flush();
@@ -187,19 +198,10 @@ describe("sandbox bottle, raw TLS", () => {
     const runId = freshRunId("red-raw");
     const raw = rawRequests();
     const ws = freshWorkspace({ "pipelined.txt": raw.pipelined, "smuggled.txt": raw.smuggled });
-    const db = await openLedger({ path: join(freshWorkspace(), "bottle.db") });
-    await registerRun(db, { id: runId, label: "red", agent: "claude", provider: "claude" });
-    const ledger = ledgerHooks(db, { id: runId, agent: "claude", provider: "claude" });
-    const run = await proxy.openRun({
-      runId,
-      provider: "claude",
-      log: "blocks",
-      hooks: composeHooks(ledger, pathPolicyHooks()),
-      routes: [{ host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } }],
-    });
+    const red = await meteredRun(runId, [{ host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } }]);
+    const { db, ledger } = red;
     try {
-      const plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: "sandbox", cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
-      const h = await box.open("sandbox", plan);
+      const h = await box.open("sandbox", redPlan("sandbox", runId, ws, red.run));
       const ssl = `timeout 20 openssl s_client -quiet -no_ign_eof -proxy "\${HTTPS_PROXY#http://}" -connect api.anthropic.com:443 -servername api.anthropic.com -CAfile "$NODE_EXTRA_CA_CERTS" 2>/dev/null`;
       const r = await box.run(h, ["sh", "-c", `(cat pipelined.txt; sleep 3) | ${ssl} > pipelined.out; (cat smuggled.txt; sleep 3) | ${ssl} > smuggled.out`]);
       expect(r.exitCode, r.stderr).toBe(0);
@@ -214,9 +216,7 @@ describe("sandbox bottle, raw TLS", () => {
       const upstreamAudit = (await auditOf(db, runId)).filter((a) => a.path.startsWith("/v1/messages/batches") && a.decision !== "refuse");
       expect(upstreamAudit).toEqual([]);
     } finally {
-      await run.close();
-      await ledger.close();
-      await db.destroy();
+      await red.close();
     }
   });
 });
@@ -231,19 +231,10 @@ describe("sandbox bottle, abandoned request", () => {
     const prompt = "Summarise this. " + "lorem ipsum dolor sit amet ".repeat(1500);
     const body = JSON.stringify({ model: "claude-x", max_tokens: 5, stream: true, messages: [{ role: "user", content: prompt }] });
     const ws = freshWorkspace({ "long.json": body });
-    const db = await openLedger({ path: join(freshWorkspace(), "bottle.db") });
-    await registerRun(db, { id: runId, label: "red", agent: "claude", provider: "claude" });
-    const ledger = ledgerHooks(db, { id: runId, agent: "claude", provider: "claude" });
-    const run = await proxy.openRun({
-      runId,
-      provider: "claude",
-      log: "blocks",
-      hooks: composeHooks(ledger, pathPolicyHooks()),
-      routes: [{ host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } }],
-    });
+    const red = await meteredRun(runId, [{ host: "api.anthropic.com", upstream: sim.url, auth: { header: "x-api-key", env: "REAL_KEY" } }]);
+    const { db, ledger } = red;
     try {
-      const plan = buildPlan({ runId, label: "red", agent: "claude", provider: "claude", backend: "sandbox", cwd: ws, proxy: { socketPath: run.socketPath, caCertPath: bottleCa().certPath }, hostPath: `${AGENTS_BIN}:${process.env.PATH}` });
-      const h = await box.open("sandbox", plan);
+      const h = await box.open("sandbox", redPlan("sandbox", runId, ws, red.run));
       // The agent hangs up after 2 s, with the response headers in and no event yet.
       const r = await box.run(h, ["sh", "-c", `curl -s -N -m 2 -o /dev/null --cacert "$NODE_EXTRA_CA_CERTS" -H 'content-type: application/json' --data-binary @long.json https://api.anthropic.com/v1/messages; echo "curl $?"`]);
       expect(r.stdout.trim()).toBe("curl 28"); // timed out: the client abandoned the request
@@ -255,9 +246,7 @@ describe("sandbox bottle, abandoned request", () => {
     } finally {
       release();
       sim.set({ beforeEvent: undefined });
-      await run.close();
-      await ledger.close();
-      await db.destroy();
+      await red.close();
     }
   });
 });
