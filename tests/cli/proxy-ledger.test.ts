@@ -5,6 +5,7 @@
  */
 import { afterEach, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
+import { proxyReady } from "../support/bottle-proxy.ts";
 import { mkdtempSync } from "node:fs";
 import { join } from "node:path";
 import { auditOf, getRun, openLedger } from "../../src/ledger/index.ts";
@@ -22,15 +23,7 @@ async function startProxy(extra: string[] = []) {
   const env = { ...process.env, BOTTLE_HOME: home, NO_COLOR: "1", TZ: "UTC" };
   const p = Bun.spawn(["bun", MAIN, "proxy", "--simulate", "--provider", "claude", "--json", ...extra], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   proc = p;
-  const reader = p.stdout.getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`bottle proxy exited before printing its environment: ${await new Response(p.stderr).text()}`);
-    line += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const { runId, env: px } = JSON.parse(line) as { runId: string; env: Record<string, string> };
+  const { runId, env: px } = await proxyReady(p);
   return { home, env, runId, px, proc: p };
 }
 

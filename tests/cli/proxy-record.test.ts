@@ -8,6 +8,7 @@
  */
 import { afterEach, expect, setDefaultTimeout, test } from "bun:test";
 import type { Subprocess } from "bun";
+import { proxyReady } from "../support/bottle-proxy.ts";
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
@@ -26,15 +27,7 @@ afterEach(() => {
 async function startProxy(home: string, extra: string[] = []) {
   const p = Bun.spawn(["bun", MAIN, "proxy", "--simulate", "--provider", "claude", "--json", ...extra], { env: cliEnv({ home }), cwd: process.env.TMPDIR!, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
   procs.push(p);
-  const reader = p.stdout.getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`bottle proxy exited before printing its environment: ${await new Response(p.stderr).text()}`);
-    line += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const { runId, env: px } = JSON.parse(line) as { runId: string; env: Record<string, string> };
+  const { runId, env: px } = await proxyReady(p);
   return { runId, px, proc: p };
 }
 

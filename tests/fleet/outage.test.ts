@@ -9,6 +9,7 @@
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import type { Subprocess } from "bun";
+import { proxyReady } from "../support/bottle-proxy.ts";
 import { existsSync, mkdtempSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { checkTotals, openLedger } from "../../src/ledger/index.ts";
@@ -64,15 +65,7 @@ test("Postgres stopped mid-run: in-flight usage is spooled, requests are refused
   const home = mkdtempSync(join(process.env.TMPDIR!, "fleet-home-"));
   const env = { ...process.env, BOTTLE_HOME: home, BOTTLE_LEDGER_URL: cluster.url, BOTTLE_HOST_NAME: "host-a", NO_COLOR: "1", TZ: "UTC" };
   proxy = Bun.spawn(["bun", MAIN, "proxy", "--upstream", `http://127.0.0.1:${port}`, "--provider", "claude", "--budget", "100000", "--json"], { env, stdin: "ignore", stdout: "pipe", stderr: "pipe" });
-  const reader = proxy.stdout.getReader();
-  let line = "";
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`bottle proxy exited: ${await new Response(proxy.stderr).text()}`);
-    line += new TextDecoder().decode(value);
-  }
-  reader.releaseLock();
-  const { runId, env: px } = JSON.parse(line) as { runId: string; env: Record<string, string> };
+  const { runId, env: px } = await proxyReady(proxy);
   const send = (prompt: string) =>
     curl(["-s", "-D", "-", "--proxy", px.HTTPS_PROXY!, "--cacert", px.SSL_CERT_FILE!, "-H", "content-type: application/json", "-d", JSON.stringify({ model: "claude-sonnet-4-5", max_tokens: 50, stream: true, messages: [{ role: "user", content: prompt }] }), "https://api.anthropic.com/v1/messages"], 60_000);
 

@@ -19,6 +19,28 @@ export interface BottleProxy {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
+/** What `bottle proxy --json` prints on its first line once it serves: the run and the clients' environment. */
+export interface ProxyReady {
+  runId: string;
+  env: Record<string, string>;
+}
+
+/**
+ * Reads that first line from a `bottle proxy --json` process. If the process ends first, the error carries
+ * what it wrote to stderr (`stderr`, or by default the rest of its stderr stream).
+ */
+export async function proxyReady(p: Subprocess<"ignore", "pipe", "pipe">, stderr: () => Promise<string> = () => new Response(p.stderr).text()): Promise<ProxyReady> {
+  const reader = p.stdout.getReader();
+  let line = "";
+  while (!line.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`bottle proxy exited before printing its environment: ${await stderr()}`);
+    line += new TextDecoder().decode(value);
+  }
+  reader.releaseLock();
+  return JSON.parse(line.slice(0, line.indexOf("\n"))) as ProxyReady;
+}
+
 export async function startBottleProxy(home: string, args: string[] = [], env: Record<string, string> = {}): Promise<BottleProxy> {
   const upstream = args.includes("--upstream") ? [] : ["--simulate"];
   const p = Bun.spawn(["bun", MAIN, "proxy", ...upstream, "--provider", "claude", "--json", "--log", "blocks", ...args], {
@@ -32,21 +54,11 @@ export async function startBottleProxy(home: string, args: string[] = [], env: R
     const dec = new TextDecoder();
     for await (const c of p.stderr) err += dec.decode(c, { stream: true });
   })().catch(() => undefined);
-  const reader = p.stdout.getReader();
-  let line = "";
   const deadline = setTimeout(() => p.kill("SIGKILL"), 30_000);
-  while (!line.includes("\n")) {
-    const { value, done } = await reader.read();
-    if (done) {
-      clearTimeout(deadline);
-      await p.exited;
-      throw new Error(`bottle proxy exited before printing its environment: ${err}`);
-    }
-    line += new TextDecoder().decode(value);
-  }
-  clearTimeout(deadline);
-  reader.releaseLock();
-  const { runId, env: px } = JSON.parse(line.slice(0, line.indexOf("\n"))) as { runId: string; env: Record<string, string> };
+  const { runId, env: px } = await proxyReady(p, async () => {
+    await p.exited;
+    return err;
+  }).finally(() => clearTimeout(deadline));
   return {
     runId,
     proxyUrl: px.HTTPS_PROXY!,
