@@ -22,6 +22,7 @@ import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { summarize } from "../proxy/report.ts";
 import { renderFleetMarkdown, type FleetLatency, type FleetThroughput } from "./fleet-report.ts";
 import { publishBench } from "../publish.ts";
+import { stdoutLines as lines } from "../proxy/proc.ts";
 
 const root = join(import.meta.dir, "../..");
 const quick = process.argv.includes("--quick");
@@ -46,22 +47,6 @@ function freshDatabase(): string {
   const u = new URL(server);
   u.pathname = `/${name}`;
   return u.toString();
-}
-
-function lines(p: Subprocess): () => Promise<string> {
-  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
-  let buf = "";
-  return async () => {
-    while (!buf.includes("\n")) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("a benchmark process exited early");
-      buf += new TextDecoder().decode(value);
-    }
-    const i = buf.indexOf("\n");
-    const l = buf.slice(0, i);
-    buf = buf.slice(i + 1);
-    return l;
-  };
 }
 
 type Dialect = "sqlite" | "postgres";

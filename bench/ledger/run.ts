@@ -13,6 +13,7 @@ import { loadOrCreateCa } from "../../src/ca/authority.ts";
 import { summarize } from "../proxy/report.ts";
 import { renderLedgerMarkdown, type LatencyResult, type ThroughputResult } from "./report.ts";
 import { publishBench } from "../publish.ts";
+import { stdoutLines as lines } from "../proxy/proc.ts";
 
 const root = join(import.meta.dir, "../..");
 const quick = process.argv.includes("--quick");
@@ -20,22 +21,6 @@ const work = mkdtempSync(join(tmpdir(), "bottle-bench-ledger-"));
 const env: Record<string, string> = {};
 for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !/_proxy$/i.test(k)) env[k] = v;
 const procs: Subprocess[] = [];
-
-function lines(p: Subprocess): () => Promise<string> {
-  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
-  let buf = "";
-  return async () => {
-    while (!buf.includes("\n")) {
-      const { done, value } = await reader.read();
-      if (done) throw new Error("a benchmark process exited early");
-      buf += new TextDecoder().decode(value);
-    }
-    const i = buf.indexOf("\n");
-    const l = buf.slice(0, i);
-    buf = buf.slice(i + 1);
-    return l;
-  };
-}
 
 /** The median of three rounds (this machine is shared; one round can be unlucky). */
 async function writers(setup: string, processes: number, perProcess: number, mode: "tx" | "queued"): Promise<ThroughputResult> {

@@ -125,3 +125,20 @@ export async function startReady(cmd: string[], env: Record<string, string>, opt
   reader.releaseLock();
   return { pid: proc.pid, proc, info: JSON.parse(line.slice(0, line.indexOf("\n"))) as Record<string, unknown> };
 }
+
+/** A reader of a process's stdout, one line per call; throws when the process ends before the next line. */
+export function stdoutLines(p: ReturnType<typeof Bun.spawn>): () => Promise<string> {
+  const reader = (p.stdout as ReadableStream<Uint8Array>).getReader();
+  let buf = "";
+  return async () => {
+    while (!buf.includes("\n")) {
+      const { done, value } = await reader.read();
+      if (done) throw new Error("a benchmark process exited early");
+      buf += new TextDecoder().decode(value);
+    }
+    const i = buf.indexOf("\n");
+    const l = buf.slice(0, i);
+    buf = buf.slice(i + 1);
+    return l;
+  };
+}
